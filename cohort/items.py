@@ -1,0 +1,150 @@
+"""The alias table: which registry item each input column means.
+
+``cohort/data/items.csv`` is the single place that names the items cohort
+uses: canonical name, NAACCR item number and XML id, SEER*Stat labels and
+short names, the code set (a regular expression over the normalised text)
+and how the value is stored. ``cohort/data/identifiers.csv`` lists the
+columns a de-identified extract must not carry.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Item:
+    """One registry item, as described by a row of ``items.csv``."""
+
+    name: str
+    item: str
+    naaccr_id: str
+    kind: str  # code | integer | date | text
+    width: int
+    pattern: str
+    unknown: str
+    required: str  # yes | no | a group name (one of the group is required)
+    level: str
+    codes: str
+    other_names: tuple[str, ...]
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        names = (self.name, self.naaccr_id, self.item, *self.other_names)
+        return tuple(n for n in names if n)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    name: str
+    item: str
+    kind: str  # direct | quasi
+    what: str
+
+
+def _rows(filename: str) -> list[dict[str, str]]:
+    text = resources.files("cohort").joinpath("data").joinpath(filename).read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def items() -> tuple[Item, ...]:
+    """All items of the alias table, in file order."""
+    out = []
+    for row in _rows("items.csv"):
+        out.append(
+            Item(
+                name=row["name"],
+                item=row["item"],
+                naaccr_id=row["naaccr_id"],
+                kind=row["kind"],
+                width=int(row["width"]),
+                pattern=row["pattern"],
+                unknown=row["unknown"],
+                required=row["required"],
+                level=row["level"],
+                codes=row["codes"],
+                other_names=tuple(n for n in row["other_names"].split("|") if n),
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def items_by_name() -> dict[str, Item]:
+    return {it.name: it for it in items()}
+
+
+def normalise_name(name: str) -> str:
+    """Fold a column name for matching: case, spaces and punctuation ignored."""
+    return re.sub(r"[^0-9a-z+]", "", name.casefold())
+
+
+@cache
+def _alias_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for it in items():
+        for alias in it.aliases:
+            key = normalise_name(alias)
+            if index.get(key, it.name) != it.name:
+                raise RuntimeError(f"items.csv: alias {alias!r} names two items")
+            index[key] = it.name
+    return index
+
+
+def canonical_name(column: str) -> str | None:
+    """The canonical item a column header means, or None when unknown.
+
+    >>> canonical_name("regionalNodesPositive")
+    'nodes_positive_code'
+    >>> canonical_name("Regional nodes positive (1988+)")
+    'nodes_positive_code'
+    >>> canonical_name("820")
+    'nodes_positive_code'
+    >>> canonical_name("favourite_colour") is None
+    True
+    """
+    return _alias_index().get(normalise_name(column))
+
+
+@cache
+def _identifier_index() -> dict[str, Identifier]:
+    index = {}
+    for row in _rows("identifiers.csv"):
+        ident = Identifier(row["name"], row["item"], row["kind"], row["what"])
+        index[normalise_name(ident.name)] = ident
+        if ident.item:
+            index[ident.item] = ident
+    return index
+
+
+def identifier(column: str) -> Identifier | None:
+    """The identifier a column header is, or None when it is not one.
+
+    NAACCR free-text items (``text...``) are treated as direct identifiers:
+    they routinely contain names.
+
+    >>> identifier("nameLast").what
+    'patient last name'
+    >>> identifier("textDxProcPe").kind
+    'direct'
+    >>> identifier("nodes_positive_code") is None
+    True
+    """
+    found = _identifier_index().get(normalise_name(column))
+    if found is None and re.fullmatch(r"text[A-Z]\w*", column.strip()):
+        found = Identifier(column, "", "direct", "NAACCR free-text item (may contain names)")
+    return found
+
+
+def required_groups() -> dict[str, list[str]]:
+    """Required items: ``{"yes": [...], group: [one of these], ...}``."""
+    groups: dict[str, list[str]] = {}
+    for it in items():
+        if it.required != "no":
+            groups.setdefault(it.required, []).append(it.name)
+    return groups

@@ -1,0 +1,342 @@
+"""Loading one extract file into the registry database, atomically.
+
+A file is read, validated and written inside one transaction: it lands whole
+(every record in ``raw_cases`` or ``rejects``) or not at all. A file whose
+SHA-256 is already in ``loads`` is skipped unless ``replace`` is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from cohort.errors import (
+    ColumnError,
+    IdentifierError,
+    InputError,
+    QuasiIdentifierWarning,
+    StrictLoadError,
+)
+from cohort.items import canonical_name, identifier, items_by_name, required_groups
+from cohort.readers import Source, open_source
+from cohort.validate import staging_query, typed_select
+
+STAGING = "__staging"
+
+
+@dataclass
+class LoadResult:
+    """What happened to one file: its accounting and provenance."""
+
+    file: Path
+    sha256: str
+    format: str | None = None
+    load_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    skipped: bool = False
+    replaced: bool = False
+    extra_columns: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    reject_reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line an analyst can read: read = loaded + rejected."""
+        if self.skipped:
+            return (
+                f"{self.file.name}: already loaded (load {self.load_id}, "
+                f"sha256 {self.sha256[:12]}); skipped. Use --replace to load it again."
+            )
+        verb = "reloaded" if self.replaced else "loaded"
+        return (
+            f"{self.file.name}: read {self.rows_read:,} = {verb} {self.rows_loaded:,}"
+            f" + rejected {self.rows_rejected:,} ({self.format}, sha256 {self.sha256[:12]},"
+            f" {self.seconds:.1f} s)"
+        )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_file(path: Path) -> Path:
+    """The path as an existing, non-empty regular file, or an InputError."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path and the spelling")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; give the extract files inside it")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; export the extract again")
+    return path
+
+
+def map_columns(path: Path, columns: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Match a file's columns to items: (canonical -> column, extra, dropped).
+
+    Refuses direct identifiers and missing required items; drops
+    quasi-identifiers with a :class:`QuasiIdentifierWarning`.
+    """
+    mapping: dict[str, str] = {}
+    extra, dropped, direct = [], [], []
+    for col in columns:
+        ident = identifier(col)
+        if ident is not None and ident.kind == "direct":
+            direct.append(f"{col!r} ({ident.what})")
+            continue
+        if ident is not None:
+            dropped.append(col)
+            continue
+        name = canonical_name(col)
+        if name is None:
+            extra.append(col)
+        elif name in mapping:
+            raise ColumnError(
+                f"{path}: columns {mapping[name]!r} and {col!r} both mean {name}; "
+                "keep one of them and load again"
+            )
+        else:
+            mapping[name] = col
+    if direct:
+        raise IdentifierError(
+            f"{path}: column {', '.join(direct)} is a direct identifier; cohort loads "
+            "de-identified extracts only, so nothing was loaded. Remove the column from "
+            "the extract and load again"
+        )
+    missing = []
+    for group, names in required_groups().items():
+        if group == "yes":
+            missing += [_describe(n) for n in names if n not in mapping]
+        elif not any(n in mapping for n in names):
+            missing.append("one of " + " or ".join(_describe(n) for n in names))
+    if missing:
+        hint = ""
+        if len(columns) == 1:
+            hint = (
+                " The header was read as one column, so the delimiter was not recognised;"
+                " use comma, tab, semicolon or pipe."
+            )
+        raise ColumnError(
+            f"{path}: required columns missing: {'; '.join(missing)}. "
+            f"The file has: {', '.join(columns)}.{hint} Rename or add the columns "
+            "(accepted names are listed in cohort's items.csv) and load again"
+        )
+    if dropped:
+        warnings.warn(
+            f"{path}: dropped quasi-identifier column(s) {', '.join(dropped)}; "
+            "they are not needed for survival analysis",
+            QuasiIdentifierWarning,
+            stacklevel=3,
+        )
+    return mapping, extra, dropped
+
+
+def _describe(name: str) -> str:
+    it = items_by_name()[name]
+    return f"{name} (NAACCR {it.item} {it.naaccr_id})" if it.item else name
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    strict: bool = False,
+    replace: bool = False,
+    fmt: str | None = None,
+    package_version: str = "",
+) -> LoadResult:
+    """Load one extract in one transaction; see :meth:`cohort.Registry.load`."""
+    started = time.perf_counter()
+    path = check_file(Path(path))
+    sha = sha256_of(path)
+    prior = con.execute(
+        "select load_id from loads where sha256 = ? order by load_id limit 1", [sha]
+    ).fetchone()
+    if prior and not replace:
+        return LoadResult(path, sha, load_id=prior[0], skipped=True)
+
+    source = open_source(con, path, fmt)
+    mapping, extra, dropped = map_columns(path, source.columns)
+    result = LoadResult(path, sha, source.format, extra_columns=extra, dropped_columns=dropped)
+    con.execute("begin transaction")
+    try:
+        if prior:
+            result.replaced = True
+            for table in ("raw_cases", "rejects", "loads"):
+                con.execute(f"delete from {table} where load_id = ?", [prior[0]])
+        load_id = con.execute(
+            "insert into loads (file_name, file_path, sha256, size_bytes, format, "
+            "columns_kept_extra, columns_dropped, loaded_at, package_version, duckdb_version) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning load_id",
+            [
+                path.name,
+                str(path.resolve()),
+                sha,
+                path.stat().st_size,
+                source.format,
+                extra,
+                dropped,
+                datetime.now().replace(microsecond=0),
+                package_version,
+                duckdb.__version__,
+            ],
+        ).fetchone()[0]
+        result.load_id = load_id
+        sql, params = staging_query(source, mapping, extra)
+        try:
+            con.execute(f"create or replace temp table {STAGING} as {sql}", params)
+        except duckdb.Error as exc:
+            raise InputError(f"{path}: cannot be read: {_first_line(exc)}") from exc
+        structural = _structural_rejects(con, source)
+        _flag_duplicates(con)
+        valid = typed_select(STAGING, load_id, where="len(errors) = 0")
+        con.execute(f"insert into raw_cases by name {valid}")
+        line = "record_no + 1" if source.format == "csv" else "null"
+        con.execute(
+            "insert into rejects select ?, ?, record_no, "
+            f"{line}, e.field, e.value, e.reason from "
+            f"(select record_no, unnest(errors) as e from {STAGING} where len(errors) > 0)",
+            [load_id, path.name],
+        )
+        if structural:
+            con.execute(
+                "insert into rejects select ?, ?, record_no, line_no, field, value, reason "
+                f"from {structural}",
+                [load_id, path.name],
+            )
+        staged, loaded = con.execute(
+            f"select count(*), count(*) filter (where len(errors) = 0) from {STAGING}"
+        ).fetchone()
+        n_structural = (
+            con.execute(f"select count(distinct record_no) from {structural}").fetchone()[0]
+            if structural
+            else 0
+        )
+        result.rows_read = staged + n_structural
+        result.rows_loaded = loaded
+        result.rows_rejected = result.rows_read - loaded
+        if result.rows_read == 0:
+            raise InputError(f"{path}: has a header but no records; export the extract again")
+        result.reject_reasons = [
+            (f, r, n)
+            for f, r, n in con.execute(
+                "select field, reason, count(distinct record_no) as n from rejects "
+                "where load_id = ? group by all order by n desc, field limit 10",
+                [load_id],
+            ).fetchall()
+        ]
+        if strict and result.rows_rejected:
+            field_, reason, _ = result.reject_reasons[0]
+            first = con.execute(
+                "select record_no, value from rejects where load_id = ? and field = ? "
+                "and reason = ? order by record_no limit 1",
+                [load_id, field_, reason],
+            ).fetchone()
+            raise StrictLoadError(
+                f"{path}: {result.rows_rejected:,} of {result.rows_read:,} records are "
+                f"invalid (first: record {first[0]}, {field_} = {first[1]!r}: {reason}); "
+                "--strict refuses the whole file, nothing was loaded. Correct the records "
+                "or load without --strict to keep the valid ones"
+            )
+        con.execute(
+            "update loads set rows_read = ?, rows_loaded = ?, rows_rejected = ? "
+            "where load_id = ?",
+            [result.rows_read, result.rows_loaded, result.rows_rejected, load_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for table in (STAGING, source.structural_rejects):
+            if table:
+                con.execute(f"drop table if exists {table}")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _structural_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> str | None:
+    """Turn the reader's own parse rejects into reject rows; renumber records.
+
+    Records the CSV parser skipped are not in staging, so the staged records
+    are numbered without them. The k-th staged record is record
+    ``k + #{j : t_j < k}`` where ``t_j = r_j - j`` for the skipped records
+    ``r_1 < r_2 < ...``.
+    """
+    if not source.structural_rejects:
+        return None
+    table = "__structural"
+    con.execute(
+        f"create or replace temp table {table} as "
+        "select line - 1 as record_no, line as line_no, column_name as field, "
+        "csv_line as value, "
+        "case error_type "
+        "when 'INVALID ENCODING' then 'the line is not valid ' || ? || ' text; re-export "
+        "the extract as UTF-8' "
+        "when 'MISSING COLUMNS' then 'the line has too few fields (' || error_message || "
+        "'); the record is truncated or a delimiter is missing' "
+        "when 'TOO MANY COLUMNS' then 'the line has too many fields (' || error_message || "
+        "'); an unquoted delimiter inside a value?' "
+        "else cast(error_type as varchar) || ': ' || error_message end as reason "
+        f"from {source.structural_rejects}",
+        ["UTF-8"],
+    )
+    con.execute(f"drop table if exists {source.structural_rejects}")
+    source.structural_rejects = table
+    if con.execute(f"select count(*) from {table}").fetchone()[0]:
+        con.execute(
+            f"update {STAGING} set record_no = record_no + (select count(*) from "
+            f"(select record_no - row_number() over (order by record_no) as t from "
+            f"(select distinct record_no from {table})) where t < {STAGING}.record_no)"
+        )
+    return table
+
+
+def _flag_duplicates(con: duckdb.DuckDBPyConnection) -> None:
+    """Reject a second record of the same (patient_id, tumor_seq)."""
+    con.execute(
+        f"""
+        update {STAGING} as s
+        set errors = list_append(s.errors, {{'field': 'tumor_seq',
+                                             'value': s.patient_id || '/' || s.tumor_seq,
+                                             'reason': d.reason}})
+        from (select record_no, min(reason) as reason from (
+            select record_no,
+                   'duplicate (patient_id, tumor_seq): same as record ' || first_rec
+                   || ' of this file; keep one record per tumour' as reason
+            from (
+                select record_no,
+                       first_value(record_no) over w as first_rec,
+                       row_number() over w as rn
+                from {STAGING}
+                where len(errors) = 0
+                window w as (partition by patient_id, tumor_seq order by record_no)
+            )
+            where rn > 1
+            union all
+            select st.record_no,
+                   'duplicate (patient_id, tumor_seq): already loaded from ' || l.file_name
+                   || ' record ' || r.record_no || '; keep one record per tumour' as reason
+            from {STAGING} as st
+            join raw_cases as r using (patient_id, tumor_seq)
+            join loads as l on l.load_id = r.load_id
+            where len(st.errors) = 0
+        ) group by record_no) as d
+        where s.record_no = d.record_no
+        """
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]

@@ -1,0 +1,420 @@
+"""Synthetic registry extracts with a known truth.
+
+``write(path, n=..., seed=...)`` draws tumour records that look like a
+central-registry extract (canonical column names, NAACCR codes as text) and
+writes a sidecar ``<path>.truth.json`` with the model that generated them:
+the site mix, the true cause-specific hazard ratio of every node-burden
+category, the other-cause hazard and the number of deliberately invalid
+records. Tests, examples and benchmarks all use these files.
+
+The survival model is proportional hazards on the cause-specific (cancer)
+hazard: ``h_c(t) = h0_site * HR[site, burden] * exp(0.02 (age - 60))``,
+competing with an age-driven other-cause hazard ``h_o = 0.0015 *
+exp(0.08 (age - 60))`` per month; both exponential. Follow-up ends at the
+study cut-off (end of 2022) or at a random loss to follow-up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+CUTOFF_YEAR = 2022
+BATCH = 1_000_000
+
+# site group: share, topography codes, histology codes, share of tumours whose
+# nodes are examined, mean nodes examined, monthly cancer hazard in N0,
+# share of female patients
+SITES = {
+    "breast": (0.28, ["C504", "C502", "C508", "C509", "C501"], ["8500", "8520", "8522"], 0.92, 9, 0.0012, 0.99),
+    "colon": (0.14, ["C180", "C182", "C183", "C184", "C186", "C187"], ["8140", "8480"], 0.90, 19, 0.0030, 0.5),
+    "rectum": (0.06, ["C209", "C199"], ["8140"], 0.85, 15, 0.0035, 0.42),
+    "stomach": (0.06, ["C160", "C162", "C163", "C165", "C169"], ["8140", "8490"], 0.70, 20, 0.0080, 0.4),
+    "esophagus": (0.04, ["C150", "C153", "C154", "C155"], ["8070", "8140"], 0.55, 16, 0.0120, 0.25),
+    "pancreas": (0.05, ["C250", "C251", "C252"], ["8500", "8140"], 0.45, 17, 0.0200, 0.5),
+    "lung": (0.15, ["C340", "C341", "C342", "C343"], ["8140", "8070", "8041"], 0.55, 11, 0.0100, 0.48),
+    "melanoma": (0.08, ["C443", "C445", "C446", "C447"], ["8720", "8721", "8743"], 0.60, 3, 0.0008, 0.45),
+    "head_neck": (0.10, ["C019", "C090", "C100", "C320", "C021", "C069"], ["8070", "8071"], 0.55, 25, 0.0045, 0.28),
+    "other": (0.04, ["C445", "C447", "C619"], ["8247", "8140"], 0.40, 8, 0.0040, 0.35),
+}
+
+# node-burden categories per site: (label, min positive, max positive, share
+# among examined, true cause-specific HR). Sites whose N category is not
+# count-based draw counts from their node-positive category.
+BURDEN = {
+    "breast": [("N0", 0, 0, 0.62, 1.0), ("N1", 1, 3, 0.24, 1.6), ("N2", 4, 9, 0.09, 2.6), ("N3", 10, 40, 0.05, 4.0)],
+    "colon": [("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0), ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8)],
+    "rectum": [("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0), ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8)],
+    "stomach": [("N0", 0, 0, 0.40, 1.0), ("N1", 1, 2, 0.18, 1.6), ("N2", 3, 6, 0.18, 2.3), ("N3a", 7, 15, 0.16, 3.2), ("N3b", 16, 45, 0.08, 4.5)],
+    "esophagus": [("N0", 0, 0, 0.45, 1.0), ("N1", 1, 2, 0.25, 1.5), ("N2", 3, 6, 0.18, 2.2), ("N3", 7, 25, 0.12, 3.0)],
+    "pancreas": [("N0", 0, 0, 0.30, 1.0), ("N1", 1, 3, 0.40, 1.4), ("N2", 4, 20, 0.30, 1.9)],
+    "lung": [("N0", 0, 0, 0.65, 1.0), ("N+", 1, 12, 0.35, 2.0)],
+    "melanoma": [("N0", 0, 0, 0.78, 1.0), ("N1", 1, 1, 0.12, 1.7), ("N2", 2, 3, 0.06, 2.5), ("N3", 4, 15, 0.04, 3.4)],
+    "head_neck": [("N0", 0, 0, 0.40, 1.0), ("N+", 1, 15, 0.60, 2.0)],
+    "other": [("N0", 0, 0, 0.60, 1.0), ("N+", 1, 10, 0.40, 2.0)],
+}
+HR_NOT_EXAMINED = 1.8  # nodes not examined: a mix of node-negative and -positive
+AGE_LOG_HR = 0.02  # per year, cancer hazard
+OTHER_HAZARD = 0.0015  # per month at age 60
+OTHER_AGE_LOG_HR = 0.08
+LOSS_HAZARD = 0.001  # loss to follow-up per month
+
+# deliberately invalid values, one per kind, at these rates
+INVALID = {"nodes_positive_code": (["AB", "150"], 0.0005), "age_at_dx": (["-1"], 0.0002)}
+
+
+def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFrame, dict]:
+    site_names = list(SITES)
+    shares = np.array([SITES[s][0] for s in site_names])
+    site_idx = rng.choice(len(site_names), size=n, p=shares / shares.sum())
+
+    topo = np.empty(n, dtype=object)
+    hist = np.empty(n, dtype=object)
+    female = np.zeros(n, dtype=bool)
+    examined_any = np.zeros(n, dtype=bool)
+    mean_exam = np.zeros(n)
+    base_hazard = np.zeros(n)
+    positive = np.zeros(n, dtype=np.int64)
+    hr = np.ones(n)
+    for i, s in enumerate(site_names):
+        m = site_idx == i
+        k = int(m.sum())
+        if not k:
+            continue
+        _, topos, hists, p_exam, mexam, h0, p_female = SITES[s]
+        topo[m] = rng.choice(topos, size=k)
+        hist[m] = rng.choice(hists, size=k)
+        female[m] = rng.random(k) < p_female
+        examined_any[m] = rng.random(k) < p_exam
+        mean_exam[m] = mexam
+        base_hazard[m] = h0
+        cats = BURDEN[s]
+        probs = np.array([c[3] for c in cats])
+        c_idx = rng.choice(len(cats), size=k, p=probs / probs.sum())
+        lo = np.array([c[1] for c in cats])[c_idx]
+        hi = np.array([c[2] for c in cats])[c_idx]
+        positive[m] = lo + np.floor(rng.random(k) * (hi - lo + 1)).astype(np.int64)
+        hr[m] = np.array([c[4] for c in cats])[c_idx]
+    hr[~examined_any] = HR_NOT_EXAMINED
+
+    age = np.clip(np.round(rng.normal(63, 12, n)), 18, 99).astype(np.int64)
+    dx_year = rng.integers(2004, 2021, n)
+    dx_month = rng.integers(1, 13, n)
+    dx_day = rng.integers(1, 29, n)
+
+    # examined counts: at least the positive count; sentinel-only exams are small
+    examined = np.maximum(rng.poisson(mean_exam), 1)
+    examined = np.maximum(examined, positive + rng.poisson(1.0, n))
+    # multiple primaries: ~6% of records are a second tumour of the previous patient
+    second = rng.random(n) < 0.06
+    second[0] = False
+    group = np.cumsum(~second) - 1
+    pid = first_id + group
+    size = np.bincount(group)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    within = np.arange(n) - start[group] + 1
+    seq = np.where(size[group] == 1, "00", np.char.zfill(within.astype(str), 2))
+
+    # survival: cause-specific and other-cause exponential times, admin censoring
+    h_c = base_hazard * hr * np.exp(AGE_LOG_HR * (age - 60))
+    h_o = OTHER_HAZARD * np.exp(OTHER_AGE_LOG_HR * (age - 60))
+    t_c = rng.exponential(1 / h_c)
+    t_o = rng.exponential(1 / h_o)
+    t_l = rng.exponential(1 / LOSS_HAZARD, n)
+    admin = (CUTOFF_YEAR - dx_year) * 12 + (12 - dx_month) + (28 - dx_day) / 28
+    t = np.minimum.reduce([t_c, t_o, t_l, admin])
+    dead = (t == t_c) | (t == t_o)
+    cancer_death = t == t_c
+    months = np.floor(t).astype(np.int64)
+
+    source = rng.choice(["1", "2", "3", "4", "5", "6", "7", "8"], size=n,
+                        p=[0.86, 0.04, 0.02, 0.02, 0.02, 0.003, 0.017, 0.02])
+    dco = (source == "6") | (source == "7")
+    behavior = np.where((site_idx == 0) & (rng.random(n) < 0.03), "2", "3")
+
+    df = pl.DataFrame(
+        {
+            "patient_id": pid,
+            "tumor_seq": seq,
+            "sex": np.where(female, "2", "1"),
+            "age": age,
+            "dx_year": dx_year,
+            "dx_month": dx_month,
+            "dx_day": dx_day,
+            "site_group": np.array(site_names)[site_idx],
+            "primary_site": topo.astype(str),
+            "histology": hist.astype(str),
+            "behavior": behavior,
+            "grade": rng.choice(["1", "2", "3", "9"], size=n, p=[0.2, 0.4, 0.3, 0.1]),
+            "reporting_source": source,
+            "examined_any": examined_any,
+            "positive": positive,
+            "examined": examined,
+            "months": months,
+            "dead": dead,
+            "cancer_death": cancer_death,
+            "dco": dco,
+            "u": rng.random(n),
+            "u2": rng.random(n),
+            "u3": rng.random(n),
+        }
+    )
+    out = df.select(_columns(rng, n))
+    out, invalid = _inject_invalid(rng, out)
+    return out, invalid
+
+
+def _code(expr: pl.Expr, width: int) -> pl.Expr:
+    return expr.cast(pl.Int64).cast(pl.Utf8).str.zfill(width)
+
+
+def _columns(rng: np.random.Generator, n: int) -> list[pl.Expr]:
+    c = pl.col
+    after_2018 = c("dx_year") >= 2018
+    site = c("site_group")
+    exam = c("examined_any") & ~c("dco")
+    pos = c("positive")
+    # special node codes: 97 / 95 (positive, count unknown), examined 96-98
+    # (count unknown), 90 (90 or more), unknown (99/99), and a few
+    # positive > examined inconsistencies, as registries see them
+    pos_code = (
+        pl.when(~exam & (c("u") < 0.9)).then(pl.lit("98"))
+        .when(~exam).then(pl.lit("99"))
+        .when((pos > 0) & (c("u") < 0.010)).then(pl.lit("97"))
+        .when((pos > 0) & (c("u") < 0.015)).then(pl.lit("95"))
+        .when(pos >= 90).then(pl.lit("90"))
+        .otherwise(_code(pos, 2))
+    )
+    exam_code = (
+        pl.when(~exam & (c("u") < 0.9)).then(pl.lit("00"))
+        .when(~exam).then(pl.lit("99"))
+        .when((pos > 0) & (c("u") >= 0.010) & (c("u") < 0.015)).then(pl.lit("95"))
+        .when((c("u2") < 0.004)).then(pl.lit("97"))
+        .when((c("u2") < 0.008)).then(pl.lit("96"))
+        .when((pos >= 2) & (c("u2") > 0.997)).then(_code(pos - 1, 2))  # positive > examined
+        .when(c("examined") >= 90).then(pl.lit("90"))
+        .otherwise(_code(c("examined"), 2))
+    )
+    sentinel_site = site.is_in(["breast", "melanoma"]) & after_2018
+    sentinel_exam = pl.when(sentinel_site & exam).then(
+        _code(pl.min_horizontal(c("examined"), pl.lit(3)), 2)
+    ).when(sentinel_site).then(pl.lit("98"))
+    sentinel_pos = pl.when(sentinel_site & exam).then(
+        _code(pl.min_horizontal(pos, pl.min_horizontal(c("examined"), pl.lit(3))), 2)
+    ).when(sentinel_site).then(pl.lit("98"))
+    hn = site == "head_neck"
+    ene_hn_path = (
+        pl.when(hn & after_2018 & exam & (pos > 0))
+        .then(
+            pl.when(c("u3") < 0.55).then(pl.lit("0.0"))
+            .when(c("u3") < 0.65).then(pl.lit("X.2"))
+            .when(c("u3") < 0.75).then(pl.lit("X.3"))
+            .when(c("u3") < 0.85).then(((c("u3") - 0.75) * 90 + 1).floor().cast(pl.Int64).cast(pl.Utf8) + ".5")
+            .when(c("u3") < 0.90).then(pl.lit("X.1"))
+            .when(c("u3") < 0.95).then(pl.lit("X.4"))
+            .otherwise(pl.lit("X.9"))
+        )
+        .when(hn & after_2018 & exam).then(pl.lit("X.7"))
+        .when(hn & after_2018).then(pl.lit("X.9"))
+    )
+    ene_hn_clin = (
+        pl.when(hn & after_2018 & (pos > 0))
+        .then(pl.when(c("u3") < 0.6).then(pl.lit("0")).when(c("u3") < 0.8).then(pl.lit("1")).otherwise(pl.lit("9")))
+        .when(hn & after_2018).then(pl.lit("7"))
+    )
+    merkel = (site == "other") & (c("histology") == "8247")
+    ene_path = (
+        pl.when(merkel & after_2018 & exam & (pos > 0))
+        .then(pl.when(c("u3") < 0.7).then(pl.lit("0")).otherwise(pl.lit("1")))
+        .when(merkel & after_2018 & exam).then(pl.lit("7"))
+        .when(merkel & after_2018).then(pl.lit("9"))
+    )
+    ene_clin = pl.when(merkel & after_2018).then(
+        pl.when(pos > 0).then(pl.lit("0")).otherwise(pl.lit("7"))
+    )
+    breast18 = (site == "breast") & after_2018
+    axillary = (
+        pl.when(breast18 & ~exam).then(pl.lit("X8"))
+        .when(breast18 & (pos_code == "97")).then(pl.lit("X5"))
+        .when(breast18 & (pos_code == "95")).then(pl.lit("X6"))
+        .when(breast18 & (pos >= 100)).then(pl.lit("X1"))
+        .when(breast18).then(_code(pos, 2))
+    )
+    crc18 = site.is_in(["colon", "rectum"]) & after_2018
+    deposits = (
+        pl.when(crc18 & (c("u3") < 0.85)).then(pl.lit("00"))
+        .when(crc18 & (c("u3") < 0.93)).then(_code((c("u3") * 50).floor() - 42, 2))
+        .when(crc18 & (c("u3") < 0.97)).then(pl.lit("X2"))
+        .when(crc18).then(pl.lit("X9"))
+    )
+    oropharynx = hn & c("primary_site").is_in(["C019", "C090", "C100"]) & after_2018
+    p16 = pl.when(oropharynx).then(
+        pl.when(c("u2") < 0.6).then(pl.lit("1")).when(c("u2") < 0.9).then(pl.lit("0")).otherwise(pl.lit("9"))
+    )
+    dx_date = (
+        c("dx_year").cast(pl.Utf8) + _code(c("dx_month"), 2) + _code(c("dx_day"), 2)
+    )
+    months = pl.when(c("dco")).then(pl.lit(0)).otherwise(c("months"))
+    dead = c("dead") | c("dco")
+    contact = pl.date(c("dx_year"), c("dx_month"), c("dx_day")).dt.offset_by(
+        months.cast(pl.Utf8) + "mo"
+    )
+    cod_unknown = dead & (c("u2") > 0.97)
+    cancer = c("cancer_death") | c("dco")
+    return [
+        c("patient_id").cast(pl.Utf8).str.zfill(8).alias("patient_id"),
+        c("tumor_seq"),
+        c("sex"),
+        _code(c("age"), 3).alias("age_at_dx"),
+        dx_date.alias("dx_date"),
+        c("primary_site"),
+        c("histology"),
+        c("behavior"),
+        c("grade"),
+        c("reporting_source"),
+        pos_code.alias("nodes_positive_code"),
+        exam_code.alias("nodes_examined_code"),
+        sentinel_exam.alias("sentinel_examined_code"),
+        sentinel_pos.alias("sentinel_positive_code"),
+        ene_clin.alias("ene_clin_code"),
+        ene_hn_clin.alias("ene_hn_clin_code"),
+        ene_hn_path.alias("ene_hn_path_code"),
+        ene_path.alias("ene_path_code"),
+        axillary.alias("ln_axillary_code"),
+        deposits.alias("tumor_deposits_code"),
+        p16.alias("p16_code"),
+        contact.dt.strftime("%Y%m%d").alias("last_contact_date"),
+        pl.when(dead).then(pl.lit("0")).otherwise(pl.lit("1")).alias("vital_status"),
+        _code(months, 4).alias("surv_months"),
+        pl.when(c("dco")).then(pl.lit("8")).when(months == 0).then(pl.lit("0"))
+        .otherwise(pl.lit("1")).alias("surv_flag"),
+        pl.when(~dead).then(pl.lit("0000"))
+        .when(cod_unknown).then(pl.lit("7797"))
+        .when(cancer).then(c("primary_site").str.replace("C", "C", literal=True))
+        .otherwise(pl.lit("I219")).alias("cause_of_death"),
+        pl.when(c("tumor_seq") > "01").then(pl.lit("9"))
+        .when(cod_unknown).then(pl.lit("8"))
+        .when(dead & cancer).then(pl.lit("1")).otherwise(pl.lit("0")).alias("cause_specific_death"),
+        pl.when(c("tumor_seq") > "01").then(pl.lit("9"))
+        .when(cod_unknown).then(pl.lit("8"))
+        .when(dead & ~cancer).then(pl.lit("1")).otherwise(pl.lit("0")).alias("other_cause_death"),
+    ]
+
+
+def _inject_invalid(rng: np.random.Generator, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """Replace a few values with invalid codes; return which records got them."""
+    n = df.height
+    taken = np.zeros(n, dtype=bool)
+    counts = {}
+    for column, (values, rate) in INVALID.items():
+        hit = (rng.random(n) < rate) & ~taken
+        taken |= hit
+        counts[column] = int(hit.sum())
+        bad = rng.choice(values, size=n)
+        df = df.with_columns(
+            pl.when(pl.Series(hit)).then(pl.Series(bad)).otherwise(pl.col(column)).alias(column)
+        )
+    return df, counts
+
+
+def truth(n: int, seed: int) -> dict:
+    """The generating model, as written to the sidecar JSON."""
+    return {
+        "generator": "cohort.synth",
+        "n": n,
+        "seed": seed,
+        "study_cutoff_year": CUTOFF_YEAR,
+        "model": (
+            "cause-specific (cancer) hazard h0_site * HR[site][burden] * exp(age_log_hr*(age-60)), "
+            "exponential; competing other-cause hazard other_hazard*exp(other_age_log_hr*(age-60)) "
+            "per month; loss to follow-up; administrative censoring at the cut-off"
+        ),
+        "site_share": {s: v[0] for s, v in SITES.items()},
+        "baseline_monthly_hazard": {s: v[5] for s, v in SITES.items()},
+        "hazard_ratio": {s: {c[0]: c[4] for c in cats} for s, cats in BURDEN.items()},
+        "hazard_ratio_nodes_not_examined": HR_NOT_EXAMINED,
+        "age_log_hr_per_year": AGE_LOG_HR,
+        "other_hazard_per_month": OTHER_HAZARD,
+        "other_age_log_hr_per_year": OTHER_AGE_LOG_HR,
+        "loss_hazard_per_month": LOSS_HAZARD,
+    }
+
+
+def frames(n: int, seed: int, *, batch: int = BATCH):
+    """Yield the synthetic extract in batches of at most ``batch`` records.
+
+    The records depend on ``seed`` and ``batch`` only, so a file is
+    reproducible.
+    """
+    rng = np.random.default_rng(seed)
+    done, next_id = 0, 1
+    invalid: dict[str, int] = {}
+    while done < n:
+        size = min(batch, n - done)
+        df, counts = _batch(rng, size, next_id)
+        for k, v in counts.items():
+            invalid[k] = invalid.get(k, 0) + v
+        next_id = int(df["patient_id"].cast(pl.Int64).max()) + 1
+        done += size
+        yield df, invalid
+
+
+def write(
+    path: str | Path,
+    *,
+    n: int = 10_000,
+    seed: int = 2026,
+    format: str | None = None,
+) -> Path:
+    """Write a synthetic extract (CSV, gzip CSV or Parquet) and its truth sidecar.
+
+    Parameters
+    ----------
+    path
+        Output file; ``.parquet`` writes Parquet, ``.gz`` gzip-compressed CSV.
+    n, seed
+        Number of tumour records and the random seed.
+    format
+        ``csv`` or ``parquet``; default from the file name.
+
+    Returns
+    -------
+    Path
+        The extract; the truth is beside it as ``<name>.truth.json``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> p = write(pathlib.Path(tempfile.mkdtemp()) / "x.csv", n=50, seed=7)
+    >>> pl.read_csv(p, infer_schema=False).height
+    50
+    """
+    path = Path(path)
+    fmt = format or ("parquet" if path.suffix == ".parquet" else "csv")
+    invalid: dict[str, int] = {}
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        for df, invalid in frames(n, seed):
+            table = df.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+    elif fmt == "csv":
+        import gzip
+
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "wb") as fh:
+            for i, (df, invalid) in enumerate(frames(n, seed)):
+                df.write_csv(fh, include_header=(i == 0))
+    else:
+        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+    meta = truth(n, seed) | {"invalid_records": invalid}
+    Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path

@@ -1,0 +1,20 @@
+-- loads: one row per extract file loaded, its provenance and its accounting.
+-- rows_read = rows_loaded + rows_rejected for every load.
+create sequence if not exists load_id_seq start 1;
+
+create table if not exists loads (
+    load_id integer primary key default nextval('load_id_seq'),
+    file_name varchar not null,        -- base name of the extract
+    file_path varchar not null,        -- absolute path at load time
+    sha256 varchar not null,           -- content hash: the same file is loaded once
+    size_bytes bigint not null,
+    format varchar not null,           -- csv | parquet | naaccr-xml | naaccr-flat | seerstat
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    columns_kept_extra varchar[],      -- columns kept in raw_cases.extra
+    columns_dropped varchar[],         -- quasi-identifiers dropped on load
+    loaded_at timestamp not null,
+    package_version varchar not null,  -- cohort version that loaded the file
+    duckdb_version varchar not null
+);

@@ -1,0 +1,36 @@
+"""Shared fixtures: temporary registries and small extracts."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+from helpers import HEADER
+
+import cohort
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write a CSV extract from a header and record lines; returns its path."""
+
+    def _write(name, lines, header=HEADER, encoding="utf-8"):
+        path = tmp_path / name
+        text = "\n".join([header, *lines] if header else lines) + "\n"
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def registry(tmp_path):
+    return cohort.Registry(tmp_path / "registry.duckdb")
+
+
+@pytest.fixture(scope="session")
+def synth_csv(tmp_path_factory):
+    """A 5,000-record synthetic extract shared by the session (read-only)."""
+    path = tmp_path_factory.mktemp("synth") / "synth.csv"
+    return cohort.synth.write(path, n=5_000, seed=11)
