@@ -37,6 +37,10 @@ format_option = click.option(
 )
 
 
+def _emit(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
 def _friendly(fn):
     """Show CohortErrors (and quasi-identifier notices) without a traceback."""
 
@@ -128,7 +132,7 @@ def sql(query, sql_file, db, fmt):
         raise click.UsageError("give a QUERY or -f FILE (one of them)")
     reg = Registry(db)
     if query:
-        click.echo(render(reg.sql(query), fmt))
+        _emit(render(reg.sql(query), fmt))
         return
     results = reg.sql_script(sql_file.read_text("utf-8"))
     for i, (statement, df) in enumerate(results):
@@ -136,7 +140,7 @@ def sql(query, sql_file, db, fmt):
             if i:
                 click.echo()
             click.echo(f"-- {statement.splitlines()[0] if statement else ''}")
-        click.echo(render(df, fmt))
+        _emit(render(df, fmt))
 
 
 @main.command()

@@ -1,0 +1,70 @@
+"""The SQL door: read-only, parameters bound, views present, DuckDB's messages."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import record, snapshot
+
+from cohort.errors import DatabaseError, QueryError
+
+
+@pytest.fixture
+def reg(registry, write_csv):
+    registry.load(write_csv("a.csv", [record(1, age="070"), record(2, age="050"),
+                                      record(3, pos="AB")]))
+    return registry
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "drop table raw_cases",
+        "delete from raw_cases",
+        "update raw_cases set age_at_dx = 1",
+        "insert into loads (file_name) values ('x')",
+        "create table t as select 1",
+    ],
+)
+def test_writes_fail_and_change_nothing(reg, statement):
+    before = snapshot(reg)
+    with pytest.raises(QueryError, match="read-only"):
+        reg.sql(statement)
+    assert snapshot(reg) == before
+
+
+def test_no_file_access(reg, tmp_path):
+    with pytest.raises(QueryError, match="cannot read or write files"):
+        reg.sql(f"copy raw_cases to '{tmp_path / 'leak.csv'}'")
+    assert not (tmp_path / "leak.csv").exists()
+    with pytest.raises(QueryError, match="cannot read or write files"):
+        reg.sql("select * from read_csv('/etc/passwd')")
+
+
+def test_parameters_are_bound(reg):
+    assert reg.sql("select count(*) from cases where age_at_dx > ?", [60]).item() == 1
+    hostile = "x' or '1'='1"
+    assert reg.sql("select count(*) from cases where patient_id = ?", [hostile]).item() == 0
+
+
+def test_views_are_present(reg):
+    summary = reg.sql("select file_name, rows_read, rows_loaded, rows_rejected, accounted "
+                      "from load_summary")
+    assert summary.rows() == [("a.csv", 3, 2, 1, True)]
+    reasons = reg.sql("select field, records from reject_reasons")
+    assert reasons.rows() == [("nodes_positive_code", 1)]
+
+
+def test_query_errors_carry_duckdb_message(reg):
+    with pytest.raises(QueryError, match='Table with name no_such_table does not exist'):
+        reg.sql("select * from no_such_table")
+
+
+def test_script_runs_every_statement(reg):
+    results = reg.sql_script("-- first\nselect 1 as a;\n-- second\nselect count(*) as n from cases;")
+    assert [df.columns for _, df in results] == [["a"], ["n"]]
+    assert results[1][1].item() == 2
+
+
+def test_no_database_yet(registry):
+    with pytest.raises(DatabaseError, match="no registry database here; load an extract first"):
+        registry.sql("select 1")
