@@ -28,6 +28,7 @@ from cohort.readers import Source, open_source
 from cohort.validate import staging_query, typed_select
 
 STAGING = "__staging"
+DUPLICATES = "__duplicates"
 
 
 @dataclass
@@ -199,14 +200,23 @@ def load_file(
         except duckdb.Error as exc:
             raise InputError(f"{path}: cannot be read: {_first_line(exc)}") from exc
         structural = _structural_rejects(con, source)
-        _flag_duplicates(con)
-        valid = typed_select(STAGING, load_id, where="len(errors) = 0")
+        rec = _record_no(con, structural)
+        _flag_duplicates(con, rec)
+        ok = f"len(errors) = 0 and rowid not in (select row_id from {DUPLICATES})"
+        valid = typed_select(STAGING, load_id, record_no=rec, where=ok)
         con.execute(f"insert into raw_cases by name {valid}")
         line = "record_no + 1" if source.format == "csv" else "null"
         con.execute(
             "insert into rejects select ?, ?, record_no, "
             f"{line}, e.field, e.value, e.reason from "
-            f"(select record_no, unnest(errors) as e from {STAGING} where len(errors) > 0)",
+            f"(select {rec} as record_no, unnest(errors) as e from {STAGING} "
+            "where len(errors) > 0)",
+            [load_id, path.name],
+        )
+        con.execute(
+            f"insert into rejects select ?, ?, {rec}, {line.replace('record_no', rec)}, "
+            "'tumor_seq', patient_id || '/' || tumor_seq, d.reason "
+            f"from {STAGING} join {DUPLICATES} as d on {STAGING}.rowid = d.row_id",
             [load_id, path.name],
         )
         if structural:
@@ -216,7 +226,7 @@ def load_file(
                 [load_id, path.name],
             )
         staged, loaded = con.execute(
-            f"select count(*), count(*) filter (where len(errors) = 0) from {STAGING}"
+            f"select count(*), count(*) filter (where {ok}) from {STAGING}"
         ).fetchone()
         n_structural = (
             con.execute(f"select count(distinct record_no) from {structural}").fetchone()[0]
@@ -259,7 +269,7 @@ def load_file(
         con.execute("rollback")
         raise
     finally:
-        for table in (STAGING, source.structural_rejects):
+        for table in (STAGING, DUPLICATES, source.structural_rejects):
             if table:
                 con.execute(f"drop table if exists {table}")
     result.seconds = time.perf_counter() - started
@@ -267,13 +277,7 @@ def load_file(
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> str | None:
-    """Turn the reader's own parse rejects into reject rows; renumber records.
-
-    Records the CSV parser skipped are not in staging, so the staged records
-    are numbered without them. The k-th staged record is record
-    ``k + #{j : t_j < k}`` where ``t_j = r_j - j`` for the skipped records
-    ``r_1 < r_2 < ...``.
-    """
+    """Turn the reader's own parse rejects into reject rows (a temp table)."""
     if not source.structural_rejects:
         return None
     table = "__structural"
@@ -282,58 +286,83 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> str |
         "select line - 1 as record_no, line as line_no, column_name as field, "
         "csv_line as value, "
         "case error_type "
-        "when 'INVALID ENCODING' then 'the line is not valid ' || ? || ' text; re-export "
+        "when 'INVALID ENCODING' then 'the line is not valid UTF-8 text; re-export "
         "the extract as UTF-8' "
         "when 'MISSING COLUMNS' then 'the line has too few fields (' || error_message || "
         "'); the record is truncated or a delimiter is missing' "
         "when 'TOO MANY COLUMNS' then 'the line has too many fields (' || error_message || "
         "'); an unquoted delimiter inside a value?' "
         "else cast(error_type as varchar) || ': ' || error_message end as reason "
-        f"from {source.structural_rejects}",
-        ["UTF-8"],
+        f"from {source.structural_rejects}"
     )
     con.execute(f"drop table if exists {source.structural_rejects}")
     source.structural_rejects = table
-    if con.execute(f"select count(*) from {table}").fetchone()[0]:
-        con.execute(
-            f"update {STAGING} set record_no = record_no + (select count(*) from "
-            f"(select record_no - row_number() over (order by record_no) as t from "
-            f"(select distinct record_no from {table})) where t < {STAGING}.record_no)"
-        )
+    if not con.execute(f"select count(*) from {table}").fetchone()[0]:
+        return None
     return table
 
 
-def _flag_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    """Reject a second record of the same (patient_id, tumor_seq)."""
+def _record_no(con: duckdb.DuckDBPyConnection, structural: str | None) -> str:
+    """SQL numbering the staged records as the file numbers them.
+
+    Staging keeps file order, so the k-th staged row is the k-th record the
+    parser accepted (row ids are consecutive; uncommitted tables number them
+    from an offset, hence the ``min(rowid)``). Records it skipped (``r_1 < r_2 <
+    ...``) shift the later ones: record = ``k + #{j : r_j - j < k}``.
+    """
+    first = con.execute(f"select coalesce(min(rowid), 0) from {STAGING}").fetchone()[0]
+    k = f"({STAGING}.rowid - {int(first)} + 1)"
+    if structural is None:
+        return k
+    return (
+        f"({k} + (select count(*) from (select record_no - row_number() over "
+        f"(order by record_no) as t from (select distinct record_no from {structural})) "
+        f"where t < {k}))"
+    )
+
+
+def _flag_duplicates(con: duckdb.DuckDBPyConnection, rec: str) -> None:
+    """Find second records of the same (patient_id, tumor_seq): a temp table
+    of staging row ids and reasons.
+
+    Only keys seen twice in the file, or already in raw_cases, are looked
+    at closely, so the common case (no duplicates) costs one aggregation.
+    """
     con.execute(
         f"""
-        update {STAGING} as s
-        set errors = list_append(s.errors, {{'field': 'tumor_seq',
-                                             'value': s.patient_id || '/' || s.tumor_seq,
-                                             'reason': d.reason}})
-        from (select record_no, min(reason) as reason from (
-            select record_no,
-                   'duplicate (patient_id, tumor_seq): same as record ' || first_rec
-                   || ' of this file; keep one record per tumour' as reason
-            from (
-                select record_no,
-                       first_value(record_no) over w as first_rec,
-                       row_number() over w as rn
+        create or replace temp table {DUPLICATES} as
+            with valid as (
+                select rowid as row_id, {rec} as record_no, patient_id, tumor_seq
                 from {STAGING}
                 where len(errors) = 0
-                window w as (partition by patient_id, tumor_seq order by record_no)
+            ),
+            repeated as (
+                select patient_id, tumor_seq from valid group by all having count(*) > 1
+            ),
+            within_file as (
+                select row_id,
+                       'duplicate (patient_id, tumor_seq): same as record ' || first_rec
+                       || ' of this file; keep one record per tumour' as reason
+                from (
+                    select row_id,
+                           first_value(record_no) over w as first_rec,
+                           row_number() over w as rn
+                    from valid semi join repeated using (patient_id, tumor_seq)
+                    window w as (partition by patient_id, tumor_seq order by record_no)
+                )
+                where rn > 1
+            ),
+            across_files as (
+                select v.row_id,
+                       'duplicate (patient_id, tumor_seq): already loaded from ' || l.file_name
+                       || ' record ' || r.record_no || '; keep one record per tumour' as reason
+                from valid as v
+                join raw_cases as r using (patient_id, tumor_seq)
+                join loads as l on l.load_id = r.load_id
             )
-            where rn > 1
-            union all
-            select st.record_no,
-                   'duplicate (patient_id, tumor_seq): already loaded from ' || l.file_name
-                   || ' record ' || r.record_no || '; keep one record per tumour' as reason
-            from {STAGING} as st
-            join raw_cases as r using (patient_id, tumor_seq)
-            join loads as l on l.load_id = r.load_id
-            where len(st.errors) = 0
-        ) group by record_no) as d
-        where s.record_no = d.record_no
+            select row_id, min(reason) as reason
+            from (select * from within_file union all select * from across_files)
+            group by row_id
         """
     )
 

@@ -14,6 +14,8 @@ are bound as parameters; only quoted identifiers are spliced into the text.
 
 from __future__ import annotations
 
+import re
+
 from cohort.items import Item, items
 from cohort.readers.base import Source, quote_ident
 
@@ -32,23 +34,28 @@ class _Params:
         return "$" + name
 
 
-def _normalise(item: Item, raw: str, p: _Params) -> str:
-    t = f"nullif(trim({raw}), '')"
+def _normalise(item: Item, t: str) -> str:
+    """SQL normalising the trimmed text ``t`` (NULL when blank) of one item.
+
+    Written to avoid regular expressions on the hot path: ltrim with the
+    digit set tells "all digits" cheaply, and upper() runs only for items
+    whose codes contain letters.
+    """
     if item.kind == "text":
         return t
     if item.kind == "date":
         # 2015-03-02, 2015/03/02 and 2015-03 are accepted as YYYYMMDD / YYYYMM
         return (
-            f"case when regexp_full_match({t}, {p('[0-9]{4}([-/][0-9]{2}){1,2}')}) "
-            f"then regexp_replace({t}, '[-/]', '', 'g') else {t} end"
+            f"case when length({t}) > 8 or {t}[5] in ('-', '/') "
+            f"then replace(replace({t}, '-', ''), '/', '') else {t} end"
         )
     if item.name == "primary_site":
         t = f"replace({t}, '.', '')"
     padded = (
-        f"case when regexp_full_match({t}, '[0-9]+') and length({t}) < {item.width} "
+        f"case when length({t}) < {item.width} and ltrim({t}, '0123456789') = '' "
         f"then lpad({t}, {item.width}, '0') else {t} end"
     )
-    return f"upper({padded})"
+    return f"upper({padded})" if re.search("[A-Z]", item.pattern) else padded
 
 
 def _checks(item: Item, v: str, p: _Params) -> list[tuple[str, str]]:
@@ -86,46 +93,63 @@ def staging_query(source: Source, mapping: dict[str, str], extra: list[str]) -> 
     does not carry are NULL.
     """
     p = _Params(source.params)
-    norm_cols = ["__record as record_no"]
+    # Three steps, so each value is trimmed once: trim -> normalise -> check.
+    trimmed, norm_cols = [], []
     for it in items():
+        v = quote_ident(it.name)
         if it.name in mapping:
             raw = quote_ident(mapping[it.name])
-            norm_cols.append(f"{_normalise(it, raw, p)} as {quote_ident(it.name)}")
-            norm_cols.append(f"{raw} as {quote_ident('__raw_' + it.name)}")
+            trimmed.append(f"nullif(trim({raw}), '') as {v}")
+            trimmed.append(f"{raw} as {quote_ident('__raw_' + it.name)}")
+            norm_cols.append(f"{_normalise(it, v)} as {v}")
+            norm_cols.append(quote_ident("__raw_" + it.name))
         else:
-            norm_cols.append(f"cast(null as varchar) as {quote_ident(it.name)}")
+            norm_cols.append(f"cast(null as varchar) as {v}")
     if extra:
         keys = p(list(extra))
         vals = ", ".join(quote_ident(c) for c in extra)
-        norm_cols.append(f"map({keys}, [{vals}]) as extra")
+        trimmed.append(f"map({keys}, [{vals}]) as extra")
     else:
-        norm_cols.append("cast(null as map(varchar, varchar)) as extra")
+        trimmed.append("cast(null as map(varchar, varchar)) as extra")
+    norm_cols.append("extra")
 
-    conditions = []
+    conditions, failed = [], []
     for it in items():
         if it.name not in mapping and it.required != "yes":
             continue
         v = quote_ident(it.name)
         raw = quote_ident("__raw_" + it.name) if it.name in mapping else "null"
         for cond, reason in _checks(it, v, p):
+            failed.append(f"coalesce({cond}, false)")
             conditions.append(
                 f"case when {cond} then {{'field': {p(it.name)}, "
                 f"'value': {raw}, 'reason': {p(reason)}}} end"
             )
+    # The list of reasons is built only for records that fail a check: most
+    # records pass, and building 30-element lists for them is the slow part.
     errors = (
-        f"[x for x in [{', '.join(conditions)}] if x is not null]" if conditions else "[]"
+        f"case when {' or '.join(failed)} "
+        f"then [x for x in [{', '.join(conditions)}] if x is not null] else [] end"
+        if conditions
+        else "[]"
     )
-    keep = ", ".join(["record_no", *(quote_ident(it.name) for it in items()), "extra"])
+    keep = ", ".join([*(quote_ident(it.name) for it in items()), "extra"])
     sql = (
-        f"with norm as (select {', '.join(norm_cols)} from {source.relation}) "
+        f"with trimmed as (select {', '.join(trimmed)} from {source.relation}), "
+        f"norm as (select {', '.join(norm_cols)} from trimmed) "
         f"select {keep}, {errors} as errors from norm"
     )
     return sql, p.values
 
 
-def typed_select(staging: str, load_id: int, *, where: str = "true") -> str:
-    """SQL selecting raw_cases columns (typed values beside codes) from staging."""
-    cols = [f"{int(load_id)} as load_id", "record_no"]
+def typed_select(
+    staging: str, load_id: int, *, record_no: str = "record_no", where: str = "true"
+) -> str:
+    """SQL selecting raw_cases columns (typed values beside codes) from staging.
+
+    ``record_no`` is the SQL expression numbering the staged records.
+    """
+    cols = [f"{int(load_id)} as load_id", f"{record_no} as record_no"]
     for it in items():
         v = quote_ident(it.name)
         if it.kind == "integer":

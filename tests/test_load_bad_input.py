@@ -198,7 +198,7 @@ def test_failure_midway_leaves_the_database_as_it_was(loaded, write_csv, monkeyp
     reg, before = loaded
     import cohort.load as load_module
 
-    def boom(con):
+    def boom(con, rec):
         raise KeyboardInterrupt  # as if the analyst pressed Ctrl-C mid-load
 
     monkeypatch.setattr(load_module, "_flag_duplicates", boom)
@@ -214,7 +214,7 @@ def test_killed_process_leaves_the_database_as_it_was(loaded, tmp_path):
         f"""
         import cohort, cohort.load as m, os, signal
         real = m._flag_duplicates
-        def die(con):
+        def die(con, rec):
             os.kill(os.getpid(), signal.SIGKILL)  # killed after staging, before commit
         m._flag_duplicates = die
         cohort.Registry({str(reg.path)!r}).load({str(big)!r})

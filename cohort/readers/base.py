@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 class Source:
     """A file's records as a DuckDB relation.
 
-    ``relation`` is a SQL ``FROM`` item with every value as text and a
-    ``__record`` column numbering the records from 1 in file order;
-    ``params`` are bound to its ``$name`` placeholders. ``columns`` are the
+    ``relation`` is a SQL ``FROM`` item with every value as text, in file
+    order (DuckDB preserves insertion order, so the n-th row staged from it
+    is the file's n-th record); ``params`` are bound to its ``$name`` placeholders. ``columns`` are the
     file's own column names. ``structural_rejects`` is the name of a temp
     table of records the reader itself could not parse (columns
     ``record_no``, ``line_no``, ``field``, ``value``, ``reason``), or None.

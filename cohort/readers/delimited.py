@@ -38,9 +38,9 @@ def delimited_source(
     for table in (REJECTS_TABLE, SCANS_TABLE):
         con.execute(f"drop table if exists {table}")
     relation = (
-        "(select row_number() over () as __record, * from read_csv($path, "
+        "read_csv($path, "
         f"{_OPTIONS}, store_rejects = true, "
-        f"rejects_table = '{REJECTS_TABLE}', rejects_scan = '{SCANS_TABLE}'))"
+        f"rejects_table = '{REJECTS_TABLE}', rejects_scan = '{SCANS_TABLE}')"
     )
     return Source(
         "csv",

@@ -19,8 +19,5 @@ def parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     # Codes may have been written as integers (leading zeros lost): every
     # value is read back as text and re-padded by validation.
     cast = ", ".join(f"cast({quote_ident(c)} as varchar) as {quote_ident(c)}" for c in columns)
-    relation = (
-        f"(select file_row_number + 1 as __record, {cast} "
-        "from read_parquet($path, file_row_number = true))"
-    )
+    relation = f"(select {cast} from read_parquet($path))"
     return Source("parquet", relation, {"path": str(path)}, columns)

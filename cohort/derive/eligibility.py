@@ -1,0 +1,34 @@
+"""Exclusions for a standard survival analysis, in the order they are applied.
+
+A record gets the first rule it fails as ``exclusion_reason`` (null when it
+is eligible), so records in = analysed + excluded, by reason, always.
+Needs ``surv_months`` and ``event`` from :mod:`cohort.derive.followup`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+EXCLUSIONS = (
+    ("death certificate or autopsy only", pl.col("reporting_source").is_in(["6", "7"])),
+    ("unknown survival time", pl.col("surv_months").is_null()),
+    ("unknown vital status", pl.col("event").is_null()),
+    ("age unknown", pl.col("age_at_dx").is_null()),
+    ("in situ or benign", pl.col("behavior") != "3"),
+    ("not the first primary", ~pl.col("tumor_seq").is_in(["00", "01"])),
+)
+
+
+def exclusion_reason() -> pl.Expr:
+    """The first exclusion a record meets, or null when eligible.
+
+    >>> df = pl.DataFrame({"reporting_source": ["1", "7", "1"], "surv_months": [10, 0, 5],
+    ...                    "event": [0, 1, 1], "age_at_dx": [60, 70, 80],
+    ...                    "behavior": ["3", "3", "2"], "tumor_seq": ["00", "00", "01"]})
+    >>> df.select(exclusion_reason())["exclusion_reason"].to_list()
+    [None, 'death certificate or autopsy only', 'in situ or benign']
+    """
+    expr = pl.lit(None, pl.Utf8)
+    for reason, failed in reversed(EXCLUSIONS):
+        expr = pl.when(failed.fill_null(False)).then(pl.lit(reason)).otherwise(expr)
+    return expr.alias("exclusion_reason")
