@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -156,8 +157,13 @@ def load_file(
     replace: bool = False,
     fmt: str | None = None,
     package_version: str = "",
+    on_loaded: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
 ) -> LoadResult:
-    """Load one extract in one transaction; see :meth:`cohort.Registry.load`."""
+    """Load one extract in one transaction; see :meth:`cohort.Registry.load`.
+
+    ``on_loaded(con, load_id)`` runs inside the transaction after the records
+    are in (the registry derives the analysis variables there).
+    """
     started = time.perf_counter()
     path = check_file(Path(path))
     sha = sha256_of(path)
@@ -174,7 +180,7 @@ def load_file(
     try:
         if prior:
             result.replaced = True
-            for table in ("raw_cases", "rejects", "loads"):
+            for table in ("case_derived", "raw_cases", "rejects", "loads"):
                 con.execute(f"delete from {table} where load_id = ?", [prior[0]])
         load_id = con.execute(
             "insert into loads (file_name, file_path, sha256, size_bytes, format, "
@@ -259,6 +265,8 @@ def load_file(
                 "--strict refuses the whole file, nothing was loaded. Correct the records "
                 "or load without --strict to keep the valid ones"
             )
+        if on_loaded is not None:
+            on_loaded(con, load_id)
         con.execute(
             "update loads set rows_read = ?, rows_loaded = ?, rows_rejected = ? "
             "where load_id = ?",

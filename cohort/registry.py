@@ -10,7 +10,7 @@ it elsewhere.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cohort.derive.apply import derive_loads
 from cohort.errors import DatabaseError, DatabaseLockedError, QueryError
 from cohort.load import LoadResult, load_file
 
@@ -134,6 +135,7 @@ class Registry:
         replace: bool = False,
         format: str | None = None,
         progress: bool = False,
+        derive: bool = True,
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -150,6 +152,9 @@ class Registry:
             Override format detection (``csv`` or ``parquet``).
         progress
             Show DuckDB's progress bar for long reads.
+        derive
+            Derive the analysis variables (the ``cases`` view) in the same
+            transaction; with ``False`` run :meth:`derive` later.
 
         Returns
         -------
@@ -170,9 +175,26 @@ class Registry:
                         replace=replace,
                         fmt=format,
                         package_version=package_version(),
+                        on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
                     )
                 )
         return results
+
+    def derive(self, *, progress: Callable[[int], None] | None = None) -> int:
+        """Re-derive the analysis variables of every loaded record.
+
+        Needed after loading with ``derive=False`` or when the rules in
+        ``cohort/data`` change. One transaction; returns the records derived.
+        """
+        with self._write() as con:
+            con.execute("begin transaction")
+            try:
+                n = derive_loads(con, progress=progress)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        return n
 
     # -- the SQL door --------------------------------------------------------
     def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:

@@ -79,6 +79,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     base_hazard = np.zeros(n)
     positive = np.zeros(n, dtype=np.int64)
     hr = np.ones(n)
+    category = np.empty(n, dtype=object)
     for i, s in enumerate(site_names):
         m = site_idx == i
         k = int(m.sum())
@@ -98,6 +99,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         hi = np.array([c[2] for c in cats])[c_idx]
         positive[m] = lo + np.floor(rng.random(k) * (hi - lo + 1)).astype(np.int64)
         hr[m] = np.array([c[4] for c in cats])[c_idx]
+        category[m] = np.array([c[0] for c in cats])[c_idx]
     hr[~examined_any] = HR_NOT_EXAMINED
 
     age = np.clip(np.round(rng.normal(63, 12, n)), 18, 99).astype(np.int64)
@@ -151,6 +153,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
             "grade": rng.choice(["1", "2", "3", "9"], size=n, p=[0.2, 0.4, 0.3, 0.1]),
             "reporting_source": source,
             "examined_any": examined_any,
+            "category": category.astype(str),
             "positive": positive,
             "examined": examined,
             "months": months,
@@ -163,8 +166,50 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         }
     )
     out = df.select(_columns(rng, n))
+    coded = out.select(
+        pl.col("nodes_positive_code").alias("coded_positive"),
+        pl.col("tumor_deposits_code").alias("coded_deposits"),
+        pl.col("p16_code").alias("coded_p16"),
+        "patient_id",
+        "tumor_seq",
+    )
+    truth_frame = df.drop("patient_id", "tumor_seq").hstack(coded).select(
+        "patient_id", "tumor_seq", "site_group", _true_burden().alias("node_burden")
+    )
     out, invalid = _inject_invalid(rng, out)
-    return out, invalid
+    return out, truth_frame, invalid
+
+
+def _true_burden() -> pl.Expr:
+    """The AJCC 8th N category each record was generated to carry.
+
+    The generator draws a category and a count inside it; what a registry
+    item can show of it follows the coding: nodes not examined -> NX,
+    positive with the count withheld (95/97, axillary X5/X6) -> N1 NOS,
+    colorectal node-negative with tumour deposits -> N1c, p16-positive
+    oropharynx -> N0/N1/N2 by count (1-4, 5+), other head and neck, lung and
+    other sites -> NX (not count-based).
+    """
+    c = pl.col
+    deposits = c("coded_deposits").str.contains(r"^(0[1-9]|[1-9][0-9]|X1|X2)$").fill_null(False)
+    p16_oropharynx = (
+        (c("site_group") == "head_neck")
+        & c("primary_site").is_in(["C019", "C090", "C100"])
+        & (c("coded_p16") == "1").fill_null(False)
+    )
+    site = c("site_group")
+    return (
+        pl.when(~c("examined_any") | c("dco")).then(pl.lit("NX"))
+        .when(p16_oropharynx & c("coded_positive").is_in(["95", "97"])).then(pl.lit("N1 NOS"))
+        .when(p16_oropharynx)
+        .then(pl.when(c("positive") == 0).then(pl.lit("N0"))
+              .when(c("positive") <= 4).then(pl.lit("N1")).otherwise(pl.lit("N2")))
+        .when(site.is_in(["lung", "head_neck", "other"])).then(pl.lit("NX"))
+        .when(c("coded_positive").is_in(["95", "97"])).then(pl.lit("N1 NOS"))
+        .when(site.is_in(["colon", "rectum"]) & (c("positive") == 0) & deposits)
+        .then(pl.lit("N1c"))
+        .otherwise(c("category"))
+    )
 
 
 def _code(expr: pl.Expr, width: int) -> pl.Expr:
@@ -268,7 +313,8 @@ def _columns(rng: np.random.Generator, n: int) -> list[pl.Expr]:
         c("patient_id").cast(pl.Utf8).str.zfill(8).alias("patient_id"),
         c("tumor_seq"),
         c("sex"),
-        _code(c("age"), 3).alias("age_at_dx"),
+        pl.when(c("u3") > 0.998).then(pl.lit("999")).otherwise(_code(c("age"), 3))
+        .alias("age_at_dx"),
         dx_date.alias("dx_date"),
         c("primary_site"),
         c("histology"),
@@ -288,7 +334,8 @@ def _columns(rng: np.random.Generator, n: int) -> list[pl.Expr]:
         p16.alias("p16_code"),
         contact.dt.strftime("%Y%m%d").alias("last_contact_date"),
         pl.when(dead).then(pl.lit("0")).otherwise(pl.lit("1")).alias("vital_status"),
-        _code(months, 4).alias("surv_months"),
+        pl.when(c("u2").is_between(0.5, 0.503)).then(pl.lit("9999")).otherwise(_code(months, 4))
+        .alias("surv_months"),
         pl.when(c("dco")).then(pl.lit("8")).when(months == 0).then(pl.lit("0"))
         .otherwise(pl.lit("1")).alias("surv_flag"),
         pl.when(~dead).then(pl.lit("0000"))
@@ -344,7 +391,8 @@ def truth(n: int, seed: int) -> dict:
 
 
 def frames(n: int, seed: int, *, batch: int = BATCH):
-    """Yield the synthetic extract in batches of at most ``batch`` records.
+    """Yield (extract, per-record truth, invalid counts) in batches of at most
+    ``batch`` records.
 
     The records depend on ``seed`` and ``batch`` only, so a file is
     reproducible.
@@ -354,12 +402,12 @@ def frames(n: int, seed: int, *, batch: int = BATCH):
     invalid: dict[str, int] = {}
     while done < n:
         size = min(batch, n - done)
-        df, counts = _batch(rng, size, next_id)
+        df, truth_frame, counts = _batch(rng, size, next_id)
         for k, v in counts.items():
             invalid[k] = invalid.get(k, 0) + v
         next_id = int(df["patient_id"].cast(pl.Int64).max()) + 1
         done += size
-        yield df, invalid
+        yield df, truth_frame, invalid
 
 
 def write(
@@ -383,7 +431,9 @@ def write(
     Returns
     -------
     Path
-        The extract; the truth is beside it as ``<name>.truth.json``.
+        The extract. Beside it: ``<name>.truth.json`` (the generating model)
+        and ``<name>.truth.parquet`` (per record: patient_id, tumor_seq, true
+        site_group and node_burden).
 
     Examples
     --------
@@ -394,27 +444,33 @@ def write(
     """
     path = Path(path)
     fmt = format or ("parquet" if path.suffix == ".parquet" else "csv")
-    invalid: dict[str, int] = {}
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    import pyarrow.parquet as pq
 
-        writer = None
-        for df, invalid in frames(n, seed):
-            table = df.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-        if writer is not None:
-            writer.close()
-    elif fmt == "csv":
+    invalid: dict[str, int] = {}
+    truth_writer = None
+    extract_writer = None
+    opener = None
+    if fmt == "csv":
         import gzip
 
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "wb") as fh:
-            for i, (df, invalid) in enumerate(frames(n, seed)):
-                df.write_csv(fh, include_header=(i == 0))
-    else:
+        opener = (gzip.open if path.suffix == ".gz" else open)(path, "wb")
+    elif fmt != "parquet":
         raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+    try:
+        for i, (df, truth_frame, invalid) in enumerate(frames(n, seed)):
+            if opener is not None:
+                df.write_csv(opener, include_header=(i == 0))
+            else:
+                table = df.to_arrow()
+                extract_writer = extract_writer or pq.ParquetWriter(path, table.schema)
+                extract_writer.write_table(table)
+            t = truth_frame.to_arrow()
+            truth_writer = truth_writer or pq.ParquetWriter(str(path) + ".truth.parquet", t.schema)
+            truth_writer.write_table(t)
+    finally:
+        for w in (opener, extract_writer, truth_writer):
+            if w is not None:
+                w.close()
     meta = truth(n, seed) | {"invalid_records": invalid}
     Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path

@@ -32,3 +32,11 @@ def exclusion_reason() -> pl.Expr:
     for reason, failed in reversed(EXCLUSIONS):
         expr = pl.when(failed.fill_null(False)).then(pl.lit(reason)).otherwise(expr)
     return expr.alias("exclusion_reason")
+
+
+def exclusion_step() -> pl.Expr:
+    """Position (1, 2, ...) of the exclusion met in the order applied; null if eligible."""
+    expr = pl.lit(None, pl.Int8)
+    for step, (_, failed) in reversed(list(enumerate(EXCLUSIONS, start=1))):
+        expr = pl.when(failed.fill_null(False)).then(pl.lit(step, pl.Int8)).otherwise(expr)
+    return expr.alias("exclusion_step")

@@ -185,7 +185,8 @@ def _rule() -> pl.Expr:
     # HPV-associated (p16-positive) oropharynx has a count rule; other head
     # and neck sites do not.
     rule = pl.col("n_rule")
-    return pl.when((rule == "oropharynx_p16") & (pl.col("p16_code") != "1")).then(
+    p16_positive = (pl.col("p16_code") == "1").fill_null(False)
+    return pl.when((rule == "oropharynx_p16") & ~p16_positive).then(
         pl.lit(None, pl.Utf8)
     ).otherwise(rule)
 
@@ -257,13 +258,14 @@ def node_burden() -> pl.Expr:
     Sites whose N is not count-based get ``NX``; the reason is in
     ``node_burden_reason``.
 
+    >>> from cohort.derive import with_inputs
     >>> from cohort.derive.sites import site_group, n_rule
-    >>> df = pl.DataFrame({
+    >>> df = with_inputs(pl.DataFrame({
     ...     "primary_site": ["C504", "C504", "C187", "C187", "C341"],
     ...     "histology": ["8500", "8500", "8140", "8140", "8140"],
     ...     "nodes_positive_code": ["02", "12", "03", "97", "02"],
     ...     "nodes_examined_code": ["10", "20", "15", "15", "10"],
-    ... }).with_columns(site_group(), n_rule())
+    ... })).with_columns(site_group(), n_rule())
     >>> df.select(node_burden())["node_burden"].to_list()
     ['N1', 'N3', 'N1b', 'N1 NOS', 'NX']
     """

@@ -10,8 +10,8 @@ from cohort.derive.tables import SITE_GROUPS, site_rules
 def _match(row: dict[str, str]) -> pl.Expr:
     topo, hist = pl.col("primary_site"), pl.col("histology")
     return (
-        topo.is_between(row["topography_from"], row["topography_to"])
-        & hist.is_between(row["histology_from"], row["histology_to"])
+        topo.is_between(pl.lit(row["topography_from"]), pl.lit(row["topography_to"]))
+        & hist.is_between(pl.lit(row["histology_from"]), pl.lit(row["histology_to"]))
     )
 
 

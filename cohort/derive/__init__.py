@@ -1,0 +1,138 @@
+"""Derived analysis variables as polars expressions.
+
+Each variable is a function returning a ``pl.Expr`` (usable in your own
+polars code); :func:`derive` applies them all in dependency order, frame in,
+frame out, so it chains with ``.pipe``. Rules that vary by site are read
+from ``cohort/data`` (sites.csv, n_categories.csv).
+
+>>> import polars as pl
+>>> raw = with_inputs(pl.DataFrame({
+...     "primary_site": ["C504"], "histology": ["8500"], "behavior": ["3"],
+...     "tumor_seq": ["00"], "age_at_dx": [61], "reporting_source": ["1"],
+...     "nodes_positive_code": ["04"], "nodes_examined_code": ["16"],
+...     "vital_status": ["0"], "cause_specific_death": ["1"], "surv_months": [40]}))
+>>> out = raw.pipe(derive)
+>>> out.select("site_group", "node_status", "node_burden", "lnr", "event", "event_cancer",
+...            "exclusion_reason").row(0)
+('breast', 'N+', 'N2', 0.25, 1, 1, None)
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cohort.derive.eligibility import exclusion_reason, exclusion_step
+from cohort.derive.ene import ene, ene_extent, ene_source
+from cohort.derive.followup import cause, event, event_cancer, surv_months, surv_months_source
+from cohort.derive.nodes import (
+    adequate_exam,
+    lnr,
+    lodds,
+    node_burden,
+    node_burden_reason,
+    node_count_source,
+    node_edits,
+    node_status,
+    nodes_examined,
+    nodes_negative,
+    nodes_positive,
+)
+from cohort.derive.sites import n_rule, site_group
+from cohort.items import items
+
+# Derived columns, in the order they are stored (case_derived table).
+DERIVED_COLUMNS = (
+    "site_group",
+    "n_rule",
+    "nodes_positive",
+    "nodes_examined",
+    "nodes_negative",
+    "node_status",
+    "node_count_source",
+    "node_burden",
+    "node_burden_reason",
+    "lnr",
+    "lodds",
+    "adequate_exam",
+    "node_edits",
+    "ene",
+    "ene_extent",
+    "ene_source",
+    "surv_months",
+    "surv_months_source",
+    "event",
+    "event_cancer",
+    "cause",
+    "exclusion_reason",
+    "exclusion_step",
+)
+
+_TYPED = {"age_at_dx": pl.Int32, "surv_months": pl.Int32, "surv_months_presumed": pl.Int32,
+          "dx_year": pl.Int32, "dx_month": pl.Int32, "last_contact_year": pl.Int32,
+          "last_contact_month": pl.Int32}
+
+
+def input_columns() -> list[str]:
+    """The raw_cases columns the derivations read."""
+    cols = [it.name for it in items()]
+    return cols + ["dx_date_code", "last_contact_date_code", "dx_month", "last_contact_year",
+                   "last_contact_month"]
+
+
+def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add any input column the frame lacks, as nulls (for hand-made frames)."""
+    missing = [c for c in input_columns() if c not in frame.columns]
+    return frame.with_columns(
+        pl.lit(None, dtype=_TYPED.get(c, pl.Utf8)).alias(c) for c in missing
+    )
+
+
+def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Add every derived column to a frame of raw_cases columns."""
+    return (
+        frame.with_columns(site_group(), n_rule())
+        .with_columns(
+            nodes_positive(),
+            nodes_examined(),
+            nodes_negative(),
+            node_status(),
+            node_count_source(),
+            node_burden(),
+            node_burden_reason(),
+            lnr(),
+            lodds(),
+            adequate_exam(),
+            node_edits(),
+            surv_months(),
+            surv_months_source(),
+            event(),
+            event_cancer(),
+            cause(),
+        )
+        .with_columns(ene(), ene_extent(), ene_source(), exclusion_reason(), exclusion_step())
+    )
+
+
+__all__ = [
+    "DERIVED_COLUMNS",
+    "adequate_exam",
+    "cause",
+    "derive",
+    "ene",
+    "ene_extent",
+    "event",
+    "event_cancer",
+    "exclusion_reason",
+    "lnr",
+    "lodds",
+    "node_burden",
+    "node_burden_reason",
+    "node_edits",
+    "node_status",
+    "nodes_examined",
+    "nodes_negative",
+    "nodes_positive",
+    "site_group",
+    "surv_months",
+    "with_inputs",
+]

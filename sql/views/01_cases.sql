@@ -1,0 +1,12 @@
+-- cases: the analysis table, raw_cases with its derived variables.
+-- surv_months is the derived one (supplied, or computed from the dates).
+create or replace view cases as
+with final as (
+    select
+        r.* exclude (surv_months),
+        d.* exclude (load_id, record_no)
+    from raw_cases as r
+    join case_derived as d
+        using (load_id, record_no)
+)
+select * from final
