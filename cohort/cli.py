@@ -84,9 +84,11 @@ def main():
     default=None,
     help="Input format (default: detected from the file's content).",
 )
+@click.option("--no-derive", is_flag=True,
+              help="Skip deriving the analysis variables (run `cohort derive` later).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, quiet):
+def load(files, db, strict, replace, fmt, no_derive, quiet):
     """Load extract FILES (CSV of any delimiter, .gz, or Parquet) into the registry.
 
     Every record is loaded into raw_cases or listed in rejects with its
@@ -96,7 +98,10 @@ def load(files, db, strict, replace, fmt, quiet):
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
     for path in files:
-        (result,) = reg.load(path, strict=strict, replace=replace, format=fmt, progress=progress)
+        (result,) = reg.load(
+            path, strict=strict, replace=replace, format=fmt, progress=progress,
+            derive=not no_derive,
+        )
         if quiet:
             continue
         click.echo(result.summary())
@@ -111,6 +116,41 @@ def load(files, db, strict, replace, fmt, quiet):
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
+
+
+@main.command()
+@db_option
+@_friendly
+def derive(db):
+    """Re-derive the analysis variables (site group, node status and burden,
+    LNR, LODDS, ENE, survival time, events, exclusions) for every record.
+
+    Loads derive automatically; run this after `cohort load --no-derive` or
+    when the rules in cohort/data change.
+    """
+    reg = Registry(db)
+    n = reg.derive()
+    click.echo(f"derived {n:,} records; see them in the cases view")
+
+
+@main.command()
+@db_option
+@format_option
+@_friendly
+def check(db, fmt):
+    """Data-quality report: records failing the node-item edits (counts and
+    example records) and the attrition of a standard survival analysis."""
+    reg = Registry(db)
+    edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
+                    "from node_edits")
+    attrition = reg.sql("select stage, records, excluded, remaining from attrition")
+    if fmt != "table":
+        _emit(render(edits, fmt))
+        return
+    click.echo("node-item edits failed:")
+    click.echo(render(edits) if edits.height else "none")
+    click.echo("\nattrition (standard survival analysis):")
+    click.echo(render(attrition))
 
 
 @main.command()

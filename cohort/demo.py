@@ -39,7 +39,9 @@ def run_demo(directory: str | Path = "cohort-demo", *, n: int = DEMO_RECORDS) ->
     reg = Registry(db)
     loads = reg.load(extract)
     per_site = reg.sql(
-        "select primary_site[1:3] as topography, count(*) as records "
-        "from cases group by all order by records desc, topography"
+        "select site_group, count(*) as records, "
+        "count(*) filter (where exclusion_reason is null) as eligible, "
+        "count(*) filter (where node_status = 'N+') as node_positive "
+        "from cases group by all order by site_group"
     )
     return DemoResult(extract, db, loads, per_site)

@@ -29,6 +29,8 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if df.width == 0:
         return "(no rows)"
+    # blanks read better than "null" in a table meant for a paper
+    df = df.with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
     with pl.Config(
         tbl_formatting="ASCII_MARKDOWN",
         tbl_hide_column_data_types=True,

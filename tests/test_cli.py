@@ -98,3 +98,24 @@ def test_help_lists_commands():
     result = run("--help")
     for command in ("demo", "load", "sql", "synth"):
         assert command in result.output
+
+
+def test_check_and_derive(tmp_path, write_csv):
+    db = tmp_path / "r.duckdb"
+    path = write_csv("a.csv", [record(1, pos="05", exam="03"), record(2, pos="00", exam="00")])
+    assert run("load", path, "--db", db, "--no-derive").exit_code == 0
+    empty = run("sql", "select count(*) as n from cases", "--db", db)
+    assert "| 0 |" in empty.output
+    result = run("derive", "--db", db)
+    assert result.exit_code == 0 and result.output == "derived 2 records; see them in the cases view\n"
+    check = run("check", "--db", db)
+    assert check.exit_code == 0
+    assert "| positive exceeds examined        | 1       | load 1 record 1 (820=05, 830=03) |" in (
+        check.output
+    )
+    assert "| examined 00 requires positive 98 | 1       | load 1 record 2 (820=00, 830=00) |" in (
+        check.output
+    )
+    assert "| analysed                                    | 2       |" in check.output
+    csv = run("check", "--db", db, "--format", "csv")
+    assert csv.output.splitlines()[0] == "edit,records,examples"

@@ -80,10 +80,13 @@ def input_columns() -> list[str]:
 
 
 def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add any input column the frame lacks, as nulls (for hand-made frames)."""
+    """Add any input column the frame lacks, as nulls (for hand-made frames);
+    columns that are all-null without a type get the input's type."""
     missing = [c for c in input_columns() if c not in frame.columns]
+    untyped = [c for c, t in frame.schema.items() if t == pl.Null]
     return frame.with_columns(
-        pl.lit(None, dtype=_TYPED.get(c, pl.Utf8)).alias(c) for c in missing
+        *(pl.lit(None, dtype=_TYPED.get(c, pl.Utf8)).alias(c) for c in missing),
+        *(pl.col(c).cast(_TYPED.get(c, pl.Utf8)) for c in untyped),
     )
 
 
