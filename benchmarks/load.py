@@ -3,7 +3,8 @@
 Generates a synthetic CSV (default 10 million records), then times, in the
 same run and alternating, (a) DuckDB's own ``create table t as select * from
 read_csv(file)`` into a fresh database file and (b) ``Registry.load`` of the
-same file into a fresh registry. Each run is a separate process so peak
+same file into a fresh registry (validation, rejects, duplicates, provenance;
+``derive=False`` — derivation is measured by ``benchmarks/derive.py``). Each run is a separate process so peak
 memory (max RSS) is measured per run. Prints medians and the ratio.
 
     python benchmarks/load.py --n 10000000 --repeat 3
@@ -35,7 +36,7 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 COHORT = """
 import cohort, resource, sys, time
 t = time.perf_counter()
-(r,) = cohort.Registry(sys.argv[2]).load(sys.argv[1])
+(r,) = cohort.Registry(sys.argv[2]).load(sys.argv[1], derive=False)
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.rows_loaded)
 """
 

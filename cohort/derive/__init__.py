@@ -90,11 +90,49 @@ def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Inputs of each block of variables: every variable in a block is a function
+# of these columns only.
+SITE_INPUTS = ("primary_site", "histology")
+NODE_INPUTS = (
+    "primary_site",  # adequacy thresholds and NX reasons are read by site
+    "histology",
+    "site_group",
+    "n_rule",
+    "nodes_positive_code",
+    "nodes_examined_code",
+    "sentinel_examined_code",
+    "sentinel_positive_code",
+    "ln_axillary_code",
+    "tumor_deposits_code",
+    "p16_code",
+)
+ENE_INPUTS = (
+    "site_group",
+    "node_status",
+    "ene_hn_path_code",
+    "ene_hn_clin_code",
+    "ene_path_code",
+    "ene_clin_code",
+)
+
+
+def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr]):
+    """Evaluate ``exprs`` once per distinct combination of ``keys`` and join
+    the results back (in order). Registry codes repeat endlessly, so a million
+    records have a few thousand combinations; the result is the same as
+    evaluating row by row, because the expressions read only ``keys``."""
+    keys = list(keys)
+    lookup = frame.select(keys).unique().with_columns(exprs)
+    return frame.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
 def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Add every derived column to a frame of raw_cases columns."""
-    return (
-        frame.with_columns(site_group(), n_rule())
-        .with_columns(
+    frame = _on_distinct(frame, SITE_INPUTS, [site_group(), n_rule()])
+    frame = _on_distinct(
+        frame,
+        NODE_INPUTS,
+        [
             nodes_positive(),
             nodes_examined(),
             nodes_negative(),
@@ -106,14 +144,12 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
             lodds(),
             adequate_exam(),
             node_edits(),
-            surv_months(),
-            surv_months_source(),
-            event(),
-            event_cancer(),
-            cause(),
-        )
-        .with_columns(ene(), ene_extent(), ene_source(), exclusion_reason(), exclusion_step())
+        ],
     )
+    frame = _on_distinct(frame, ENE_INPUTS, [ene(), ene_extent(), ene_source()])
+    return frame.with_columns(
+        surv_months(), surv_months_source(), event(), event_cancer(), cause()
+    ).with_columns(exclusion_reason(), exclusion_step())
 
 
 __all__ = [

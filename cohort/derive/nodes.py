@@ -30,7 +30,7 @@ axillary = pl.col("ln_axillary_code")
 
 
 def _count(code: pl.Expr, pattern: str = _COUNT) -> pl.Expr:
-    return pl.when(code.str.contains(pattern)).then(code.cast(pl.Int32))
+    return pl.when(code.str.contains(pattern)).then(code.cast(pl.Int32, strict=False))
 
 
 def nodes_positive() -> pl.Expr:
