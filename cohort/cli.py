@@ -16,6 +16,8 @@ import click
 
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
+from cohort.readers import FORMATS as READER_FORMATS
+from cohort.synth import FORMATS as SYNTH_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
 
 db_option = click.option(
@@ -80,7 +82,7 @@ def main():
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "parquet"]),
+    type=click.Choice(READER_FORMATS),
     default=None,
     help="Input format (default: detected from the file's content).",
 )
@@ -189,7 +191,7 @@ def sql(query, sql_file, db, fmt):
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output file (.csv, .csv.gz or .parquet).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
 def synth(n, seed, output, fmt):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+FORMATS = ("csv", "parquet")
 CUTOFF_YEAR = 2022
 BATCH = 1_000_000
 
