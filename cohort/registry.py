@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cohort.cohort import Cohort
 from cohort.derive.apply import derive_loads
 from cohort.errors import DatabaseError, DatabaseLockedError, QueryError
 from cohort.load import LoadResult, load_file
@@ -195,6 +196,11 @@ class Registry:
                 con.execute("rollback")
                 raise
         return n
+
+    def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
+        """A cohort: a WHERE clause over ``cases``, a SELECT, or a named cohort
+        (a file of ``sql/cohorts/``). See :class:`cohort.cohort.Cohort`."""
+        return Cohort(self, definition, params)
 
     # -- the SQL door --------------------------------------------------------
     def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:
