@@ -185,6 +185,156 @@ def sql(query, sql_file, db, fmt):
         _emit(render(df, fmt))
 
 
+def _csv_list(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def _times(value: str) -> list[float]:
+    try:
+        return [float(v) for v in _csv_list(value)]
+    except ValueError:
+        raise click.BadParameter(f"times must be numbers of months separated by commas, "
+                                 f"got {value!r}") from None
+
+
+where_option = click.option(
+    "--where", default="true", show_default=True,
+    help="Cohort: a WHERE clause over cases, a SELECT, or a named cohort from sql/cohorts.",
+)
+event_option = click.option(
+    "--event", type=click.Choice(["event", "event_cancer"]), default="event", show_default=True,
+    help="event = death from any cause; event_cancer = death from this cancer.",
+)
+suppress_option = click.option(
+    "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
+    help="Show counts below this as <N (0 to switch off, inside the registry only).",
+)
+
+
+def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> None:
+    import json
+
+    if fmt == "csv":
+        _emit(render(tables[main_table], "csv"))
+        return
+    if fmt == "json":
+        click.echo(json.dumps({k: v.to_dicts() for k, v in tables.items() if v is not None},
+                              default=str, indent=1))
+        return
+    for name, df in tables.items():
+        if df is None:
+            continue
+        click.echo(f"{name.replace('_', ' ')}:")
+        click.echo(render(df))
+        click.echo()
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for one curve).")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@click.option("--horizon", type=float, default=None,
+              help="RMST horizon in months (default: the last time).")
+@click.option("--strata", default="", help="Columns to stratify the log-rank test on.")
+@click.option("--pairwise", type=click.Choice(["holm", "bonferroni", "none"]), default=None,
+              help="Pairwise log-rank tests with this multiplicity correction.")
+@event_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, fmt):
+    """Kaplan-Meier survival by group with log-rank tests.
+
+    Survival with 95% log-log CIs (as R conf.type = "log-log"), numbers at
+    risk and events at each time, median survival (95% CI), restricted mean
+    survival time, log-rank and log-rank-for-trend tests.
+
+    Example: cohort km --where "site_group = 'breast'" --by node_burden
+    """
+    result = Registry(db).cohort(where).km(
+        by=by or None, event=event, times=_times(times), horizon=horizon,
+        strata=_csv_list(strata), pairwise=pairwise,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"summary": result.summary(suppress_below=suppress_below),
+                  "numbers at risk and events": tables["survival"].select(
+                      "group", "time", "n_risk", "n_events"),
+                  "restricted mean survival time": tables["rmst"],
+                  "tests": tables["tests"], **({"pairwise": tables["pairwise"]}
+                                               if "pairwise" in tables else {})}
+    notes = [
+        f"cohort: {where}; {result.records:,} eligible records with known "
+        f"{event} ({result.unknown_event:,} with unknown {event} left out)",
+        f"95% CIs: {result.ci_method}; n_risk = at risk just before the time",
+        f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
+        else "counts are NOT suppressed: do not release this output",
+    ]
+    _emit_tables(tables, fmt, notes, "survival")
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx,sex.")
+@click.option("--strata", default="", help="Stratification columns, e.g. dx_year_group.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@event_option
+@db_option
+@format_option
+@_friendly
+def cox(where, terms, strata, reference, event, db, fmt):
+    """Cox proportional hazards: univariable and adjusted hazard ratios.
+
+    Efron ties; 95% Wald CIs; likelihood-ratio test, concordance and the
+    proportional-hazards check (scaled Schoenfeld residuals) per term.
+
+    Example: cohort cox --where "site_group = 'colon'" --terms node_burden,age_at_dx,sex
+    """
+    refs = {}
+    for item in _csv_list(reference):
+        if "=" not in item:
+            raise click.BadParameter(f"reference must look like term=level, got {item!r}")
+        k, v = item.split("=", 1)
+        refs[k.strip()] = v.strip()
+    result = Registry(db).cohort(where).cox(
+        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs
+    )
+    notes = [f"cohort: {where}", result.note,
+             "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
+             "flags a term"]
+    tables = result.tables()
+    if fmt == "table":
+        tables = {"hazard_ratios": result.summary(), "model": tables["model"],
+                  "proportional_hazards": tables["proportional_hazards"]}
+    _emit_tables(tables, fmt, notes, "hazard_ratios")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def cif(where, by, times, suppress_below, db, fmt):
+    """Cumulative incidence of cancer death and other-cause death (competing risks).
+
+    Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
+    are left out and counted.
+    """
+    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times))
+    notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
+             result.note]
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes,
+                 "cumulative_incidence")
+
+
 @main.command()
 @click.option("--n", "n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Number of tumour records.")

@@ -10,8 +10,9 @@ FORMATS = ("table", "csv", "json")
 def render(df: pl.DataFrame, fmt: str = "table") -> str:
     """A DataFrame as text: a Markdown-style table, CSV or JSON records.
 
-    The table form prints every row and column (it pastes into a paper or a
-    Markdown document as it is).
+    The table form prints every row and column with numbers to four
+    significant digits (it pastes into a paper or a Markdown document as it
+    is); CSV and JSON keep full precision.
 
     >>> print(render(pl.DataFrame({"site": ["breast"], "n": [12]})))
     | site   | n  |
@@ -29,8 +30,12 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if df.width == 0:
         return "(no rows)"
-    # blanks read better than "null" in a table meant for a paper
-    df = df.with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
+    # four significant digits and blanks (not "null") read better in a paper
+    df = df.with_columns(
+        pl.col(pl.Float32, pl.Float64).map_elements(
+            lambda x: f"{x:.4g}", return_dtype=pl.Utf8, skip_nulls=True
+        )
+    ).with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
     with pl.Config(
         tbl_formatting="ASCII_MARKDOWN",
         tbl_hide_column_data_types=True,

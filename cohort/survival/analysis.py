@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
-from cohort.errors import CohortError
+from cohort.errors import CohortError, CohortWarning
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km
@@ -84,6 +84,10 @@ class KMResult:
         return pl.DataFrame(rows)
 
 
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _ci(x, lo, hi, digits=3) -> str:
     f = f"{{:.{digits}f}}"
     lo_s = f.format(lo) if lo is not None else "NA"
@@ -129,7 +133,8 @@ def km_analysis(
     (clinical order for node_burden).
     """
     times = tuple(times)
-    horizon = horizon if horizon is not None else max(times)
+    horizon = horizon if horizon is not None else max(times, default=60)
+    _check_site_specific(cohort, by)
     cols = [c for c in [by, *(strata or [])] if c]
     counts = cohort.collapse(cols, event=event)
     levels = cohort.levels(by) if by else None
@@ -173,6 +178,24 @@ def km_analysis(
     )
 
 
+class PooledSitesWarning(CohortWarning):
+    """Node-burden groups pooled across site groups (categories are site-specific)."""
+
+
+def _check_site_specific(cohort, column: str | None) -> None:
+    if column not in ("node_burden",):
+        return
+    sites = cohort.levels("site_group")
+    if len(sites) > 1:
+        warnings.warn(
+            f"the cohort spans {len(sites)} site groups ({', '.join(sites)}); node_burden "
+            "categories are site-specific, so groups pool different things. Restrict the "
+            "cohort to one site, e.g. site_group = 'breast'",
+            PooledSitesWarning,
+            stacklevel=4,
+        )
+
+
 @dataclass
 class CoxResult:
     """Univariable and adjusted Cox models side by side."""
@@ -188,6 +211,23 @@ class CoxResult:
     events: int = 0
     collapsed_rows: int = 0
     note: str = "Efron ties (lifelines); hazard ratios with 95% Wald CIs"
+
+    def summary(self) -> pl.DataFrame:
+        """The hazard-ratio table as papers print it: HR (95% CI) and p,
+        univariable beside adjusted."""
+        t = self.table_
+        cols = [pl.col("term"), pl.col("level")]
+        for kind in ("univariable", "adjusted"):
+            if f"hr_{kind}" not in t.columns:
+                continue
+            hr = pl.struct(f"hr_{kind}", f"lower_{kind}", f"upper_{kind}", "reference")
+            cols.append(hr.map_elements(
+                lambda r, k=kind: "1 (reference)" if r["reference"] else
+                f"{r[f'hr_{k}']:.2f} ({r[f'lower_{k}']:.2f}-{r[f'upper_{k}']:.2f})",
+                return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
+            cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
+                                                         skip_nulls=True).alias(f"p {kind}"))
+        return t.select(cols)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         adjusted = self.models_.get("adjusted")
@@ -231,6 +271,8 @@ def cox_analysis(
     """
     terms = list(terms)
     strata = list(strata or [])
+    if "node_burden" in terms:
+        _check_site_specific(cohort, "node_burden")
     overlap = set(terms) & set(strata)
     if overlap:
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
@@ -297,6 +339,7 @@ class CIFResult:
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES) -> CIFResult:
     """Cumulative incidence of cancer death and of other-cause death by group."""
+    _check_site_specific(cohort, by)
     cols = [by] if by else []
     counts = cohort.collapse(cols, event="cause")
     levels = None

@@ -13,9 +13,11 @@ node_burden); continuous terms are used exactly as stored.
 Concordance (Harrell's C) is counted here from the collapsed table with the
 count of every pattern, as R's ``concordance`` does for individual records
 (lifelines' own index ignores case weights). The proportional-hazards check
-is lifelines' scaled-Schoenfeld test (``time_transform="km"``) on the
-collapsed fit; it is not R's ``cox.zph`` score test and its p-values differ
-(lifelines #997) — the comparison on GBSG2 is in docs/methods.md.
+is the Grambsch-Therneau scaled-Schoenfeld test (KM time transform) on the
+collapsed fit, with the case weights in every sum (lifelines' own
+``proportional_hazard_test`` ignores them); it is not R's ``cox.zph`` score
+test and its p-values differ (lifelines #997) — the comparison on GBSG2 is
+in docs/methods.md.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import polars as pl
-from lifelines import CoxPHFitter
+from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-from lifelines.statistics import proportional_hazard_test
+from scipy.stats import chi2
 
 from cohort.errors import CohortError, CohortWarning
 
@@ -204,12 +206,33 @@ def fit_cox(
 
 
 def _ph_test(cph: CoxPHFitter, frame: pd.DataFrame, spec: Design, alpha: float) -> pl.DataFrame:
-    res = proportional_hazard_test(cph, frame, time_transform="km").summary
+    """Grambsch-Therneau test per coefficient, with the case weights.
+
+    lifelines' ``proportional_hazard_test`` sums over rows and ignores case
+    weights, which is wrong on collapsed data (a row of 40 deaths counts
+    once). The same statistic with every sum weighted:
+    ``T_j = (sum w (g - gbar) s*_j)^2 / (D V_jj sum w (g - gbar)^2)``, with
+    ``s* = D V r`` the scaled Schoenfeld residuals, ``D`` the number of
+    deaths and ``g`` the KM time transform ``1 - S(t)``.
+    """
+    resid = cph.compute_residuals(frame, "schoenfeld")  # per record, event rows only
+    events = frame.loc[resid.index]
+    w = events["__n"].to_numpy(dtype=float)
+    deaths = w.sum()
+    km = KaplanMeierFitter().fit(frame["__time"], frame["__event"], weights=frame["__n"])
+    g = 1 - km.survival_function_at_times(events["__time"]).to_numpy()
+    g = g - (w * g).sum() / deaths
+    v = cph.variance_matrix_.loc[resid.columns, resid.columns].to_numpy()
+    scaled = deaths * resid.to_numpy() @ v
+    num = ((w * g)[:, None] * scaled).sum(axis=0) ** 2
+    stat = num / (deaths * np.diag(v) * (w * g * g).sum())
+    stat_by_col = dict(zip(resid.columns, stat, strict=True))
     rows = []
     for term, cols in spec.columns.items():
         for col, level in cols:
-            stat, p = float(res.loc[col, "test_statistic"]), float(res.loc[col, "p"])
-            rows.append({"term": term, "level": level, "chisq": stat, "p": p})
+            chisq = float(stat_by_col[col])
+            rows.append({"term": term, "level": level, "chisq": chisq,
+                         "p": float(chi2.sf(chisq, 1))})
     table = pl.DataFrame(rows, schema_overrides={"level": pl.Utf8})
     failing = table.filter(pl.col("p") < alpha)
     if failing.height:

@@ -4,7 +4,10 @@ create or replace view cases as
 with final as (
     select
         r.* exclude (surv_months),
-        d.* exclude (load_id, record_no)
+        d.* exclude (load_id, record_no),
+        -- five-calendar-year groups of diagnosis, for strata (2010-2014, ...)
+        cast(r.dx_year // 5 * 5 as varchar) || '-' || cast(r.dx_year // 5 * 5 + 4 as varchar)
+            as dx_year_group
     from raw_cases as r
     join case_derived as d
         using (load_id, record_no)
