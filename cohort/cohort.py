@@ -38,6 +38,21 @@ def _quote(name: str) -> str:
 
 
 @dataclass
+class Collapsed:
+    """A collapsed cohort: the counts, and what the query said about them."""
+
+    counts: pl.DataFrame  # time, event, columns..., n (known time and event only)
+    unknown: int  # eligible records with unknown time or event
+    levels: dict[str, list[str]]  # categorical columns: levels in order
+    categorical: set[str]
+
+    def without(self, column: str) -> pl.DataFrame:
+        """The counts summed over one column."""
+        keys = [c for c in self.counts.columns if c not in (column, "n")]
+        return self.counts.group_by(keys, maintain_order=True).agg(pl.col("n").sum())
+
+
+@dataclass
 class Cohort:
     """Records of ``cases`` selected by SQL.
 
@@ -116,51 +131,37 @@ class Cohort:
         *,
         event: str = "event",
         time: str = "surv_months",
-        extra_where: str | None = None,
-    ) -> pl.DataFrame:
-        """The cohort's sufficient statistics: (time, event, columns..., n).
+    ) -> Collapsed:
+        """The cohort's sufficient statistics, in one query: (time, event,
+        columns..., n) over eligible records, sorted by the columns (so
+        levels come out in the columns' own order, clinical for ENUMs).
 
-        Only eligible records with a known time and event are counted.
+        Records with an unknown time or event are counted, not fitted.
         """
         if event not in EVENTS and event != "cause":
             raise CohortDefinitionError(
                 f"event must be one of {', '.join(EVENTS)} (or cause), got {event!r}"
             )
+        columns = list(dict.fromkeys(columns))
         cols = [_quote(c) for c in columns]
         keys = ", ".join([f"{_quote(time)} as time", f"{_quote(event)} as event", *cols])
-        where = f"exclusion_reason is null and {_quote(time)} is not null and {_quote(event)} is not null"
-        if extra_where:
-            where += f" and ({extra_where})"
-        return self.registry.sql(
-            f"select {keys}, count(*) as n from ({self.sql}) where {where} group by all "
-            "order by all",
+        order = ", ".join([*cols, "time", "event"])
+        df = self.registry.sql(
+            f"select {keys}, count(*) as n from ({self.sql}) where exclusion_reason is null "
+            f"group by all order by {order} nulls last",
             self.params,
         )
-
-    def levels(self, column: str) -> list[str]:
-        """Levels of a categorical column present among eligible records, in
-        the column's own order (clinical order for node_burden)."""
-        df = self.registry.sql(
-            f"select distinct {_quote(column)} as v from ({self.sql}) "
-            f"where exclusion_reason is null and {_quote(column)} is not null order by v",
-            self.params,
-        )
-        return [str(v) for v in df["v"].to_list()]
-
-    def is_categorical(self, column: str) -> bool:
-        df = self.registry.sql(
-            f"select typeof({_quote(column)}) as t from ({self.sql}) limit 1", self.params
-        )
-        if df.is_empty():
-            return False
-        t = df["t"].item().upper()
-        return t.startswith(("VARCHAR", "ENUM", "BOOLEAN")) or "ENUM" in t
-
-    def unknown_events(self, event: str) -> int:
-        """Eligible records whose event is unknown (e.g. cause of death unknown)."""
-        return int(self.registry.sql(
-            f"select count(*) as n from ({self.sql}) where exclusion_reason is null "
-            f"and {_quote(event)} is null", self.params)["n"].item())
+        known = pl.col("time").is_not_null() & pl.col("event").is_not_null()
+        unknown = int(df.filter(~known)["n"].sum())
+        df = df.filter(known)
+        levels, categorical = {}, set()
+        for c in columns:
+            dtype = df.schema[c]
+            if dtype in (pl.Utf8, pl.Categorical, pl.Boolean) or isinstance(dtype, pl.Enum):
+                categorical.add(c)
+                levels[c] = [str(v) for v in df[c].drop_nulls().unique(maintain_order=True)]
+                df = df.with_columns(pl.col(c).cast(pl.Utf8))
+        return Collapsed(df, unknown, levels, categorical)
 
     # -- analyses ------------------------------------------------------------------
     def km(self, by: str | None = "node_burden", **kwargs):

@@ -134,13 +134,10 @@ def km_analysis(
     """
     times = tuple(times)
     horizon = horizon if horizon is not None else max(times, default=60)
-    _check_site_specific(cohort, by)
     cols = [c for c in [by, *(strata or [])] if c]
-    counts = cohort.collapse(cols, event=event)
-    levels = cohort.levels(by) if by else None
-    if levels is not None:
-        levels = [lv for lv in levels if lv in set(counts[by].cast(pl.Utf8).to_list())]
-        counts = counts.with_columns(pl.col(by).cast(pl.Utf8))
+    col = _collapse(cohort, cols, event)
+    counts = col.counts
+    levels = col.levels.get(by) if by else None
     km = fit_km(counts, by=by, event="event", levels=levels)
     tests = []
     pairs = None
@@ -174,7 +171,7 @@ def km_analysis(
         tests_=pl.DataFrame(tests, schema={"test": pl.Utf8, "chisq": pl.Float64,
                                            "df": pl.Int64, "p": pl.Float64}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
-        unknown_event=cohort.unknown_events(event),
+        unknown_event=col.unknown,
     )
 
 
@@ -182,18 +179,25 @@ class PooledSitesWarning(CohortWarning):
     """Node-burden groups pooled across site groups (categories are site-specific)."""
 
 
-def _check_site_specific(cohort, column: str | None) -> None:
-    if column not in ("node_burden",):
-        return
-    sites = cohort.levels("site_group")
-    if len(sites) > 1:
-        warnings.warn(
-            f"the cohort spans {len(sites)} site groups ({', '.join(sites)}); node_burden "
-            "categories are site-specific, so groups pool different things. Restrict the "
-            "cohort to one site, e.g. site_group = 'breast'",
-            PooledSitesWarning,
-            stacklevel=4,
-        )
+def _collapse(cohort, columns: list[str], event: str):
+    """Collapse the cohort; with node_burden among the columns, also check
+    (in the same query) that the cohort holds a single site group."""
+    check = "node_burden" in columns and "site_group" not in columns
+    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event=event)
+    if check:
+        sites = col.levels.get("site_group", [])
+        if len(sites) > 1:
+            warnings.warn(
+                f"the cohort spans {len(sites)} site groups ({', '.join(sites)}); "
+                "node_burden categories are site-specific, so groups pool different things. "
+                "Restrict the cohort to one site, e.g. site_group = 'breast'",
+                PooledSitesWarning,
+                stacklevel=4,
+            )
+        col.counts = col.without("site_group")
+        col.levels.pop("site_group", None)
+        col.categorical.discard("site_group")
+    return col
 
 
 @dataclass
@@ -271,14 +275,13 @@ def cox_analysis(
     """
     terms = list(terms)
     strata = list(strata or [])
-    if "node_burden" in terms:
-        _check_site_specific(cohort, "node_burden")
     overlap = set(terms) & set(strata)
     if overlap:
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
-    counts = cohort.collapse([*terms, *strata], event=event)
-    for col in [*terms, *strata]:
-        counts = counts.filter(pl.col(col).is_not_null())
+    col = _collapse(cohort, [*terms, *strata], event)
+    counts = col.counts
+    for c in [*terms, *strata]:
+        counts = counts.filter(pl.col(c).is_not_null())
     records = int(counts["n"].sum())
     collapsed_rows = counts.height
     if collapsed_rows > ROW_LEVEL_SHARE * records:
@@ -288,12 +291,10 @@ def cox_analysis(
         counts = counts.select(pl.exclude("n").repeat_by("n").explode()).with_columns(
             pl.lit(1, pl.UInt32).alias("n")
         )
-    categorical = {}
-    for t in terms:
-        if cohort.is_categorical(t):
-            present = set(counts[t].cast(pl.Utf8).to_list())
-            categorical[t] = [lv for lv in cohort.levels(t) if lv in present]
-            counts = counts.with_columns(pl.col(t).cast(pl.Utf8))
+    categorical = {
+        t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
+        for t in terms if t in col.categorical
+    }
     adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference)
     models = {"adjusted": adjusted}
     table = adjusted.table().rename(
@@ -339,14 +340,8 @@ class CIFResult:
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES) -> CIFResult:
     """Cumulative incidence of cancer death and of other-cause death by group."""
-    _check_site_specific(cohort, by)
-    cols = [by] if by else []
-    counts = cohort.collapse(cols, event="cause")
-    levels = None
-    if by:
-        present = set(counts[by].cast(pl.Utf8).to_list())
-        levels = [lv for lv in cohort.levels(by) if lv in present]
-        counts = counts.with_columns(pl.col(by).cast(pl.Utf8))
-    est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
+    col = _collapse(cohort, [by] if by else [], "cause")
+    levels = col.levels.get(by) if by else None
+    est = cumulative_incidence(col.counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
-    return CIFResult(cohort.definition, by, est, cohort.unknown_events("cause"))
+    return CIFResult(cohort.definition, by, est, col.unknown)
