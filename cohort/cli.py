@@ -336,6 +336,32 @@ def cif(where, by, times, suppress_below, db, fmt):
 
 
 @main.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.pdf"), show_default=True, help="PDF to write.")
+@click.option("--figures", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each page as PNG and SVG, and the tables as CSV, here.")
+@_friendly
+def report(spec, db, output, figures):
+    """Write the PDF survival report of SPEC (a TOML file; default: the
+    bundled reports/node_burden.toml) over the registry database.
+
+    Counts below the specification's threshold (default 11) are printed as
+    <11 everywhere, numbers at risk included; the same database and
+    specification give a byte-identical PDF.
+    """
+    from cohort.report import load_spec, write_report
+
+    result = write_report(Registry(db), load_spec(spec), output, figures_dir=figures)
+    click.echo(f"wrote {result.path} ({result.pages} pages; sections: "
+               f"{', '.join(result.sections)})")
+    if figures:
+        click.echo(f"wrote {len(result.figures)} figures and {len(result.tables)} tables "
+                   f"to {figures}")
+
+
+@main.command()
 @click.option("--n", "n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
@@ -367,7 +393,8 @@ def demo(directory):
     """Run the whole path on a bundled synthetic extract.
 
     Writes the sample extract, loads it into a fresh registry database and
-    prints the load summary and the records per site.
+    prints the load summary and the records per site, and writes the
+    default survival report (PDF) from it.
     """
     from cohort.demo import run_demo
 

@@ -133,8 +133,9 @@ class Cohort:
         time: str = "surv_months",
     ) -> Collapsed:
         """The cohort's sufficient statistics, in one query: (time, event,
-        columns..., n) over eligible records, sorted by the columns (so
-        levels come out in the columns' own order, clinical for ENUMs).
+        columns..., n) over eligible records; text and ENUM columns are
+        categorical, with their levels in the ENUM's (clinical) order or
+        sorted.
 
         Records with an unknown time or event are counted, not fitted.
         """
@@ -155,13 +156,27 @@ class Cohort:
         unknown = int(df.filter(~known)["n"].sum())
         df = df.filter(known)
         levels, categorical = {}, set()
+        types = self._types(columns)
         for c in columns:
-            dtype = df.schema[c]
-            if dtype in (pl.Utf8, pl.Categorical, pl.Boolean) or isinstance(dtype, pl.Enum):
+            kind = types[c]
+            if kind.startswith("ENUM") or kind in ("VARCHAR", "BOOLEAN"):
                 categorical.add(c)
-                levels[c] = [str(v) for v in df[c].drop_nulls().unique(maintain_order=True)]
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
+                present = set(df[c].drop_nulls().to_list())
+                if kind.startswith("ENUM"):  # clinical order, as declared in sql/schema
+                    order = self.registry.sql(f"select enum_range(null::{kind}) as r")["r"][0]
+                    levels[c] = [str(v) for v in order if str(v) in present]
+                else:
+                    levels[c] = sorted(present)
         return Collapsed(df, unknown, levels, categorical)
+
+    def _types(self, columns: list[str]) -> dict[str, str]:
+        """DuckDB types of columns of the cohort (binding only, no scan)."""
+        if not columns:
+            return {}
+        cols = ", ".join(_quote(c) for c in columns)
+        desc = self.registry.sql(f"describe select {cols} from ({self.sql})", self.params)
+        return dict(zip(desc["column_name"], desc["column_type"], strict=True))
 
     # -- analyses ------------------------------------------------------------------
     def km(self, by: str | None = "node_burden", **kwargs):

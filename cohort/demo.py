@@ -25,7 +25,8 @@ class DemoResult:
 
 
 def run_demo(directory: str | Path = "cohort-demo", *, n: int = DEMO_RECORDS) -> DemoResult:
-    """Write the sample extract, load it into a fresh database, summarise it.
+    """Write the sample extract, load it into a fresh database, summarise it
+    and write the default survival report.
 
     Everything goes under ``directory``; an earlier demo database there is
     replaced so the demo always starts from nothing.
@@ -44,4 +45,7 @@ def run_demo(directory: str | Path = "cohort-demo", *, n: int = DEMO_RECORDS) ->
         "count(*) filter (where node_status = 'N+') as node_positive "
         "from cases group by all order by site_group"
     )
-    return DemoResult(extract, db, loads, per_site)
+    from cohort.report import load_spec, write_report
+
+    report = write_report(reg, load_spec(), directory / "report.pdf")
+    return DemoResult(extract, db, loads, per_site, [report.path])

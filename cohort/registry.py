@@ -42,6 +42,17 @@ def sql_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "sql"
 
 
+def sql_version() -> str:
+    """A hash of the shipped SQL: views are recreated when it changes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for layer in ("schema", "views"):
+        for f in sql_files(layer):
+            digest.update(f.name.encode() + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def sql_files(layer: str) -> list[Path]:
     """The ``.sql`` files of one layer (``schema``, ``views``, ``cohorts``), in order."""
     return sorted((sql_dir() / layer).glob("*.sql"))
@@ -103,6 +114,7 @@ class Registry:
                 f"{self.path}: no registry database here; load an extract first "
                 "(cohort load FILE --db PATH)"
             )
+        self._upgrade_views()
         try:
             con = duckdb.connect(
                 str(self.path), read_only=True, config={"enable_external_access": False}
@@ -116,12 +128,34 @@ class Registry:
         finally:
             con.close()
 
+    def _upgrade_views(self) -> None:
+        """Databases written by an older cohort get the current views before a
+        read (views are recreated on every write; a read cannot write)."""
+        try:
+            with duckdb.connect(str(self.path), read_only=True) as con:
+                found = con.execute(
+                    "select value from cohort_meta where key = 'sql_version'"
+                ).fetchall()
+        except duckdb.Error:
+            found = []
+        if found and found[0][0] == sql_version():
+            return
+        try:
+            with self._write():
+                pass
+        except DatabaseError:
+            return  # locked or read-only: the queries say what is missing
+
     def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute("begin transaction")
             for layer in ("schema", "views"):
                 for f in sql_files(layer):
                     con.execute(f.read_text("utf-8"))
+            con.execute("create table if not exists cohort_meta (key varchar primary key, "
+                        "value varchar)")
+            con.execute("insert or replace into cohort_meta values ('sql_version', ?)",
+                        [sql_version()])
             con.execute("commit")
         except duckdb.Error as exc:
             con.execute("rollback")
@@ -197,6 +231,16 @@ class Registry:
                 raise
         return n
 
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One read-only connection for many queries (a report, a script).
+
+        Temporary tables may be created in it (they vanish with it); the
+        registry itself cannot be changed.
+        """
+        with self._read() as con:
+            yield Session(self, con)
+
     def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
         """A cohort: a WHERE clause over ``cases``, a SELECT, or a named cohort
         (a file of ``sql/cohorts/``). See :class:`cohort.cohort.Cohort`."""
@@ -221,6 +265,21 @@ class Registry:
             except duckdb.Error as exc:
                 raise QueryError(_clean(exc)) from exc
             return [(s.query.strip(), _run(con, s.query)) for s in statements]
+
+
+class Session:
+    """A read-only connection to the registry, reused across queries."""
+
+    def __init__(self, registry: Registry, con: duckdb.DuckDBPyConnection):
+        self.registry = registry
+        self.path = registry.path
+        self.con = con
+
+    def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:
+        return _run(self.con, query, params)
+
+    def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
+        return Cohort(self, definition, params)
 
 
 def _run(con: duckdb.DuckDBPyConnection, query: str, params=None) -> pl.DataFrame:

@@ -137,11 +137,12 @@ def km_analysis(
     cols = [c for c in [by, *(strata or [])] if c]
     col = _collapse(cohort, cols, event)
     counts = col.counts
+    _check_cause_known(event, counts, col.unknown)
     levels = col.levels.get(by) if by else None
     km = fit_km(counts, by=by, event="event", levels=levels)
     tests = []
     pairs = None
-    if by and len(km.groups_) >= 2:
+    if by and len(km.groups_) >= 2 and (counts["event"] * counts["n"]).sum() > 0:
         present = list(km.groups_)
         lr = logrank(counts, group=by, levels=present)
         km.logrank_ = lr
@@ -173,6 +174,34 @@ def km_analysis(
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
         unknown_event=col.unknown,
     )
+
+
+class UnknownCauseWarning(CohortWarning):
+    """Many deaths have an unknown cause: cause-specific estimates leave them out."""
+
+
+class CauseNotRecordedError(CohortError):
+    """Cause-specific survival asked for, but no death in the cohort has a known cause."""
+
+
+def _check_cause_known(event: str, counts: pl.DataFrame, unknown: int) -> None:
+    if event != "event_cancer" or unknown == 0:
+        return
+    known_deaths = int((counts["event"] * counts["n"]).sum())
+    if known_deaths == 0:
+        raise CauseNotRecordedError(
+            f"cause of death is not recorded for this cohort ({unknown:,} cases with unknown "
+            "cause-specific status), so cause-specific survival cannot be estimated; use "
+            "event = 'event' (death from any cause) or net survival"
+        )
+    share = unknown / (unknown + int(counts["n"].sum()))
+    if share > 0.05:
+        warnings.warn(
+            f"{unknown:,} eligible cases ({share:.0%}) have an unknown cause-specific status "
+            "(dead, cause unknown) and are left out of cause-specific estimates",
+            UnknownCauseWarning,
+            stacklevel=4,
+        )
 
 
 class PooledSitesWarning(CohortWarning):
@@ -280,6 +309,7 @@ def cox_analysis(
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
     col = _collapse(cohort, [*terms, *strata], event)
     counts = col.counts
+    _check_cause_known(event, counts, col.unknown)
     for c in [*terms, *strata]:
         counts = counts.filter(pl.col(c).is_not_null())
     records = int(counts["n"].sum())

@@ -65,6 +65,11 @@ def design(
     for term in terms:
         if term in categorical:
             levels = categorical[term]
+            if len(levels) < 2:
+                raise ModelError(
+                    f"{term} has {'one level (' + levels[0] + ')' if levels else 'no levels'} "
+                    "in this cohort; a hazard ratio needs two groups"
+                )
             ref = reference.get(term, levels[0])
             if ref not in levels:
                 raise ModelError(
@@ -174,6 +179,8 @@ def fit_cox(
 ) -> CoxModel:
     """Fit a weighted Cox model to a collapsed table."""
     strata = strata or []
+    if counts.is_empty():
+        raise ModelError("no eligible cases with known values of every term")
     x, spec = design(counts, terms, categorical=categorical, reference=reference)
     frame = x.assign(
         __time=counts[time].to_numpy(), __event=counts[event].to_numpy(),
