@@ -193,6 +193,13 @@ class Cohort:
 
         return cox_analysis(self, terms, **kwargs)
 
+    def net_survival(self, by: str | None = "node_burden", **kwargs):
+        """Net (Pohar Perme) or relative (Ederer II) survival with life tables:
+        see :func:`cohort.survival.netsurv.net_survival_analysis`."""
+        from cohort.survival.netsurv import net_survival_analysis
+
+        return net_survival_analysis(self, by=by, **kwargs)
+
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see
         :func:`cohort.survival.analysis.cif_analysis`."""
