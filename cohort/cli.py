@@ -316,6 +316,39 @@ def cox(where, terms, strata, reference, event, db, fmt):
 
 @main.command()
 @where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@click.option("--method", type=click.Choice(["pohar-perme", "ederer2"]), default="pohar-perme",
+              show_default=True, help="Net survival (Pohar Perme) or relative survival "
+              "(Ederer II).")
+@click.option("--lifetable", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Life table CSV (year, sex, age, annual_hazard); default: "
+              "US 1940-2014.")
+@click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
+              help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db, fmt):
+    """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
+    with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
+
+    Expected mortality follows each case through attained age and calendar
+    year in the life table, matched on sex; years past the table carry its
+    last year forward (with a notice).
+    """
+    result = Registry(db).cohort(where).net_survival(
+        by=by or None, times=_times(times), method=method, lifetable=lifetable,
+        standardise=int(standardise) if standardise else None,
+    )
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
+                 [f"cohort: {where}", result.note], "net_survival")
+
+
+@main.command()
+@where_option
 @click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @suppress_option

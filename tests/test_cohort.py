@@ -105,3 +105,18 @@ def test_cli_km_cox_cif(reg):
     assert bad.exit_code == 1 and "reference level 'N9'" in bad.output
     badt = run("km", "--times", "a,b", "--db", db)
     assert badt.exit_code == 2 and "times must be numbers" in badt.output
+
+
+@pytest.mark.filterwarnings("ignore::cohort.survival.netsurv.LifeTableWarning")
+def test_cli_netsurv(reg):
+    out = run("netsurv", "--where", "site_group = 'colon' and sex in ('1','2')",
+              "--times", "12,60", "--standardise", "1", "--db", reg.path)
+    assert out.exit_code == 0, out.output
+    assert "net survival:" in out.output and "age standardised:" in out.output
+    assert "Pohar Perme" in out.output
+def test_cli_netsurv_bad_life_table(reg, tmp_path):
+    lt = tmp_path / "lt.csv"
+    lt.write_text("year,sex,age,qx\n2000,male,50,0.01\n")
+    bad = run("netsurv", "--where", "site_group = 'colon'", "--lifetable", lt, "--db", reg.path)
+    assert bad.exit_code == 1
+    assert "life table lacks column(s) annual_hazard" in bad.output

@@ -212,3 +212,16 @@ def test_cli_report(reg, tmp_path):
     bad.write_text("title = 3\n")
     res = CliRunner().invoke(main, ["report", str(bad), "--db", str(reg.path)])
     assert res.exit_code == 1 and "title must be str, got int" in res.output
+
+
+@pytest.mark.filterwarnings("ignore::cohort.survival.netsurv.LifeTableWarning")
+def test_net_survival_page_matches_api(reg, breast_pdf):
+    _, reader, _ = breast_pdf
+    text = page_text(reader, "Breast: net survival (Pohar Perme)")
+    res = reg.cohort("site_group = 'breast'").net_survival(times=[12, 36, 60])
+    for r in res.estimates_.iter_rows(named=True):
+        n = reg.cohort("site_group = 'breast'").km(times=[12]).medians_
+        size = dict(n.select("group", "n").rows())[r["group"]]
+        if size < 11:
+            continue
+        assert (f"{r['net_survival']:.3f} ({r['lower']:.3f}, {r['upper']:.3f})") in text
