@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ class LoadResult:
     replaced: bool = False
     extra_columns: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    unused_items: list[str] = field(default_factory=list)
     reject_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -58,10 +59,12 @@ class LoadResult:
                 f"sha256 {self.sha256[:12]}); skipped. Use --replace to load it again."
             )
         verb = "reloaded" if self.replaced else "loaded"
+        # NAACCR files carry hundreds of items cohort does not use: counted here
+        unused = f"; {len(self.unused_items):,} items not used" if self.unused_items else ""
         return (
             f"{self.file.name}: read {self.rows_read:,} = {verb} {self.rows_loaded:,}"
             f" + rejected {self.rows_rejected:,} ({self.format}, sha256 {self.sha256[:12]},"
-            f" {self.seconds:.1f} s)"
+            f" {self.seconds:.1f} s){unused}"
         )
 
 
@@ -158,11 +161,14 @@ def load_file(
     fmt: str | None = None,
     package_version: str = "",
     on_loaded: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
+    keep_items: Iterable[str] = (),
 ) -> LoadResult:
     """Load one extract in one transaction; see :meth:`cohort.Registry.load`.
 
     ``on_loaded(con, load_id)`` runs inside the transaction after the records
     are in (the registry derives the analysis variables there).
+    ``keep_items`` names NAACCR XML items outside the alias table to keep in
+    ``raw_cases.extra``.
     """
     started = time.perf_counter()
     path = check_file(Path(path))
@@ -173,9 +179,15 @@ def load_file(
     if prior and not replace:
         return LoadResult(path, sha, load_id=prior[0], skipped=True)
 
-    source = open_source(con, path, fmt)
-    mapping, extra, dropped = map_columns(path, source.columns)
-    result = LoadResult(path, sha, source.format, extra_columns=extra, dropped_columns=dropped)
+    source = open_source(con, path, fmt, keep_items=keep_items)
+    try:
+        mapping, extra, dropped = map_columns(path, source.columns)
+    except BaseException:
+        if source.release:
+            source.release(con)
+        raise
+    result = LoadResult(path, sha, source.format, extra_columns=extra, dropped_columns=dropped,
+                        unused_items=source.unused_items)
     con.execute("begin transaction")
     try:
         if prior:
@@ -204,6 +216,8 @@ def load_file(
         try:
             con.execute(f"create or replace temp table {STAGING} as {sql}", params)
         except duckdb.Error as exc:
+            if source.error is not None:  # the reader's own message, not DuckDB's wrapper
+                raise source.error from exc
             raise InputError(f"{path}: cannot be read: {_first_line(exc)}") from exc
         structural = _structural_rejects(con, source)
         rec = _record_no(con, structural)
@@ -211,7 +225,7 @@ def load_file(
         ok = f"len(errors) = 0 and rowid not in (select row_id from {DUPLICATES})"
         valid = typed_select(STAGING, load_id, record_no=rec, where=ok)
         con.execute(f"insert into raw_cases by name {valid}")
-        line = "record_no + 1" if source.format == "csv" else "null"
+        line = f"record_no + {source.first_line - 1}" if source.first_line else "null"
         con.execute(
             "insert into rejects select ?, ?, record_no, "
             f"{line}, e.field, e.value, e.reason from "
@@ -280,6 +294,8 @@ def load_file(
         for table in (STAGING, DUPLICATES, source.structural_rejects):
             if table:
                 con.execute(f"drop table if exists {table}")
+        if source.release:
+            source.release(con)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -291,7 +307,8 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> str |
     table = "__structural"
     con.execute(
         f"create or replace temp table {table} as "
-        "select line - 1 as record_no, line as line_no, column_name as field, "
+        f"select line - {(source.first_line or 2) - 1} as record_no, line as line_no, "
+        "column_name as field, "
         "csv_line as value, "
         "case error_type "
         "when 'INVALID ENCODING' then 'the line is not valid UTF-8 text; re-export "

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat")
+PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death")
 CUTOFF_YEAR = 2022
 BATCH = 1_000_000
 
@@ -131,12 +132,16 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     t = np.minimum.reduce([t_c, t_o, t_l, admin])
     dead = (t == t_c) | (t == t_o)
     cancer_death = t == t_c
-    months = np.floor(t).astype(np.int64)
 
     source = rng.choice(["1", "2", "3", "4", "5", "6", "7", "8"], size=n,
                         p=[0.86, 0.04, 0.02, 0.02, 0.02, 0.003, 0.017, 0.02])
-    dco = (source == "6") | (source == "7")
     behavior = np.where((site_idx == 0) & (rng.random(n) < 0.03), "2", "3")
+    _share_patient_follow_up(
+        rng, start[group], within > 1, female, age, dx_year, dx_month, dx_day, t, dead, source
+    )
+    dco = (source == "6") | (source == "7")
+    cancer_death = cancer_death & dead
+    months = np.floor(t).astype(np.int64)
 
     df = pl.DataFrame(
         {
@@ -167,6 +172,9 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         }
     )
     out = df.select(_columns(rng, n))
+    # Patient-level items (NAACCR XML puts them on the Patient) are the
+    # first tumour's, so every format of the extract says the same thing.
+    out = out.with_columns(pl.col(c).first().over("patient_id") for c in PATIENT_ITEMS)
     coded = out.select(
         pl.col("nodes_positive_code").alias("coded_positive"),
         pl.col("tumor_deposits_code").alias("coded_deposits"),
@@ -179,6 +187,40 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     )
     out, invalid = _inject_invalid(rng, out)
     return out, truth_frame, invalid
+
+
+def _share_patient_follow_up(rng, first, later, female, age, dx_year, dx_month, dx_day,
+                             t, dead, source) -> None:
+    """Make a patient's later primaries agree with the first on what belongs
+    to the patient (in place): the same sex, a diagnosis during the first
+    tumour's follow-up (a whole number of months after it, same day of
+    month), and the same end of follow-up, so the date of last contact and
+    vital status are one per patient. A death-certificate-only first tumour
+    (follow-up 0) makes the later ones death-certificate-only too, on the
+    same date. Later primaries are excluded from the survival analysis (not
+    the first primary), so their survival times carry no model truth.
+    """
+    # A generator of its own, seeded from the batch generator's state without
+    # drawing from it: every other value (first primaries included) stays
+    # what the same seed gave before later primaries were made consistent.
+    state = rng.bit_generator.state["state"]["state"]
+    offset_u = np.random.default_rng([state % 2**64, state >> 64]).random(len(t))
+    if not later.any():
+        return
+    f = first[later]
+    dco_first = (source[f] == "6") | (source[f] == "7")
+    end = np.where(dco_first, 0.0, t[f])  # months from the first diagnosis to the end
+    offset = np.floor(offset_u[later] * np.floor(end)).astype(np.int64)
+    month_index = dx_year[f] * 12 + dx_month[f] - 1 + offset
+    female[later] = female[f]
+    age[later] = np.minimum(age[f] + offset // 12, 99)
+    dx_year[later] = month_index // 12
+    dx_month[later] = month_index % 12 + 1
+    dx_day[later] = dx_day[f]
+    t[later] = end - offset
+    dead[later] = dead[f] | dco_first
+    own_dco = (source[later] == "6") | (source[later] == "7")
+    source[later] = np.where(dco_first, source[f], np.where(own_dco, "1", source[later]))
 
 
 def _true_burden() -> pl.Expr:
@@ -418,16 +460,30 @@ def write(
     seed: int = 2026,
     format: str | None = None,
 ) -> Path:
-    """Write a synthetic extract (CSV, gzip CSV or Parquet) and its truth sidecar.
+    """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML or NAACCR
+    fixed-width) and its truth sidecar.
 
     Parameters
     ----------
     path
-        Output file; ``.parquet`` writes Parquet, ``.gz`` gzip-compressed CSV.
+        Output file; ``.parquet`` writes Parquet, ``.xml`` NAACCR XML, ``.gz``
+        compresses CSV or XML.
     n, seed
         Number of tumour records and the random seed.
     format
-        ``csv`` or ``parquet``; default from the file name.
+        ``csv``, ``parquet``, ``naaccr-xml`` or ``naaccr-flat`` (v18
+        incidence records); default from the file name (CSV unless
+        ``.parquet`` or ``.xml``).
+
+    Notes
+    -----
+    NAACCR XML groups consecutive tumours of a patient under one Patient,
+    whose items (sex, date of last contact, vital status, cause of death)
+    the generator keeps identical across the patient's tumours. The v18
+    fixed-width layout has no p16 (item 3956 came with v21, after the last
+    fixed-width layout), so ``p16_code`` is not written there; a value too
+    wide for its field (the deliberately invalid ``150`` in the two-column
+    regional nodes positive) is written as ``?`` characters, still invalid.
 
     Returns
     -------
@@ -444,22 +500,31 @@ def write(
     50
     """
     path = Path(path)
-    fmt = format or ("parquet" if path.suffix == ".parquet" else "csv")
+    stem = path.name.removesuffix(".gz")
+    fmt = format or (
+        "parquet" if path.suffix == ".parquet" else "naaccr-xml" if stem.endswith(".xml") else "csv"
+    )
     import pyarrow.parquet as pq
 
     invalid: dict[str, int] = {}
     truth_writer = None
     extract_writer = None
     opener = None
-    if fmt == "csv":
+    if fmt in ("csv", "naaccr-xml", "naaccr-flat"):
         import gzip
 
         opener = (gzip.open if path.suffix == ".gz" else open)(path, "wb")
     elif fmt != "parquet":
-        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     try:
+        if fmt == "naaccr-xml":
+            opener.write(XML_HEAD.encode())
         for i, (df, truth_frame, invalid) in enumerate(frames(n, seed)):
-            if opener is not None:
+            if fmt == "naaccr-xml":
+                _write_xml(opener, df)
+            elif fmt == "naaccr-flat":
+                _write_flat(opener, df)
+            elif opener is not None:
                 df.write_csv(opener, include_header=(i == 0))
             else:
                 table = df.to_arrow()
@@ -468,6 +533,8 @@ def write(
             t = truth_frame.to_arrow()
             truth_writer = truth_writer or pq.ParquetWriter(str(path) + ".truth.parquet", t.schema)
             truth_writer.write_table(t)
+        if fmt == "naaccr-xml":
+            opener.write(b"</NaaccrData>\n")
     finally:
         for w in (opener, extract_writer, truth_writer):
             if w is not None:
@@ -475,3 +542,84 @@ def write(
     meta = truth(n, seed) | {"invalid_records": invalid}
     Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
+
+
+XML_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-250.xml"'
+    ' recordType="I" specificationVersion="1.7" xmlns="http://naaccr.org/naaccrxml">\n'
+)
+WRITE_ROWS = 100_000  # rows turned into text at a time, to bound the writer's memory
+
+
+def _xml_items(columns: list[str], indent: str) -> pl.Expr:
+    """One string per record: the ``<Item>`` lines of ``columns`` (blank
+    values are left out, as NAACCR XML does)."""
+    from cohort.items import items_by_name
+
+    parts = []
+    for c in columns:
+        nid = items_by_name()[c].naaccr_id
+        value = pl.col(c).str.replace_all("&", "&amp;", literal=True).str.replace_all(
+            "<", "&lt;", literal=True
+        )
+        parts.append(
+            (pl.lit(f'{indent}<Item naaccrId="{nid}">') + value + pl.lit("</Item>\n"))
+            .fill_null("")
+        )
+    return pl.concat_str(parts)
+
+
+def _write_xml(fh, df: pl.DataFrame) -> None:
+    """Append the batch as Patients (consecutive records of one patient_id)
+    holding their Tumors. Patients never straddle batches: ``frames`` gives
+    every batch new patient ids."""
+    patient = [c for c in df.columns if c == "patient_id" or c in PATIENT_ITEMS]
+    tumour = [c for c in df.columns if c not in patient]
+    pid = pl.col("patient_id")
+    flagged = df.with_columns(
+        (pid != pid.shift(1)).fill_null(True).alias("__first"),
+        (pid != pid.shift(-1)).fill_null(True).alias("__last"),
+    )
+    for start in range(0, df.height, WRITE_ROWS):
+        text = flagged.slice(start, WRITE_ROWS).select(
+            pl.when(pl.col("__first")).then(
+                pl.lit("  <Patient>\n") + _xml_items(patient, "    ")
+            ).otherwise(pl.lit(""))
+            + pl.lit("    <Tumor>\n") + _xml_items(tumour, "      ") + pl.lit("    </Tumor>\n")
+            + pl.when(pl.col("__last")).then(pl.lit("  </Patient>\n")).otherwise(pl.lit(""))
+        )
+        fh.write("".join(text.to_series().to_list()).encode())
+
+
+def _write_flat(fh, df: pl.DataFrame) -> None:
+    """Append the batch as v18 fixed-width incidence records."""
+    from cohort.readers.naaccr_flat import RECORD_LENGTH, layout
+
+    by_id = {f.naaccr_id: f for f in layout()}
+    from cohort.items import items_by_name
+
+    placed = []
+    for c in df.columns:
+        f = by_id.get(items_by_name()[c].naaccr_id)
+        if f is not None:
+            placed.append((f.start, f.length, c))
+    fixed = {1: "I", 17: "180"}
+    segments: list[pl.Expr] = []
+    pos = 1
+    for start, length, what in sorted([*placed, *((s, len(v), None) for s, v in fixed.items())]):
+        if start > pos:
+            segments.append(pl.lit(" " * (start - pos)))
+        if what is None:
+            segments.append(pl.lit(fixed[start]))
+        else:
+            v = pl.col(what).fill_null("")
+            segments.append(
+                pl.when(v.str.len_chars() > length).then(pl.lit("?" * length))
+                .otherwise(v.str.pad_end(length))
+            )
+        pos = start + length
+    segments.append(pl.lit(" " * (RECORD_LENGTH - pos + 1) + "\n"))
+    for start in range(0, df.height, WRITE_ROWS):
+        text = df.slice(start, WRITE_ROWS).select(pl.concat_str(segments))
+        fh.write("".join(text.to_series().to_list()).encode("ascii"))

@@ -48,6 +48,7 @@ def delimited_source(
         {"path": str(path), "encoding": encoding},
         columns,
         structural_rejects=REJECTS_TABLE,
+        first_line=2,  # line 1 is the header
     )
 
 

@@ -1,0 +1,311 @@
+"""NAACCR XML extracts (``.xml`` or ``.xml.gz``), any dictionary version.
+
+A NAACCR XML file is a ``NaaccrData`` root in the namespace
+``http://naaccr.org/naaccrxml`` holding ``Item`` elements and ``Patient``
+elements; a Patient holds its own Items and then its ``Tumor`` elements.
+Each Tumor becomes one record carrying its Patient's items (vital status,
+date of last contact, ...) and the file-level ones, as the NAACCR
+fixed-width record does.
+
+The file is read twice, both times as a stream: a quick byte scan for the
+``naaccrId`` values it uses (so the loader can refuse direct identifiers,
+drop quasi-identifiers and name missing items before anything is written),
+then an expat parse that yields Arrow record batches. Expat's callbacks see
+the current line, so a structural error names the line and the item.
+Only the items of the alias table (matched by ``naaccrId`` exactly) and any
+asked for with ``keep_items`` become columns; the rest are counted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+from xml.parsers import expat
+
+import duckdb
+import pyarrow as pa
+
+from cohort.errors import InputError
+from cohort.items import identifier, items
+from cohort.readers.base import BATCH_ROWS, Source, arrow_stream_source, text_batch
+
+NAMESPACE = "http://naaccr.org/naaccrxml"
+_SEP = " "  # expat joins namespace and local name with this
+_ROOT, _PATIENT, _TUMOR, _ITEM = (f"{NAMESPACE}{_SEP}{t}" for t in
+                                  ("NaaccrData", "Patient", "Tumor", "Item"))
+_CHUNK = 1 << 20
+_ID_PATTERN = re.compile(rb"""naaccrId\s*=\s*["']([^"'<>]*)["']""")
+_ID_FAST = re.compile(rb'naaccrId="([^"]*)"')  # the form every NAACCR writer uses
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """The file as a byte stream, gunzipped when it starts with the gzip magic."""
+    fh = open(path, "rb")
+    if fh.read(2) == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")
+    fh.seek(0)
+    return fh
+
+
+def scan_item_ids(path: Path) -> list[str]:
+    """Every ``naaccrId`` the file uses, in order of first appearance.
+
+    A byte-level scan, several times faster than parsing: its only job is to
+    let the loader judge the columns (identifiers, required items) before
+    the transaction starts. Each chunk is scanned together with the tail of
+    the previous one from its last ``<``, so an attribute split between two
+    chunks is still seen whole.
+    """
+    seen: dict[str, None] = {}
+    tail = b""
+    with open_bytes(path) as fh:
+        try:
+            while block := fh.read(8 * _CHUNK):
+                data = tail + block
+                # a literal prefix lets the regex engine skip ahead fast; the
+                # general pattern (spaces, single quotes) only when counts differ
+                fast = data.count(b'naaccrId="') == data.count(b"naaccrId")
+                for raw in set((_ID_FAST if fast else _ID_PATTERN).findall(data)):
+                    seen.setdefault(raw.decode("utf-8", "replace"), None)
+                cut = data.rfind(b"<")
+                tail = data[cut:] if cut >= 0 and len(data) - cut < 4096 else b""
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+    return list(seen)
+
+
+def plan_columns(
+    ids: Iterable[str], keep_items: Iterable[str] = ()
+) -> tuple[list[str], list[str], list[str]]:
+    """Split a file's item ids: (read as columns, identifiers, not used).
+
+    Alias-table items are matched on the exact ``naaccrId``: folding case and
+    punctuation as header matching does would take ``summaryStage2018``
+    (item 764) for ``derivedSummaryStage2018`` (762).
+    """
+    known = {it.naaccr_id for it in items() if it.naaccr_id}
+    keep = set(keep_items)
+    read, idents, unused = [], [], []
+    for nid in ids:
+        if identifier(nid) is not None:
+            idents.append(nid)
+        elif nid in known or nid in keep:
+            read.append(nid)
+        else:
+            unused.append(nid)
+    return read, idents, sorted(unused)
+
+
+def naaccr_xml_source(
+    con: duckdb.DuckDBPyConnection, path: Path, *, keep_items: Iterable[str] = ()
+) -> Source:
+    """The :class:`Source` for a NAACCR XML file; one record per Tumor."""
+    read, idents, unused = plan_columns(scan_item_ids(path), keep_items)
+    return arrow_stream_source(
+        con,
+        "naaccr-xml",
+        read + idents,
+        lambda: tumour_batches(path, read),
+        relation_columns=read,
+        unused_items=unused,
+    )
+
+
+def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH_ROWS
+                   ) -> Iterator[pa.RecordBatch]:
+    """Parse the file and yield one row per Tumor with the ``wanted`` items.
+
+    Raises :class:`InputError` (file, line, item) on anything that is not
+    well-formed NAACCR XML: malformed markup, a root outside the NAACCR
+    namespace, a Tumor outside a Patient, an Item with no ``naaccrId``, an
+    item twice in one element, Items after the Patients or Tumors they
+    belong before. Elements of other namespaces (extensions) are skipped.
+    """
+    index = {nid: i for i, nid in enumerate(wanted)}
+    width = len(wanted)
+    parser = expat.ParserCreate(namespace_separator=_SEP)
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.ordered_attributes = True
+
+    rows: list[list] = []
+    # Parse state lives in closure cells: expat calls these handlers once per
+    # element, and cell access is the cheapest Python offers.
+    level = 0  # 0 before the root, 1 NaaccrData, 2 Patient, 3 Tumor, 4 after the root
+    in_item = False
+    extension = 0  # depth inside elements of other namespaces
+    item_id = ""
+    item_text: str | None = None
+    root_vals: list = [None] * width
+    pat_vals: list = root_vals
+    tum_vals: list = root_vals
+    target: list = root_vals
+    seen: set[str] = set()
+    root_seen: set[str] = set()
+    pat_seen: set[str] = set()
+    patients = tumours = 0
+    patient_has_tumour = False
+    last_item = ""
+
+    def fail(what: str, fix: str) -> None:
+        raise InputError(f"{path}: line {parser.CurrentLineNumber}: {what}; {fix}")
+
+    def start(name: str, attrs: list) -> None:
+        nonlocal level, in_item, extension, item_id, item_text, pat_vals, tum_vals, target
+        nonlocal seen, root_seen, pat_seen, patients, patient_has_tumour, last_item
+        # The Item branch runs ~30 times per tumour: it comes first and does
+        # the least it can; every rarer case is checked only when it occurs.
+        if name == _ITEM and not in_item and not extension and 0 < level < 4:
+            if attrs and attrs[0] == "naaccrId":
+                nid = attrs[1]
+            else:
+                nid = next((attrs[i + 1] for i in range(0, len(attrs), 2)
+                            if attrs[i] == "naaccrId"), None)
+            if not nid:
+                fail(f"Item with no naaccrId (after item {last_item!r})" if last_item
+                     else "Item with no naaccrId",
+                     "every Item needs naaccrId=\"...\"; correct the file or export it again")
+            if nid in seen:
+                where = ("NaaccrData", "Patient", "Tumor")[level - 1]
+                fail(f"item {nid!r} appears twice in one {where}",
+                     "keep one of them and load again")
+            seen.add(nid)
+            if level != 3:
+                if level == 2 and patient_has_tumour:
+                    fail(f"Patient item {nid!r} after the Patient's first Tumor",
+                         "NAACCR XML puts a Patient's Items before its Tumors")
+                if level == 1 and patients:
+                    fail(f"NaaccrData item {nid!r} after the first Patient",
+                         "NAACCR XML puts file-level Items before the Patients")
+            item_id = last_item = nid
+            in_item = True
+            item_text = None
+            return
+        if extension:
+            extension += 1
+            return
+        if in_item:
+            fail(f"element <{_local(name)}> inside Item {item_id!r}",
+                 "an Item holds only its value")
+        if name == _ITEM:
+            fail("Item outside NaaccrData", "the file is not NAACCR XML")
+        elif name == _TUMOR:
+            if level != 2:
+                fail("Tumor outside a Patient" + (f" (after item {last_item!r})" if last_item else ""),
+                     "every Tumor must sit inside the Patient it belongs to")
+            level = 3
+            patient_has_tumour = True
+            tum_vals = pat_vals.copy()
+            target = tum_vals
+            seen = set()
+        elif name == _PATIENT:
+            if level != 1:
+                fail("Patient outside NaaccrData" if level != 2 else "Patient inside a Patient",
+                     "Patients sit directly inside NaaccrData")
+            level = 2
+            patients += 1
+            patient_has_tumour = False
+            pat_vals = root_vals.copy()
+            target = pat_vals
+            pat_seen = seen = set()
+        elif name == _ROOT:
+            if level != 0:
+                fail("NaaccrData inside NaaccrData", "a file holds one NaaccrData")
+            level = 1
+            root_seen = seen = set()
+        elif level == 0:
+            local = _local(name)
+            if local == "NaaccrData":
+                ns = name.rsplit(_SEP, 1)[0] if _SEP in name else None
+                fail(f"NaaccrData is in namespace {ns!r}, not {NAMESPACE!r}" if ns
+                     else "NaaccrData has no namespace",
+                     f'the root must be <NaaccrData xmlns="{NAMESPACE}">; correct the file '
+                     "or export it again")
+            fail(f"root element <{local}> is not NaaccrData", "this is not a NAACCR XML file")
+        elif name.startswith(NAMESPACE + _SEP):
+            fail(f"unexpected element <{_local(name)}>",
+                 "NAACCR XML has only NaaccrData, Patient, Tumor and Item")
+        else:
+            extension = 1  # an extension: another namespace, ignored with its content
+
+    def end(name: str) -> None:
+        nonlocal level, in_item, extension, target, seen, tumours
+        if name == _ITEM and not extension:
+            in_item = False
+            j = index.get(item_id)
+            if j is not None:
+                target[j] = item_text or None
+        elif extension:
+            extension -= 1
+        elif name == _TUMOR:
+            rows.append(tum_vals)
+            tumours += 1
+            level = 2
+            target = pat_vals
+            seen = pat_seen
+        elif name == _PATIENT:
+            level = 1
+            target = root_vals
+            seen = root_seen
+        elif name == _ROOT:
+            level = 4
+
+    def characters(data: str) -> None:
+        nonlocal item_text
+        # expat may split one value (buffer boundary, entity): join the pieces
+        if in_item:
+            item_text = data if item_text is None else item_text + data
+
+    parser.StartElementHandler = start
+    parser.CharacterDataHandler = characters
+    parser.EndElementHandler = end
+
+    def parse(data: bytes, final: bool) -> None:
+        try:
+            parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            message = expat.errors.messages[exc.code]
+            near = f" after item {last_item!r}" if last_item else ""
+            if final and level in (1, 2, 3):
+                open_ = ("NaaccrData", "Patient", "Tumor")[level - 1]
+                what = f"the file ends inside <{open_}> (unclosed tag){near}"
+            else:
+                what = f"column {exc.offset + 1}: not well-formed XML ({message}){near}"
+            hint = (" (a byte that is not valid in the declared encoding? NAACCR XML is "
+                    "UTF-8 unless its prolog says otherwise)"
+                    if exc.code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN]
+                    else "")
+            raise InputError(
+                f"{path}: line {exc.lineno}: {what}{hint}; the file is damaged or "
+                "truncated, export it again"
+            ) from None
+
+    with open_bytes(path) as fh:
+        try:
+            while block := fh.read(_CHUNK):
+                parse(block, False)
+                if len(rows) >= rows_per_batch:
+                    yield text_batch(wanted, _columns(rows, width))
+                    rows.clear()
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        parse(b"", True)
+    if not tumours:
+        raise InputError(
+            f"{path}: no Tumor elements ({patients} Patient(s)); the file holds no "
+            "tumour records, export the extract again"
+        )
+    if rows:
+        yield text_batch(wanted, _columns(rows, width))
+
+
+def _columns(rows: list[list], width: int) -> list:
+    return list(zip(*rows)) if rows else [[] for _ in range(width)]
+
+
+def _local(name: str) -> str:
+    return name.rsplit(_SEP, 1)[-1]
