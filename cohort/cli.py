@@ -86,11 +86,13 @@ def main():
     default=None,
     help="Input format (default: detected from the file's content).",
 )
+@click.option("--keep-items", default="",
+              help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
     """Load extract FILES (CSV of any delimiter, .gz, or Parquet) into the registry.
 
     Every record is loaded into raw_cases or listed in rejects with its
@@ -102,7 +104,7 @@ def load(files, db, strict, replace, fmt, no_derive, quiet):
     for path in files:
         (result,) = reg.load(
             path, strict=strict, replace=replace, format=fmt, progress=progress,
-            derive=not no_derive,
+            derive=not no_derive, keep_items=_csv_list(keep_items),
         )
         if quiet:
             continue

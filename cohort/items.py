@@ -27,7 +27,7 @@ class Item:
     width: int
     pattern: str
     unknown: str
-    required: str  # yes | no | a group name (one of the group is required)
+    required: str  # yes | column (column needed, blanks allowed) | no | a group name
     level: str
     codes: str
     other_names: tuple[str, ...]
@@ -86,12 +86,19 @@ def normalise_name(name: str) -> str:
 
 @cache
 def _alias_index() -> dict[str, str]:
+    """Exact names (canonical, NAACCR id, item number; case ignored) and folded
+    labels (SEER*Stat labels and short names: case, spaces, punctuation ignored).
+
+    Exact names are not folded: ``summary_stage_2018`` (item 762) must not
+    catch the NAACCR id ``summaryStage2018`` (item 764).
+    """
     index: dict[str, str] = {}
     for it in items():
-        for alias in it.aliases:
-            key = normalise_name(alias)
+        keys = [n.casefold() for n in (it.name, it.naaccr_id, it.item) if n]
+        keys += ["~" + normalise_name(n) for n in it.other_names]
+        for key in keys:
             if index.get(key, it.name) != it.name:
-                raise RuntimeError(f"items.csv: alias {alias!r} names two items")
+                raise RuntimeError(f"items.csv: alias {key!r} names two items")
             index[key] = it.name
     return index
 
@@ -105,10 +112,14 @@ def canonical_name(column: str) -> str | None:
     'nodes_positive_code'
     >>> canonical_name("820")
     'nodes_positive_code'
+    >>> canonical_name("summaryStage2018") is None  # item 764, not 762
+    True
     >>> canonical_name("favourite_colour") is None
     True
     """
-    return _alias_index().get(normalise_name(column))
+    index = _alias_index()
+    exact = index.get(column.strip().casefold())
+    return exact if exact is not None else index.get("~" + normalise_name(column))
 
 
 @cache
@@ -142,9 +153,14 @@ def identifier(column: str) -> Identifier | None:
 
 
 def required_groups() -> dict[str, list[str]]:
-    """Required items: ``{"yes": [...], group: [one of these], ...}``."""
+    """Required items: ``{"yes": [...], group: [one of these], ...}``.
+
+    ``column`` items count as ``yes`` here: the file must carry the column,
+    though a blank value is allowed (it means unknown).
+    """
     groups: dict[str, list[str]] = {}
     for it in items():
         if it.required != "no":
-            groups.setdefault(it.required, []).append(it.name)
+            key = "yes" if it.required == "column" else it.required
+            groups.setdefault(key, []).append(it.name)
     return groups

@@ -171,6 +171,7 @@ class Registry:
         format: str | None = None,
         progress: bool = False,
         derive: bool = True,
+        keep_items: Iterable[str] = (),
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -190,6 +191,9 @@ class Registry:
         derive
             Derive the analysis variables (the ``cases`` view) in the same
             transaction; with ``False`` run :meth:`derive` later.
+        keep_items
+            NAACCR XML items outside the alias table to keep in
+            ``raw_cases.extra`` (other unknown items are only counted).
 
         Returns
         -------
@@ -211,6 +215,7 @@ class Registry:
                         fmt=format,
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
+                        keep_items=keep_items,
                     )
                 )
         return results

@@ -115,7 +115,7 @@ def staging_query(source: Source, mapping: dict[str, str], extra: list[str]) -> 
 
     conditions, failed = [], []
     for it in items():
-        if it.name not in mapping and it.required != "yes":
+        if it.name not in mapping and it.required not in ("yes", "column"):
             continue
         v = quote_ident(it.name)
         raw = quote_ident("__raw_" + it.name) if it.name in mapping else "null"

@@ -214,3 +214,19 @@ def test_load_result_summary_accounts_for_every_record(registry, write_csv):
 def test_registry_path_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("COHORT_DB", str(tmp_path / "env.duckdb"))
     assert cohort.Registry().path == tmp_path / "env.duckdb"
+
+
+def test_blank_node_codes_are_unknown_not_rejects(registry, write_csv):
+    # the columns must be there, but a blank value is "not recorded": NX, not a reject
+    (result,) = registry.load(write_csv("b.csv", [record(1, pos="", exam="")]))
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    row = registry.sql("select nodes_positive_code, node_status::varchar as s, "
+                       "node_burden_reason from cases").row(0)
+    assert row == (None, "NX", "unknown whether nodes are positive (820 = 99 or blank)")
+
+
+def test_exact_names_are_not_folded(registry, write_csv):
+    # NAACCR item 764 summaryStage2018 is not item 762 (summary_stage_2018): kept as extra
+    path = write_csv("s.csv", [record(1) + ",3"], header=HEADER + ",summaryStage2018")
+    (result,) = registry.load(path)
+    assert result.extra_columns == ["summaryStage2018"]
