@@ -183,7 +183,10 @@ def sql(query, sql_file, db, fmt):
         if fmt == "table":
             if i:
                 click.echo()
-            click.echo(f"-- {statement.splitlines()[0] if statement else ''}")
+            comments = [ln.strip() for ln in statement.splitlines() if ln.strip().startswith("--")]
+            code = [ln.strip() for ln in statement.splitlines()
+                    if ln.strip() and not ln.strip().startswith("--")]
+            click.echo("\n".join(comments) if comments else f"-- {code[0] if code else ''}")
         _emit(render(df, fmt))
 
 

@@ -82,7 +82,9 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
     with registry.session() as s:
         base = s.cohort(spec.cohort)
         cols = ", ".join(REPORT_COLUMNS)
-        s.sql(f"create temp table __report as select {cols} from ({base.sql})", base.params)
+        # sorted by site so every per-site query reads only its own row groups
+        s.sql(f"create temp table __report as select {cols} from ({base.sql}) "
+              "order by site_group", base.params)
         loads = s.sql("select file_name, sha256, rows_read, rows_loaded, rows_rejected, "
                       "loaded_at from loads order by load_id")
         data_date = loads["loaded_at"].max() if loads.height else None
