@@ -30,6 +30,17 @@ def registry(tmp_path):
 
 
 @pytest.fixture(scope="session")
+def gbsg2(tmp_path_factory):
+    """The GBSG2 trial loaded through the registry: the data of the R fixtures."""
+    from cohort.datasets import gbsg2_extract
+
+    tmp = tmp_path_factory.mktemp("gbsg2")
+    reg = cohort.Registry(tmp / "r.duckdb")
+    reg.load(gbsg2_extract(tmp / "gbsg2.csv"))
+    return reg
+
+
+@pytest.fixture(scope="session")
 def synth_csv(tmp_path_factory):
     """A 5,000-record synthetic extract shared by the session (read-only)."""
     path = tmp_path_factory.mktemp("synth") / "synth.csv"

@@ -10,19 +10,10 @@ import polars as pl
 import pytest
 
 import cohort
-from cohort.datasets import gbsg2_extract
 from cohort.survival import ModelError, ProportionalHazardsWarning
 from cohort.survival.cox import concordance, fit_cox
 
 R = Path(__file__).parent / "fixtures" / "r"
-
-
-@pytest.fixture(scope="module")
-def gbsg2(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("gbsg2")
-    reg = cohort.Registry(tmp / "r.duckdb")
-    reg.load(gbsg2_extract(tmp / "gbsg2.csv"))
-    return reg
 
 
 def coefs(result, kind="adjusted"):

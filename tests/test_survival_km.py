@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cohort
-from cohort.datasets import gbsg2_extract
 from cohort.survival.km import fit_km
 from cohort.survival.logrank import holm, logrank
 
@@ -71,15 +70,6 @@ def test_logrank_by_hand():
 def test_holm_matches_r():
     # R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "holm") -> 0.04 0.09 0.09 0.20
     assert holm([0.01, 0.04, 0.03, 0.2]) == pytest.approx([0.04, 0.09, 0.09, 0.2])
-
-
-@pytest.fixture(scope="module")
-def gbsg2(tmp_path_factory):
-    """The GBSG2 trial loaded through the registry: the R fixtures' data."""
-    tmp = tmp_path_factory.mktemp("gbsg2")
-    reg = cohort.Registry(tmp / "r.duckdb")
-    reg.load(gbsg2_extract(tmp / "gbsg2.csv"))
-    return reg
 
 
 def test_km_matches_r(gbsg2):
