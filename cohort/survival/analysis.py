@@ -21,7 +21,6 @@ from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km
 from cohort.survival.logrank import ADJUST, logrank
 
 DEFAULT_TIMES = (12, 36, 60)
-ROW_LEVEL_SHARE = 0.5  # Cox fits records when collapsing keeps more than half the rows
 UNSUPPRESSED_NOTE = "exact counts (unsuppressed): use tables(suppress=True) for release"
 
 
@@ -243,7 +242,7 @@ class CoxResult:
     records: int = 0
     events: int = 0
     collapsed_rows: int = 0
-    note: str = "Efron ties (lifelines); hazard ratios with 95% Wald CIs"
+    note: str = "Efron ties (exact, from collapsed counts); hazard ratios with 95% Wald CIs"
 
     def summary(self) -> pl.DataFrame:
         """The hazard-ratio table as papers print it: HR (95% CI) and p,
@@ -312,15 +311,7 @@ def cox_analysis(
     _check_cause_known(event, counts, col.unknown)
     for c in [*terms, *strata]:
         counts = counts.filter(pl.col(c).is_not_null())
-    records = int(counts["n"].sum())
     collapsed_rows = counts.height
-    if collapsed_rows > ROW_LEVEL_SHARE * records:
-        # Collapsing barely reduces the data (continuous terms, small cohort):
-        # fit the records themselves, so Efron's ties are exactly the
-        # record-level ones.
-        counts = counts.select(pl.exclude("n").repeat_by("n").explode()).with_columns(
-            pl.lit(1, pl.UInt32).alias("n")
-        )
     categorical = {
         t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
         for t in terms if t in col.categorical
