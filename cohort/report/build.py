@@ -140,8 +140,8 @@ def _cover(pages, s, spec, base, loads, data_date):
          f"{spec.threshold} cases are drawn without curves or estimates, and percentages of "
          "suppressed counts are not shown"),
         ("Methods", "Kaplan-Meier with 95% log-log CIs (R conf.type='log-log'); log-rank and "
-         "log-rank for trend; Cox proportional hazards with Efron ties (lifelines), fitted to "
-         "collapsed counts with case weights; Aalen-Johansen cumulative incidence"),
+         "log-rank for trend; Cox proportional hazards with Efron ties, fitted exactly to "
+         "collapsed counts; Aalen-Johansen cumulative incidence; net survival (Pohar Perme)"),
         ("Software", f"cohort {_v('cohort')}, duckdb {_v('duckdb')}, polars {_v('polars')}, "
          f"lifelines {_v('lifelines')}, matplotlib {_v('matplotlib')}, numpy {_v('numpy')}, "
          f"pyarrow {_v('pyarrow')}, Python {platform.python_version()}"),
