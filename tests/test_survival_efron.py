@@ -212,7 +212,8 @@ def collapsed_tables(draw):
     rows = draw(st.integers(3, 14))
     p = draw(st.integers(1, 2))
     ints = st.integers
-    x = np.array(draw(st.lists(st.lists(ints(-1, 2), min_size=p, max_size=p), min_size=rows, max_size=rows)), float)
+    cells = st.lists(ints(-1, 2), min_size=p, max_size=p)
+    x = np.array(draw(st.lists(cells, min_size=rows, max_size=rows)), float)
     time = np.array(draw(st.lists(ints(1, 4), min_size=rows, max_size=rows)))
     event = np.array(draw(st.lists(ints(0, 1), min_size=rows, max_size=rows)))
     weight = np.array(draw(st.lists(ints(1, 5), min_size=rows, max_size=rows)))
@@ -292,8 +293,8 @@ def test_two_strata_collapsed_equals_expanded():
     # and the log-likelihood is the sum of the per-stratum ones at any beta
     beta = np.array([0.3, -0.2])
     parts = sum(
-        efron_loglik(beta, x[strata == s], time[strata == s], event[strata == s], weight[strata == s])
-        for s in ("pre", "post")
+        efron_loglik(beta, x[k], time[k], event[k], weight[k])
+        for k in (strata == "pre", strata == "post")
     )
     assert efron_loglik(beta, x, time, event, weight, strata) == pytest.approx(parts, rel=1e-12)
 
@@ -345,7 +346,7 @@ def test_singular_information_names_column(gbsg2, make, column):
     ],
 )
 def test_bad_input(kwargs, match):
-    args = dict(x=np.array([[1.0], [0.0], [2.0]]), time=[1, 2, 3], event=[1, 0, 1], weight=[1, 1, 1])
+    args = dict(x=np.array([[1.0], [0.0], [2.0]]), time=[1, 2, 3], event=[1, 0, 1], weight=[1] * 3)
     args.update(kwargs)
     with pytest.raises(ModelError, match=match):
         fit_efron(**args)

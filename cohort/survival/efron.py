@@ -164,7 +164,8 @@ class _Prepared:
         if not np.all(np.isin(event, (0, 1))):
             raise ModelError("event must be 0 (censored) or 1 (death)")
         event = event.astype(float)
-        if not np.all(np.isfinite(weight)) or np.any(weight < 0) or np.any(weight != np.round(weight)):
+        whole = np.all(np.isfinite(weight)) and np.all(weight == np.round(weight))
+        if not whole or np.any(weight < 0):
             raise ModelError(
                 "weight must hold non-negative whole counts (frequency weights); "
                 "the exact Efron correction needs an integer number of tied deaths"
@@ -185,7 +186,8 @@ class _Prepared:
             _, scode = np.unique(strata, return_inverse=True)
             scode = scode.ravel()
         order = np.lexsort((time, scode))
-        x, time, event, weight, scode = x[order], time[order], event[order], weight[order], scode[order]
+        x, time, event = x[order], time[order], event[order]
+        weight, scode = weight[order], scode[order]
 
         # centre with the weighted means (results do not depend on it)
         self.means = (weight @ x) / weight.sum()
