@@ -111,6 +111,10 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
     return result
 
 
+def _site_label(site: str | None) -> str:
+    return {None: "all sites", "head_neck": "head and neck"}.get(site, str(site).replace("_", " "))
+
+
 def _v(pkg: str) -> str:
     try:
         return version(pkg)
@@ -204,7 +208,7 @@ def _sites(s, spec) -> list[str | None]:
 
 
 def _site_section(pages, s, spec, site, result, figures_dir):
-    label = site.replace("_", " ") if site else "all sites"
+    label = _site_label(site)
     where = "select * from __report" + (" where site_group = ?" if site else "")
     params = [site] if site else None
     cohort = s.cohort(where, params=params)
@@ -372,7 +376,9 @@ def _table1_page(pages, s, spec, label, site, params):
 
 def _cox_page(pages, s, spec, label, site, params, values):
     cx = spec.cox
-    excl = [lv for lv in cx.exclude_levels]
+    # groups too small to publish are left out of the models as well as the curves
+    small = [g for g, n in values.get("group_n", {}).items() if n < spec.threshold]
+    excl = list(dict.fromkeys([*cx.exclude_levels, *small]))
     parts = ["select * from __report where true"]
     p = list(params or [])
     if site:
@@ -478,7 +484,7 @@ def _net_page(pages, s, spec, site, result):
     """Net survival by group: curves to the last time and a table at each time."""
     from cohort.survival.netsurv import LifeTableError, load_lifetable
 
-    label = site.replace("_", " ") if site else "all sites"
+    label = _site_label(site)
     params = [site] if site else None
     cohort = s.cohort("select * from __report" + (" where site_group = ?" if site else ""),
                       params=params)
