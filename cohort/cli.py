@@ -66,9 +66,10 @@ def _friendly(fn):
 def main():
     """Cancer-registry survival by lymph-node burden.
 
-    Load de-identified registry extracts into one DuckDB file, query them
-    with SQL, and (as the toolkit grows) derive node variables and write
-    survival reports. Start with `cohort demo`.
+    Load de-identified registry extracts into one DuckDB file, derive the
+    lymph-node variables, query them with SQL, estimate survival
+    (Kaplan-Meier, Cox, competing risks, net survival) and write PDF
+    reports. Start with `cohort demo`; the tutorial is docs/tutorial.md.
     """
 
 
@@ -93,7 +94,8 @@ def main():
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
 def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
-    """Load extract FILES (CSV of any delimiter, .gz, or Parquet) into the registry.
+    """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
