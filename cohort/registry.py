@@ -124,6 +124,7 @@ class Registry:
         except duckdb.Error as exc:
             raise DatabaseError(f"{self.path}: cannot open the registry database: {exc}") from exc
         try:
+            con.execute("set enable_progress_bar = false")  # queries print nothing
             yield con
         finally:
             con.close()

@@ -225,7 +225,7 @@ def fit_cox(
         )
     from cohort.survival.efron import fit_efron
 
-    stratum = (frame[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata else None)
+    stratum = _strata_codes(frame, strata)
     cph = EfronModel(
         fit_efron(x.to_numpy(dtype=float), frame["__time"].to_numpy(),
                   frame["__event"].to_numpy(), frame["__n"].to_numpy(), stratum),
@@ -236,6 +236,18 @@ def fit_cox(
                     frame["__n"].to_numpy().astype(float))[0]
     ph = _ph_test(cph, frame, spec, ph_alpha, strata)
     return CoxModel(terms, strata, cph, spec, int(frame["__n"].sum()), events, c, ph)
+
+
+def _strata_codes(frame: pd.DataFrame, strata: list[str]) -> np.ndarray | None:
+    """One integer per combination of the strata columns (vectorised; a row-wise
+    string join took over a minute on a 10-million-case report)."""
+    if not strata:
+        return None
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for col in strata:
+        c, uniques = pd.factorize(frame[col])
+        codes = codes * (len(uniques) + 1) + c
+    return codes
 
 
 def _schoenfeld(cph: EfronModel, frame: pd.DataFrame, cols: list[str], strata: list[str]):
@@ -254,8 +266,9 @@ def _schoenfeld(cph: EfronModel, frame: pd.DataFrame, cols: list[str], strata: l
     risk = frame["__n"].to_numpy(dtype=float) * np.exp(eta - eta.max())
     t = frame["__time"].to_numpy()
     e = frame["__event"].to_numpy().astype(bool)
-    groups = (frame[strata].astype(str).agg("|".join, axis=1).to_numpy() if strata
-              else np.zeros(len(frame), dtype=int))
+    groups = _strata_codes(frame, strata)
+    if groups is None:
+        groups = np.zeros(len(frame), dtype=int)
     resid = np.zeros_like(x)
     for key in np.unique(groups):
         idx = np.flatnonzero(groups == key)
