@@ -12,15 +12,13 @@ Peak memory per run: the process's VmHWM. Prints medians and ratios.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+from common import PEAK, options, run_child, synth_csv, work_dir
 
 SCAN = """
 import duckdb, resource, sys, time
@@ -30,7 +28,7 @@ con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")
 t = time.perf_counter()
 n = con.sql(f"select {cols} from raw_cases").to_arrow_table().num_rows
-print(time.perf_counter() - t, int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]), n)
+print(time.perf_counter() - t, __PEAK__, n)
 """
 
 COPY = """
@@ -43,37 +41,32 @@ t = time.perf_counter()
 con.execute(f"create or replace table __copy as select {cols} from raw_cases")
 n = con.execute("select count(*) from __copy").fetchall()[0][0]
 con.execute("drop table __copy")
-print(time.perf_counter() - t, int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]), n)
+print(time.perf_counter() - t, __PEAK__, n)
 """
 
 DERIVE = """
 import cohort, resource, sys, time
 t = time.perf_counter()
 n = cohort.Registry(sys.argv[1]).derive()
-print(time.perf_counter() - t, int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]), n)
+print(time.perf_counter() - t, __PEAK__, n)
 """
 
 
+SCAN = SCAN.replace("__PEAK__", PEAK)
+COPY = COPY.replace("__PEAK__", PEAK)
+DERIVE = DERIVE.replace("__PEAK__", PEAK)
+
 def run(code: str, db: Path) -> tuple[float, float, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True
-    ).stdout.strip().splitlines()[-1].split()
+    out = run_child(code, db)
     return float(out[0]), int(out[1]) / 1024, int(out[2])
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
-    args = ap.parse_args()
+    args = options(__doc__, n=10_000_000, repeat=3)
     import cohort
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="cohort-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    csv = work / f"synth_{args.n}.csv"
-    if not csv.exists():
-        cohort.synth.write(csv, n=args.n, seed=1)
+    work = work_dir(args)
+    csv = synth_csv(work, args.n)
     db = work / f"derive_{args.n}.duckdb"
     if not db.exists():
         cohort.Registry(db).load(csv, derive=False)

@@ -12,15 +12,12 @@ memory is its VmHWM (getrusage's maxrss would carry the parent's peak over). Pri
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
+
+from common import PEAK, options, run_child, synth_csv, work_dir
 
 BARE = """
 import duckdb, resource, sys, time
@@ -30,42 +27,29 @@ con.execute("set enable_progress_bar = false")
 con.execute("create table t as select * from read_csv(?)", [sys.argv[1]])
 n = con.execute("select count(*) from t").fetchone()[0]
 con.close()
-print(time.perf_counter() - t, int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]), n)
+print(time.perf_counter() - t, __PEAK__, n)
 """
 
 COHORT = """
 import cohort, resource, sys, time
 t = time.perf_counter()
 (r,) = cohort.Registry(sys.argv[2]).load(sys.argv[1], derive=False)
-print(time.perf_counter() - t, int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]), r.rows_loaded)
+print(time.perf_counter() - t, __PEAK__, r.rows_loaded)
 """
 
 
+BARE = BARE.replace("__PEAK__", PEAK)
+COHORT = COHORT.replace("__PEAK__", PEAK)
+
 def run(code: str, csv: Path, db: Path) -> tuple[float, float, int]:
-    for f in (db, Path(str(db) + ".wal")):
-        f.unlink(missing_ok=True)
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(csv), str(db)], capture_output=True, text=True, check=True
-    ).stdout.strip().splitlines()[-1].split()
+    out = run_child(code, csv, db, fresh_db=db)
     return float(out[0]), int(out[1]) / 1024, int(out[2])  # seconds, MB, rows
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
-    args = ap.parse_args()
-    import cohort
-
-    work = args.dir or Path(tempfile.mkdtemp(prefix="cohort-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    csv = work / f"synth_{args.n}.csv"
-    if not csv.exists():
-        t = time.perf_counter()
-        cohort.synth.write(csv, n=args.n, seed=1)
-        print(f"synth: {args.n:,} records in {time.perf_counter() - t:.1f} s "
-              f"({csv.stat().st_size / 1e9:.2f} GB)")
+    args = options(__doc__, n=10_000_000, repeat=3)
+    work = work_dir(args)
+    csv = synth_csv(work, args.n)
     bare, ours = [], []
     for i in range(args.repeat):
         bare.append(run(BARE, csv, work / "bare.duckdb"))

@@ -25,28 +25,24 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import PEAK, run_child
+
 # Peak memory is the process's VmHWM (kB): getrusage's ru_maxrss survives
 # execve on Linux, so a child started from this (large, after synth) parent
 # would report the parent's peak instead of its own.
-LOAD = """
+LOAD = f"""
 import cohort, sys, time
 t = time.perf_counter()
 (r,) = cohort.Registry(sys.argv[2]).load(sys.argv[1], derive=False)
 s = time.perf_counter() - t
-hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
-print(s, hwm, r.rows_read, r.format)
+print(s, {PEAK}, r.rows_read, r.format)
 """
 
 FILES = {"csv": "synth_{n}.csv", "naaccr-xml": "synth_{n}.xml", "naaccr-flat": "synth_{n}.dat"}
 
 
 def run(path: Path, db: Path) -> tuple[float, float, int, str]:
-    for f in (db, Path(str(db) + ".wal")):
-        f.unlink(missing_ok=True)
-    out = subprocess.run(
-        [sys.executable, "-c", LOAD, str(path), str(db)], capture_output=True, text=True,
-        check=True,
-    ).stdout.strip().splitlines()[-1].split()
+    out = run_child(LOAD, path, db, fresh_db=db)
     return float(out[0]), int(out[1]) / 1024, int(out[2]), out[3]  # s, MB, rows, format
 
 

@@ -1,0 +1,58 @@
+"""What the benchmarks share: options, the work folder, the synthetic CSV, and
+running one measured step in its own process.
+
+Peak memory is the child's VmHWM (kB): getrusage's ru_maxrss survives execve on
+Linux, so a child started from a large parent would report the parent's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# the expression a child prints for its peak memory in kB
+PEAK = 'next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))'
+
+
+def options(doc: str, *, n: int, repeat: int) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--n", type=int, default=n)
+    ap.add_argument("--repeat", type=int, default=repeat)
+    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
+    return ap.parse_args()
+
+
+def work_dir(args: argparse.Namespace) -> Path:
+    work = args.dir or Path(tempfile.mkdtemp(prefix="cohort-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def synth_csv(work: Path, n: int) -> Path:
+    """The synthetic CSV of n records (seed 1), written once per work folder."""
+    import cohort
+
+    csv = work / f"synth_{n}.csv"
+    if not csv.exists():
+        t = time.perf_counter()
+        cohort.synth.write(csv, n=n, seed=1)
+        print(f"synth: {n:,} records in {time.perf_counter() - t:.1f} s "
+              f"({csv.stat().st_size / 1e9:.2f} GB)", flush=True)
+    return csv
+
+
+def run_child(code: str, *args, fresh_db: Path | None = None) -> list[str]:
+    """Run ``code`` in a new Python with ``args``; the fields of its last line.
+
+    ``fresh_db`` is deleted (with its WAL) first, so every run starts empty.
+    """
+    if fresh_db is not None:
+        for f in (fresh_db, Path(str(fresh_db) + ".wal")):
+            f.unlink(missing_ok=True)
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip().splitlines()[-1].split()
