@@ -282,3 +282,78 @@ def test_no_tumours(registry, tmp_path):
     with pytest.raises(InputError, match=r"no Tumor elements \(1 Patient\(s\)\)"):
         registry.load(path)
     assert registry.sql("select count(*) from loads").item() == 0
+
+
+def _rows(path, wanted, **kw):
+    from cohort.readers import naaccr_xml
+
+    try:
+        batches = list(naaccr_xml.tumour_batches(path, wanted, **kw))
+    except InputError as exc:
+        return str(exc)
+    return [row for b in batches for row in zip(*(c.to_pylist() for c in b.columns))]
+
+
+class _Spy:
+    """Counts the Patient blocks the fast path matched."""
+
+    def __init__(self, pattern):
+        self.pattern, self.hits = pattern, 0
+
+    def match(self, *args):
+        m = self.pattern.match(*args)
+        self.hits += m is not None
+        return m
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 4096, 333])
+def test_fast_path_gives_the_exact_parsers_rows(tmp_path, monkeypatch, chunk):
+    """The regex fast path and expat alone give identical rows (and errors):
+    entity-escaped values, leading/trailing spaces, empty items, and Patients
+    the fast path must leave to expat (comments, CRLF, attributes, CDATA,
+    character references, non-ASCII) among standard ones."""
+    from cohort.readers import naaccr_xml
+
+    text = cohort.synth.write(tmp_path / "s.xml", n=2000, seed=7).read_text()
+    patients = text.split("  <Patient>\n")
+    tweaks = [
+        lambda p: p.replace('"primarySite">C', '"primarySite"> A&amp;B &lt;&gt;&quot;&apos;C', 1),
+        lambda p: p.replace('"grade">', '"grade">  ', 1).replace("</Item>", " </Item>", 2),
+        lambda p: p.replace('"sex">1<', '"sex"><', 1),
+        lambda p: p.replace("<Tumor>\n", '<Tumor>\n      <Item naaccrId="sex">9</Item>\n', 1),
+        lambda p: p.replace("\n", "\r\n"),
+        lambda p: p.replace("<Tumor>", "<Tumor><!-- note -->", 1),
+        lambda p: p.replace('"grade">', '"grade"><![CDATA[x<y]]>', 1),
+        lambda p: p.replace('"grade">', '"grade">&#65;', 1),
+        lambda p: p.replace('"grade">', '"grade">\xe9', 1),
+        lambda p: p.replace("</Tumor>", '</Tumor><x:E xmlns:x="urn:x"><Tumor/></x:E>', 1),
+        lambda p: p.replace('naaccrId="sex"', 'naaccrId="sex" x="1"', 1),
+    ]
+    for i in range(1, len(patients), 7):
+        patients[i] = tweaks[(i // 7) % len(tweaks)](patients[i])
+    path = tmp_path / "t.xml"
+    path.write_bytes("  <Patient>\n".join(patients).encode())
+    wanted = naaccr_xml.plan_columns(naaccr_xml.scan_item_ids(path))[0]
+    monkeypatch.setattr(naaccr_xml, "_CHUNK", chunk)
+    spy = _Spy(naaccr_xml._FAST_PATIENT)
+    monkeypatch.setattr(naaccr_xml, "_FAST_PATIENT", spy)
+    fast = _rows(path, wanted, rows_per_batch=500)
+    assert spy.hits > 1000  # most Patients took the fast path
+    monkeypatch.setattr(naaccr_xml, "_GIVE_UP", 0)  # expat for everything
+    exact = _rows(path, wanted, rows_per_batch=500)
+    assert isinstance(fast, list) and len(fast) == 2000
+    assert fast == exact
+    values = {v for row in fast for v in row}
+    assert " A&B <>\"'C" in {v[:10] for v in values if v}
+    assert "" not in values  # empty items are null, as expat's path gives
+
+    # an error after fast Patients: same line, column and item as expat alone
+    text = path.read_text()
+    cut = text.rindex("</Tumor>", 0, len(text) * 3 // 4)
+    path.write_text(text[:cut] + "</Tumour>" + text[cut + len("</Tumor>"):])
+    line = text[:cut].count("\n") + 1
+    monkeypatch.setattr(naaccr_xml, "_GIVE_UP", 64)
+    fast_error = _rows(path, wanted)
+    monkeypatch.setattr(naaccr_xml, "_GIVE_UP", 0)
+    assert fast_error == _rows(path, wanted)
+    assert f"line {line}: column" in fast_error and "mismatched tag" in fast_error

@@ -12,12 +12,15 @@ The file is read twice, both times as a stream: a quick byte scan for the
 drop quasi-identifiers and name missing items before anything is written),
 then an expat parse that yields Arrow record batches. Expat's callbacks see
 the current line, so a structural error names the line and the item.
+Patients in the standard layout skip expat: a regular expression reads
+them whole and expat is fed their newlines instead (see tumour_batches).
 Only the items of the alias table (matched by ``naaccrId`` exactly) and any
 asked for with ``keep_items`` become columns; the rest are counted.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import re
 from collections.abc import Iterable, Iterator
@@ -27,10 +30,11 @@ from xml.parsers import expat
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cohort.errors import InputError
 from cohort.items import identifier, items
-from cohort.readers.base import BATCH_ROWS, Source, arrow_stream_source, text_batch
+from cohort.readers.base import BATCH_ROWS, Source, arrow_stream_source
 
 NAMESPACE = "http://naaccr.org/naaccrxml"
 _SEP = " "  # expat joins namespace and local name with this
@@ -39,6 +43,31 @@ _ROOT, _PATIENT, _TUMOR, _ITEM = (f"{NAMESPACE}{_SEP}{t}" for t in
 _CHUNK = 1 << 20
 _ID_PATTERN = re.compile(rb"""naaccrId\s*=\s*["']([^"'<>]*)["']""")
 _ID_FAST = re.compile(rb'naaccrId="([^"]*)"')  # the form every NAACCR writer uses
+
+# The fast path (see tumour_batches). The text is the bytes decoded as
+# latin-1 (one character per byte, so offsets are byte offsets); a block
+# qualifies only if it is plain ASCII in the layout every NAACCR writer
+# uses: a <Patient> with no attributes holding <Item naaccrId="...">
+# elements and then <Tumor> elements with no attributes holding Items,
+# whitespace (no carriage returns) between tags, values of printable ASCII,
+# tab or newline with no '>' (so no ']]>') and no entity other than the 5
+# predefined ones. Anything else (comments, CDATA, character references,
+# attributes, self-closing tags, other elements) goes to expat.
+_VAL = r"[^<>&\x00-\x08\x0b-\x1f\x7f-\xff]*"  # latin-1 text: nothing above \xff
+_VAL = rf"{_VAL}(?:&(?:amp|lt|gt|quot|apos);{_VAL})*"
+_WS = r"[ \t\n]*"
+_ITEMS = rf'(?:{_WS}<Item naaccrId="[\w.\-]+">{_VAL}</Item>)*'
+_FAST_PATIENT = re.compile(
+    rf"[ \t]*<Patient>({_ITEMS})((?:{_WS}<Tumor>{_ITEMS}{_WS}</Tumor>)+){_WS}</Patient>[ \t]*\n"
+)
+# within a block that matched _FAST_PATIENT, this finds exactly its Items
+_FAST_ITEM = re.compile(r'naaccrId="([^"]*)">([^<]*)<')
+_PATIENT_AT = re.compile(r"[ \t]*<Patient>")
+_PATIENT_LINE = re.compile(r"\n[ \t]*<Patient>")  # a literal first: a quick search
+_AFTER_PATIENT = re.compile(r"</[^>]*>[ \t\r\n]*\Z")  # a Patient's end tag, then whitespace
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+_GIVE_UP = 64  # Patients in a row not in the standard layout: leave the rest to expat
+_CARRY_MAX = 2 * _CHUNK  # bytes held back waiting for the rest of a Patient, at most
 
 
 def open_bytes(path: Path) -> IO[bytes]:
@@ -150,6 +179,13 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
     patients = tumours = 0
     patient_has_tumour = False
     last_item = ""
+    # for the fast path: where expat saw the last </Patient> (byte index in
+    # what it was fed), the root's default namespace, and whether a DOCTYPE
+    # (which could declare entities or default attributes) rules it out
+    patient_end = -1
+    root_ns: str | None = None
+    doctype = False
+    ascii_safe = True  # the declared encoding reads ASCII bytes as ASCII
 
     def fail(what: str, fix: str) -> None:
         raise InputError(f"{path}: line {parser.CurrentLineNumber}: {what}; {fix}")
@@ -233,7 +269,7 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
             extension = 1  # an extension: another namespace, ignored with its content
 
     def end(name: str) -> None:
-        nonlocal level, in_item, extension, target, seen, tumours
+        nonlocal level, in_item, extension, target, seen, tumours, patient_end
         if name == _ITEM and not extension:
             in_item = False
             j = index.get(item_id)
@@ -251,6 +287,7 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
             level = 1
             target = root_vals
             seen = root_seen
+            patient_end = parser.CurrentByteIndex
         elif name == _ROOT:
             level = 4
 
@@ -260,9 +297,29 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
         if in_item:
             item_text = data if item_text is None else item_text + data
 
+    def namespace(prefix: str | None, uri: str) -> None:
+        nonlocal root_ns
+        if level == 0 and prefix is None:
+            root_ns = uri
+
+    def doctype_decl(*_args) -> None:
+        nonlocal doctype
+        doctype = True
+
+    def xml_decl(_version: str | None, encoding: str | None, _standalone: int) -> None:
+        nonlocal ascii_safe
+        if encoding is not None:
+            try:
+                ascii_safe = codecs.lookup(encoding).name in ("utf-8", "ascii", "iso8859-1")
+            except LookupError:
+                ascii_safe = False
+
     parser.StartElementHandler = start
     parser.CharacterDataHandler = characters
     parser.EndElementHandler = end
+    parser.StartNamespaceDeclHandler = namespace
+    parser.StartDoctypeDeclHandler = doctype_decl
+    parser.XmlDeclHandler = xml_decl
 
     def parse(data: bytes, final: bool) -> None:
         try:
@@ -284,15 +341,115 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
                 "truncated, export it again"
             ) from None
 
+    # Fast path. Most of the time goes into expat's callbacks, ~50 per
+    # tumour; a Patient element in the standard layout (_FAST_PATIENT) is
+    # instead matched whole by one regular expression and its Items read
+    # with another. It is taken only where expat, fed everything before it,
+    # stands between two Patients: level 1 right after a </Patient> and
+    # whitespace (so not inside a comment, CDATA, tag or extension), with
+    # the NAACCR namespace as the root's default, no DOCTYPE and an encoding
+    # that reads ASCII as ASCII (UTF-8, ASCII, ISO-8859-1). Expat is
+    # then fed the block's newlines instead of the block, so it still sees
+    # a well-formed file and every later error names the same line and
+    # column (a block ends with a newline) and, via last_item, the same
+    # item. Whatever does not match goes to expat as before.
+    root_map: dict[str, str] | None = None
+    fed = 0  # bytes fed to expat
+    newlines = 0  # newlines of fast blocks not yet fed to expat
+
+    def feed(data: bytes, check: bool = True) -> bool:
+        """Feed expat; True if it now stands where a fast block may start."""
+        nonlocal fed, newlines
+        if newlines:
+            parse(b"\n" * newlines, False)
+            fed += newlines
+            newlines = 0
+        base = fed
+        parse(data, False)
+        fed += len(data)
+        return (check and base <= patient_end and level == 1 and not extension and not in_item
+                and not doctype and ascii_safe and root_ns == NAMESPACE
+                and _AFTER_PATIENT.match(data.decode("latin-1"), patient_end - base)
+                is not None)
+
+    def fast(m: re.Match) -> bool:
+        """Rows for one matched Patient block; False (nothing done) if an
+        item repeats within the Patient or a Tumor: expat reports that."""
+        nonlocal root_map, patients, tumours, last_item
+        if root_map is None:
+            root_map = {wanted[j]: v for j, v in enumerate(root_vals) if v is not None}
+        block = m.group(0)
+        entities = "&" in block
+        found = _FAST_ITEM.findall(m.group(1))
+        if entities:
+            found = [(k, _unescape(v)) for k, v in found]
+        pat = dict(found)
+        if len(pat) != len(found):
+            return False
+        last = found[-1][0] if found else last_item
+        if root_map:
+            pat = {**root_map, **pat}
+        new = []
+        for tumour in m.group(2).split("</Tumor>")[:-1]:
+            found = _FAST_ITEM.findall(tumour)
+            if entities:
+                found = [(k, _unescape(v)) for k, v in found]
+            tum = dict(found)
+            if len(tum) != len(found):
+                return False
+            if found:
+                last = found[-1][0]
+            merged = {**pat, **tum}
+            new.append(list(map(merged.get, wanted)))
+        rows.extend(new)
+        patients += 1
+        tumours += len(new)
+        last_item = last
+        return True
+
     with open_bytes(path) as fh:
         try:
-            while block := fh.read(_CHUNK):
-                parse(block, False)
+            buf = b""
+            clean = False  # expat stands where a fast block may start
+            misses = 0  # fast attempts failed in a row
+            eof = False
+            while not eof:
+                block = fh.read(_CHUNK)
+                eof = not block
+                buf += block
+                if misses >= _GIVE_UP:  # not the standard layout: expat alone
+                    feed(buf, check=False)
+                    buf = b""
+                    continue
+                text = buf.decode("latin-1")
+                pos = 0
+                end = len(buf)
+                while pos < end:
+                    if clean and _PATIENT_AT.match(text, pos):
+                        m = _FAST_PATIENT.match(text, pos)
+                        if m and fast(m):
+                            newlines += m.group(0).count("\n")
+                            pos = m.end()
+                            misses = 0
+                            continue
+                        if not eof and not m:
+                            close = text.find("</Patient>", pos)
+                            if (close < 0 or text.find("\n", close) < 0) and (
+                                    end - pos < _CARRY_MAX):
+                                break  # the block may be cut: wait for the rest
+                        misses += 1
+                    nxt = _PATIENT_LINE.search(text, pos)
+                    stop = nxt.start() + 1 if nxt is not None else end
+                    clean = feed(buf[pos:stop])
+                    pos = stop
+                buf = buf[pos:]
                 if len(rows) >= rows_per_batch:
-                    yield text_batch(wanted, _columns(rows, width))
+                    yield _batch(wanted, rows, width)
                     rows.clear()
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        if newlines:
+            parse(b"\n" * newlines, False)
         parse(b"", True)
     if not tumours:
         raise InputError(
@@ -300,7 +457,25 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
             "tumour records, export the extract again"
         )
     if rows:
-        yield text_batch(wanted, _columns(rows, width))
+        yield _batch(wanted, rows, width)
+
+
+def _batch(wanted: list[str], rows: list[list], width: int) -> pa.RecordBatch:
+    """The rows as a record batch; a blank value ('' from the fast path) is null."""
+    arrays = []
+    for column in _columns(rows, width):
+        array = pa.array(column, type=pa.string())
+        blank = pc.equal(array, "")
+        if pc.any(blank).as_py():
+            array = pc.if_else(blank, pa.scalar(None, pa.string()), array)
+        arrays.append(array)
+    return pa.record_batch(arrays, names=wanted)
+
+
+def _unescape(value: str) -> str:
+    for entity, char in _ENTITIES:
+        value = value.replace(entity, char)
+    return value
 
 
 def _columns(rows: list[list], width: int) -> list:
