@@ -26,6 +26,7 @@ from cohort.errors import (
 )
 from cohort.items import canonical_name, identifier, items_by_name, required_groups
 from cohort.readers import Source, open_source
+from cohort.readers.base import first_line
 from cohort.validate import staging_query, typed_select
 
 STAGING = "__staging"
@@ -218,7 +219,7 @@ def load_file(
         except duckdb.Error as exc:
             if source.error is not None:  # the reader's own message, not DuckDB's wrapper
                 raise source.error from exc
-            raise InputError(f"{path}: cannot be read: {_first_line(exc)}") from exc
+            raise InputError(f"{path}: cannot be read: {first_line(exc)}") from exc
         structural = _structural_rejects(con, source)
         rec = _record_no(con, structural)
         _flag_duplicates(con, rec)
@@ -390,7 +391,3 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, rec: str) -> None:
             group by row_id
         """
     )
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]

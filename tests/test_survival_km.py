@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cohort
 from cohort.survival.km import fit_km
 from cohort.survival.logrank import holm, logrank
 

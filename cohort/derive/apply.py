@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import duckdb
-import polars as pl
 
 from cohort.derive import DERIVED_COLUMNS, derive, input_columns
 from cohort.derive.eligibility import EXCLUSIONS
@@ -61,8 +60,3 @@ def derive_loads(
             if progress:
                 progress(batch.height)
     return written
-
-
-def frame_for_sql(df: pl.DataFrame) -> pl.DataFrame:
-    """Enum columns as text, for comparing polars output with SQL output."""
-    return df.with_columns(pl.col(pl.Enum).cast(pl.Utf8))

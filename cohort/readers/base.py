@@ -106,3 +106,8 @@ def arrow_stream_source(
 def text_batch(names: list[str], columns: list) -> pa.RecordBatch:
     """A record batch of text columns from Python sequences (None = blank)."""
     return pa.record_batch([pa.array(c, type=pa.string()) for c in columns], names=names)
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of an error message (DuckDB appends pages of context)."""
+    return str(exc).strip().splitlines()[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from cohort.errors import InputError
-from cohort.readers.base import Source
+from cohort.readers.base import Source, first_line
 
 REJECTS_TABLE = "__csv_rejects"
 SCANS_TABLE = "__csv_scans"
@@ -31,7 +31,7 @@ def delimited_source(
             {"path": str(path), "encoding": encoding},
         ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as delimited text: {_first_line(exc)}") from exc
+        raise InputError(f"{path}: cannot read as delimited text: {first_line(exc)}") from exc
     columns = [row[0] for row in described]
     # Parse errors go to temp tables instead of failing the read; the loader
     # turns them into rejects and renumbers the records around them.
@@ -50,7 +50,3 @@ def delimited_source(
         structural_rejects=REJECTS_TABLE,
         first_line=2,  # line 1 is the header
     )
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]

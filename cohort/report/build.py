@@ -207,11 +207,22 @@ def _sites(s, spec) -> list[str | None]:
     return [x for x in present if not spec.sites or x in spec.sites]
 
 
+def _site_cohort(s, site: str | None):
+    """The report's cohort restricted to one site group (None: all of it)."""
+    if site is None:
+        return s.cohort("select * from __report")
+    return s.cohort("select * from __report where site_group = ?", params=[site])
+
+
+def _ticks(end: int) -> list[int]:
+    """Time-axis ticks: every 12 months, or quarters of a short axis."""
+    return list(range(0, end + 1, 12 if end >= 24 else max(1, end // 4)))
+
+
 def _site_section(pages, s, spec, site, result, figures_dir):
     label = _site_label(site)
-    where = "select * from __report" + (" where site_group = ?" if site else "")
     params = [site] if site else None
-    cohort = s.cohort(where, params=params)
+    cohort = _site_cohort(s, site)
     n = cohort.size
     values = result.values.setdefault(site or "all", {"n": n})
     if n < max(spec.min_cases, spec.threshold):
@@ -231,13 +242,13 @@ def _site_section(pages, s, spec, site, result, figures_dir):
         _km_page(pages, spec, label, site, km, values)
     _table1_page(pages, s, spec, label, site, params)
     _cox_page(pages, s, spec, label, site, params, values)
-    _cif_page(pages, s, spec, label, site, params, values)
+    _cif_page(pages, s, spec, label, site, values)
 
 
 def _km_page(pages, spec, label, site, km, values):
     t = spec.threshold
     end = max(spec.times)
-    ticks = list(range(0, end + 1, 12 if end >= 24 else max(1, end // 4)))
+    ticks = _ticks(end)
     curves, at_risk, hidden = {}, {}, []
     for g, est in km.km_.groups_.items():
         if est.n < t:
@@ -431,9 +442,8 @@ def _cox_page(pages, s, spec, label, site, params, values):
     values["hr"] = {(r["term"], r["level"]): r["hr_adjusted"] for r in t.iter_rows(named=True)}
 
 
-def _cif_page(pages, s, spec, label, site, params, values):
-    cohort = s.cohort("select * from __report" + (" where site_group = ?" if site else ""),
-                      params=params)
+def _cif_page(pages, s, spec, label, site, values):
+    cohort = _site_cohort(s, site)
     col = cohort.collapse([spec.group], event="cause")
     known_causes = col.counts.filter(pl.col("event").is_in(["cancer_death", "other_death"]))
     if known_causes.is_empty():
@@ -459,7 +469,7 @@ def _cif_page(pages, s, spec, label, site, params, values):
     fig = draw.page(f"{label.capitalize()}: competing risks",
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
-    ticks = list(range(0, end + 1, 12 if end >= 24 else max(1, end // 4)))
+    ticks = _ticks(end)
     draw.cif_curves(fig.add_axes([0.1, 0.45, 0.83, 0.42]), curves, ticks,
                     xlabel="Months since diagnosis")
     at = est.filter(pl.col("time").is_in([float(x) for x in spec.times])).filter(
@@ -485,9 +495,7 @@ def _net_page(pages, s, spec, site, result):
     from cohort.survival.netsurv import LifeTableError, load_lifetable
 
     label = _site_label(site)
-    params = [site] if site else None
-    cohort = s.cohort("select * from __report" + (" where site_group = ?" if site else ""),
-                      params=params)
+    cohort = _site_cohort(s, site)
     if cohort.size < max(spec.min_cases, spec.threshold):
         return
     ns = spec.net_survival
@@ -514,7 +522,7 @@ def _net_page(pages, s, spec, site, result):
         e = est.filter(pl.col("group") == g).sort("time")
         curves[g] = (e["time"].to_numpy(), e["net_survival"].to_numpy(),
                      e["lower"].to_numpy(), e["upper"].to_numpy(), np.array([]), np.array([]))
-    ticks = list(range(0, end + 1, 12 if end >= 24 else max(1, end // 4)))
+    ticks = _ticks(end)
     ax = fig.add_axes([0.12, 0.5, 0.81, 0.39])
     for i, (g, (t, sv, lo, hi, _, _)) in enumerate(curves.items()):
         color = draw.COLORS[i % len(draw.COLORS)]

@@ -139,13 +139,6 @@ class KaplanMeier:
                          "lower": area - 1.959964 * se, "upper": area + 1.959964 * se})
         return pl.DataFrame(rows)
 
-    def at_risk_table(self, times) -> pl.DataFrame:
-        """Numbers at risk just before each time, per group (for plots)."""
-        return pl.DataFrame(
-            {"group": label, **{str(t): g.at_risk(t) for t in times}}
-            for label, g in self.groups_.items()
-        )
-
 
 def fit_km(
     counts: pl.DataFrame,
