@@ -351,8 +351,8 @@ def cox(where, terms, strata, reference, event, convention, db, fmt):
         convention=convention,
     )
     notes = [f"cohort: {where}", *result.notes(),
-             "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
-             "flags a term"]
+             "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
+             "p < 0.05 flags a term"]
     tables = result.tables()
     if fmt == "table":
         tables = {"hazard_ratios": result.summary(), "model": tables["model"],

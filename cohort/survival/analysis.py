@@ -241,15 +241,18 @@ def km_analysis(
     cols = [c for c in [by, *(strata or [])] if c]
     col = _collapse(cohort, cols, event, convention=convention, entry=entry)
     counts = col.counts.filter(pl.col("n") > 0)
+    entry_col = "entry" if col.entry else None  # the collapsed column
+    if entry_col:  # records leaving at or before entry are never at risk
+        counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
     cohort.require_records(counts)
     levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
-    km = fit_km(counts, by=by, event="event", levels=levels, entry=col.entry)
+    km = fit_km(counts, by=by, event="event", levels=levels, entry=entry_col)
     tests = []
     pairs = trend = None
     if by and len(km.groups_) >= 2 and (counts["event"] * counts["n"]).sum() > 0:
         present = list(km.groups_)
-        lr = logrank(counts, group=by, levels=present, entry=col.entry)
+        lr = logrank(counts, group=by, levels=present, entry=entry_col)
         km.logrank_ = lr
         tests.append({"test": "log-rank", "chisq": lr.chisq, "df": lr.df, "p": lr.p,
                       "groups": ", ".join(present)})
@@ -258,18 +261,18 @@ def km_analysis(
         used, values, left_out = score_groups(present, scores)
         trend = {"groups": used, "scores": values, "left_out": left_out}
         if len(used) >= 2:
-            sub = counts.filter(pl.col(by).is_in(used))
-            tr = logrank(sub, group=by, levels=used, entry=col.entry).trend(values)
+            sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in(used))
+            tr = logrank(sub, group=by, levels=used, entry=entry_col).trend(values)
             tests.append({"test": "log-rank for trend", "chisq": tr["chisq"], "df": 1,
                           "p": tr["p"], "groups": ", ".join(
                               f"{g}={s:g}" for g, s in zip(used, values, strict=True))})
         if strata:
-            st = logrank(counts, group=by, levels=present, strata=strata, entry=col.entry)
+            st = logrank(counts, group=by, levels=present, strata=strata, entry=entry_col)
             tests.append({"test": f"log-rank stratified by {', '.join(strata)}",
                           "chisq": st.chisq, "df": st.df, "p": st.p,
                           "groups": ", ".join(present)})
         if pairwise:
-            pairs = _pairwise(counts, by, present, strata, pairwise, col.entry)
+            pairs = _pairwise(counts, by, present, strata, pairwise, entry_col)
     return KMResult(
         cohort=cohort.definition, by=by, event=event, times=times, horizon=horizon, km_=km,
         estimates_=km.estimates(times), medians_=km.medians(), rmst_=km.rmst(horizon),
@@ -288,7 +291,7 @@ def _pairwise(counts, by, present, strata, method, entry) -> pl.DataFrame:
     rows = []
     for i, a in enumerate(present):
         for b in present[i + 1:]:
-            sub = counts.filter(pl.col(by).is_in([a, b]))
+            sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in([a, b]))
             t2 = logrank(sub, group=by, levels=[a, b], strata=strata, entry=entry)
             rows.append({"group_1": a, "group_2": b, "chisq": t2.chisq, "p": t2.p})
     adj = ADJUST[method]([r["p"] for r in rows])

@@ -70,10 +70,10 @@ def check_counts(weight: np.ndarray, name: str = "n") -> np.ndarray:
     w = np.asarray(weight, dtype=float)
     bad = ~np.isfinite(w) | (w < 0) | (w != np.round(w))
     if bad.any():
-        value = w[bad][0]
+        value = float(w[bad][0])
         raise WeightError(
             f"the counts in column {name!r} must be whole numbers of records (0, 1, 2, ...), "
-            f"got {value!r} in {int(bad.sum())} row(s); the Kaplan-Meier and log-rank here "
+            f"got {value:g} in {int(bad.sum())} row(s); the Kaplan-Meier and log-rank here "
             "are exact for frequency counts only (collapse records with count(*)); "
             "non-integer (survey) weights are not supported"
         )
