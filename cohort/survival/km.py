@@ -84,9 +84,11 @@ def at_risk_counts(times: np.ndarray, time: np.ndarray, weight: np.ndarray,
                    entry: np.ndarray | None = None) -> np.ndarray:
     """Weight of rows with ``entry < t <= time`` at each ``t`` of ``times``.
 
-    >>> at_risk_counts(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 3.0]),
-    ...                np.ones(3), np.array([0.0, 0.0, 2.0])).tolist()
-    [2.0, 2.0, 3.0]
+    Rows (entry, time) = (0, 2], (0, 3], (1, 3]: the third is not yet at risk at 1.
+
+    >>> at_risk_counts(np.array([1.0, 1.5, 3.0]), np.array([2.0, 3.0, 3.0]),
+    ...                np.ones(3), np.array([0.0, 0.0, 1.0])).tolist()
+    [2.0, 3.0, 2.0]
     """
     order = np.argsort(time, kind="stable")
     ts, ws = time[order], weight[order]
