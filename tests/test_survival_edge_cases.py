@@ -201,9 +201,9 @@ def test_cli_time_convention_option_and_notes(gbsg2):
     for command in (["cox", "--terms", "node_burden"], ["cif"]):
         out = run(*command, "--where", where, "--db", gbsg2.path, "--time-convention", "exact")
         assert out.exit_code == 0, out.output
-        assert "note: follow-up on exact times" in out.output
+        assert "follow-up on exact times" in out.output
     out = run("cif", "--where", where, "--db", gbsg2.path)
-    assert "note: follow-up in completed months" in out.output
+    assert "follow-up in completed months" in out.output
 
 
 # -- docs agree with what is measured ---------------------------------------------------------

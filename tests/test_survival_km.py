@@ -122,7 +122,8 @@ def test_logrank_trend_and_strata_match_r(gbsg2):
     assert tests["log-rank"]["chisq"] == pytest.approx(golden["chisq"], rel=1e-10)
     assert tests["log-rank"]["p"] == pytest.approx(golden["p"], rel=1e-8)
     # R: (w'(O-E))^2 / (w'Vw) with survdiff's var, scores 1, 2, 3
-    assert tests["log-rank for trend"]["chisq"] == pytest.approx(golden["trend"]["chisq"], rel=1e-10)
+    assert tests["log-rank for trend"]["chisq"] == pytest.approx(golden["trend"]["chisq"],
+                                                                 rel=1e-10)
     # R: survdiff(... ~ node_burden + strata(menostat))
     assert tests["log-rank stratified by menopause"]["chisq"] == pytest.approx(
         golden["stratified"]["chisq"], rel=1e-10

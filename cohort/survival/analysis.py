@@ -503,7 +503,7 @@ class CIFResult:
                  "deaths of unknown cause left out")
 
     def notes(self) -> list[str]:
-        return [self.note, convention_note(self.convention)]
+        return [self.note]
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         return {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
@@ -520,4 +520,5 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
     levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
     est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
-    return CIFResult(cohort.definition, by, est, col.unknown, col.convention)
+    return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
+                     note=f"{CIFResult.note}; {convention_note(col.convention)}")
