@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cohort
 from cohort.cohort import CohortDefinitionError
@@ -398,3 +400,37 @@ def test_gbsg2_trend_unchanged(gbsg2):
     tests = gbsg2.cohort("site_group = 'breast'").km().tests_
     trend = tests.filter(pl.col("test") == "log-rank for trend").row(0, named=True)
     assert trend["chisq"] == pytest.approx(golden["trend"]["chisq"], rel=1e-10)
+
+
+delayed = st.lists(
+    st.tuples(st.integers(0, 6), st.integers(1, 12), st.integers(0, 1),
+              st.sampled_from(["a", "b"])),
+    min_size=3, max_size=50,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=delayed)
+@pytest.mark.filterwarnings("ignore::cohort.survival.EmptyGroupWarning")
+def test_delayed_entry_collapsed_equals_record_level(rows):
+    """With delayed entry too, the collapsed counts give the records' curves and
+    tests; survival stays in [0, 1] and never rises."""
+    df = pl.DataFrame(rows, schema=["entry", "time", "event", "g"], orient="row").with_columns(
+        pl.col("entry").cast(pl.Float64), pl.col("time").cast(pl.Float64) + 0.5)
+    ones = df.with_columns(pl.lit(1).alias("n"))
+    col = df.group_by("entry", "time", "event", "g").len("n")
+    a = fit_km(ones, by="g", event="event", entry="entry").curves()
+    b = fit_km(col, by="g", event="event", entry="entry").curves()
+    assert a.equals(b)
+    s = b["survival"].to_numpy()
+    assert ((s >= 0) & (s <= 1)).all()
+    for g in b.partition_by("group"):
+        assert (np.diff(g["survival"].to_numpy()) <= 1e-15).all()
+        # n_risk is entry < t <= time, counted on the records
+        rows_g = df.filter(pl.col("g") == g["group"][0])
+        for t, n in zip(g["time"], g["n_risk"], strict=True):
+            assert n == rows_g.filter((pl.col("entry") < t) & (pl.col("time") >= t)).height
+    la = logrank(ones, group="g", entry="entry")
+    lb = logrank(col, group="g", entry="entry")
+    np.testing.assert_allclose(la.expected, lb.expected, atol=1e-12)
+    np.testing.assert_allclose(la.variance, lb.variance, atol=1e-12)
