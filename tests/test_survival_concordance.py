@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import cohort.survival.concordance as C
 from cohort.survival import ModelError, ProportionalHazardsWarning
 from cohort.survival.concordance import concordance, linear_predictor
 from cohort.survival.cox import fit_cox
@@ -150,7 +151,7 @@ def test_integer_score_with_ties_matches_r():
     # R: concordance(Surv(start, stop, event) ~ score, data = heart, reverse = TRUE)
     h = pl.read_csv(R / "heart.csv")
     score = (h["surgery"] + 2 * h["transplant"]).to_numpy().astype(float)
-    r = concordance(h["stop"], h["event"], score, entry=h["start"])
+    r = _both_paths(h["stop"], h["event"], score, entry=h["start"])
     _assert_matches_r(r, "c_heart_score")
 
 
@@ -160,13 +161,13 @@ def test_collapsed_weighted_tables_match_r_on_the_records():
     t = pl.read_csv(R / "ties.csv")
     x = np.column_stack([t["g"] == "b", t["g"] == "c"]).astype(float)
     risk, pattern = linear_predictor(x, GOLD["ties_efron_strata"]["coef"])
-    r = concordance(t["time"], t["event"], risk, weight=t["n"], strata=t["z"], pattern=pattern)
+    r = _both_paths(t["time"], t["event"], risk, weight=t["n"], strata=t["z"], pattern=pattern)
     _assert_matches_r(r, "c_ties_strata")
     # period.csv: left-truncated, stratified; R on the 6,344 records
     p = pl.read_csv(R / "period.csv", schema_overrides={"sex": pl.Utf8})
     x = np.column_stack([p["node"] == "N1", p["node"] == "N2"]).astype(float)
     risk, pattern = linear_predictor(x, GOLD["period_efron"]["coef"])
-    r = concordance(p["time"], p["event"], risk, weight=p["n"], strata=p["sex"],
+    r = _both_paths(p["time"], p["event"], risk, weight=p["n"], strata=p["sex"],
                     entry=p["entry"], pattern=pattern)
     _assert_matches_r(r, "c_period_strata")
     # R given the collapsed rows with case weights: same C and pair counts between rows,
@@ -226,11 +227,27 @@ def tables(draw):
     return time, event, risk, weight, strata, entry
 
 
+def _both_paths(*args, **kw):
+    """The result with the dense grid and with the wavelet matrix (they must agree)."""
+    saved = (C._GRID_CELLS_PER_ROW, C._GRID_BASE_CELLS)
+    try:
+        C._GRID_CELLS_PER_ROW, C._GRID_BASE_CELLS = 10**9, 10**9
+        grid = concordance(*args, **kw)
+        C._GRID_CELLS_PER_ROW, C._GRID_BASE_CELLS = 0, 0
+        wavelet = concordance(*args, **kw)
+    finally:
+        C._GRID_CELLS_PER_ROW, C._GRID_BASE_CELLS = saved
+    assert [getattr(grid, k) for k in COUNTS] == [getattr(wavelet, k) for k in COUNTS]
+    assert grid.c == pytest.approx(wavelet.c, rel=1e-15, nan_ok=True)
+    assert grid.variance == pytest.approx(wavelet.variance, rel=1e-12, nan_ok=True)
+    return wavelet
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.randoms(use_true_random=False))
 def test_collapsed_equals_pair_by_pair_on_records(table, rnd):
     time, event, risk, weight, strata, entry = table
-    got = concordance(time, event, risk, weight=weight, strata=strata, entry=entry)
+    got = _both_paths(time, event, risk, weight=weight, strata=strata, entry=entry)
     idx = np.repeat(np.arange(time.size), weight)
     ent = np.full(idx.size, -np.inf) if entry is None else entry[idx]
     c, counts, var = brute_force(time[idx], event[idx], risk[idx], strata[idx], ent)

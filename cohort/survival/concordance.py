@@ -92,11 +92,49 @@ def linear_predictor(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.nd
     beta = np.atleast_1d(np.asarray(beta, dtype=float))
     if x.shape[1] != beta.size:
         raise ModelError(f"x has {x.shape[1]} columns but beta has {beta.size} values")
-    unique, pattern = np.unique(x, axis=0, return_inverse=True)
+    pattern = _row_codes(x)
+    first = np.zeros(int(pattern.max()) + 1 if pattern.size else 0, dtype=np.int64)
+    first[pattern] = np.arange(pattern.size)  # a row of each pattern (all identical)
+    unique = x[first]
     lp = np.zeros(unique.shape[0])
     for j in range(beta.size):  # column by column: no BLAS, one rounding path per pattern
         lp += unique[:, j] * beta[j]
-    return lp[pattern.ravel()], pattern.ravel()
+    return lp[pattern], pattern
+
+
+def _unique(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, codes)``: the sorted distinct values of ``a`` and each one's index."""
+    a = np.asarray(a).ravel()
+    if a.size and a.dtype.kind in "iuf":
+        low = a.min()
+        if a.dtype.kind != "f" or (np.isfinite(low) and np.all(a == np.round(a))):
+            span = a.max() - low
+            if span < 4 * a.size + 64:  # whole numbers in a small range: no sort
+                present = np.bincount((a - low).astype(np.int64)) > 0
+                codes = (np.cumsum(present) - 1)[(a - low).astype(np.int64)]
+                return (np.flatnonzero(present) + low).astype(a.dtype), codes
+    values, codes = np.unique(a, return_inverse=True)
+    return values, codes.ravel()
+
+
+def _codes(a: np.ndarray) -> np.ndarray:
+    """Dense integer codes 0..k-1 of the values of ``a``, in sorted order of the values."""
+    return _unique(a)[1]
+
+
+def _row_codes(x: np.ndarray) -> np.ndarray:
+    """Dense codes of the distinct rows of ``x``, in lexicographic order of the rows."""
+    key = np.zeros(x.shape[0], dtype=np.int64)
+    size = 1
+    for j in range(x.shape[1]):
+        col = _codes(x[:, j])
+        k = int(col.max()) + 1 if col.size else 1
+        if size * k >= 2**62:  # keep the mixed-radix key in int64
+            key = _codes(key)
+            size = int(key.max()) + 1
+        key = key * k + col
+        size *= k
+    return _codes(key)
 
 
 def concordance(
@@ -144,7 +182,6 @@ def concordance(
     )
     dead = event == 1
     nrank = int(rank.max()) + 1 if rank.size else 1
-    nbits = max(1, (nrank - 1).bit_length())
     # time and entry on one integer scale, so "before" is exact
     both = time if entry is None else np.concatenate([time, entry])
     codes = np.unique(both, return_inverse=True)[1].ravel()
@@ -162,7 +199,7 @@ def concordance(
         keys = np.concatenate([keys, -(3 * ecode + 2)])
         w = np.concatenate([weight, -weight])
     lo_a, eq_a, hi_a = _rank_counts(
-        stratum[items], keys, rank[items], w, stratum[di], death_key, rank[di], nbits
+        stratum[items], keys, rank[items], w, stratum[di], death_key, rank[di], nrank
     )
     # (b) each record against the deaths it outlived: earlier deaths (and deaths at its
     # time when it is censored), minus deaths at or before its entry
@@ -172,7 +209,7 @@ def concordance(
         qkey = np.concatenate([qkey, 3 * ecode + 2])
         sign = np.concatenate([sign, -sign])
     lo_b, eq_b, hi_b = _rank_counts(
-        stratum[di], 3 * tcode[di] + 1, rank[di], weight[di], stratum[q], qkey, rank[q], nbits
+        stratum[di], 3 * tcode[di] + 1, rank[di], weight[di], stratum[q], qkey, rank[q], nrank
     )
     lo_b, eq_b, hi_b = (np.bincount(q, s * sign, minlength=rows.size) for s in (lo_b, eq_b, hi_b))
 
@@ -228,17 +265,17 @@ def _prepare(time, event, risk, weight, strata, entry, pattern):
         strata = np.asarray(strata).ravel()
         if strata.size != n:
             raise ModelError(f"strata has {strata.size} rows but time has {n}")
-        stratum = np.unique(strata, return_inverse=True)[1].ravel().astype(np.int64)
+        stratum = _codes(strata).astype(np.int64)
     if pattern is None:
         rank = np.unique(risk, return_inverse=True)[1].ravel()
     else:
         pattern = np.asarray(pattern).ravel()
         if pattern.size != n:
             raise ModelError(f"pattern has {pattern.size} rows but time has {n}")
-        pid = np.unique(pattern, return_inverse=True)[1].ravel()
+        pid = _codes(pattern)
         prisk = np.full(int(pid.max()) + 1 if n else 0, np.inf)
         np.minimum.at(prisk, pid, risk)
-        rank = np.unique(prisk, return_inverse=True)[1].ravel()[pid]
+        rank = _codes(prisk)[pid]
     keep = weight > 0
     if not keep.all():
         time, event, rank = time[keep], event[keep], rank[keep]
@@ -264,8 +301,8 @@ def _tied_deaths(stratum, tcode, rank, w):
     """Record pairs of deaths at the same time (all; and with the same score)."""
     if not w.size:
         return 0.0, 0.0
-    g = np.unique(stratum * (int(tcode.max()) + 1) + tcode, return_inverse=True)[1].ravel()
-    gr = np.unique(g * (int(rank.max()) + 1) + rank, return_inverse=True)[1].ravel()
+    g = _codes(stratum * (int(tcode.max()) + 1) + tcode)
+    gr = _codes(g * (int(rank.max()) + 1) + rank)
 
     def pairs(groups):
         tot = np.bincount(groups, w)
@@ -274,35 +311,71 @@ def _tied_deaths(stratum, tcode, rank, w):
     return pairs(g), pairs(gr)
 
 
-def _rank_counts(igroup, ikey, irank, iw, qgroup, qkey, qrank, nbits):
+#: the dense grid (item keys x ranks) is used while it has at most this many cells per
+#: item and query (plus _GRID_BASE_CELLS); above, the wavelet matrix (O(N log K) whatever
+#: the shape)
+_GRID_CELLS_PER_ROW = 16
+_GRID_BASE_CELLS = 4096
+
+
+def _rank_counts(igroup, ikey, irank, iw, qgroup, qkey, qrank, nrank):
     """For each query, the weight of the items in its group with a smaller key, split
     by rank: ``(lower, equal, higher)``.
 
-    A wavelet matrix over the items sorted by (group, key): a query's items are the
-    range ``[lo, hi)`` of that order. At each bit of the rank, from the top, the items
-    are split stably into their 0 and 1 halves (the 0s first) and each query's range
-    moves into the half of its own bit, having first collected the weight of the other
-    half's items in its range (lower ranks when its bit is 1, higher when it is 0).
-    After the last bit the range holds the items of its own rank.
+    The items sorted by (group, key) put a query's items in one range of that order.
+    When the distinct item keys times the ranks make a small grid (the usual registry
+    table: a few hundred months and covariate patterns), the grid's cumulative sums
+    answer every query at once; otherwise a wavelet matrix does (:func:`_wavelet`).
     """
     span = int(max(ikey.max(initial=0), qkey.max(initial=0))) - int(
         min(ikey.min(initial=0), qkey.min(initial=0))) + 1
     base = int(min(ikey.min(initial=0), qkey.min(initial=0)))
     icomp = igroup * span + (ikey - base)
-    order = np.argsort(icomp, kind="stable")
-    icomp = icomp[order]
+    qcomp = qgroup * span + (qkey - base)
+    keys, ikey_code = _unique(icomp)
+    hi = np.searchsorted(keys, qcomp, side="left")  # item keys below the query's, ...
+    lo = np.searchsorted(keys, qgroup * span, side="left")  # ... from its group's first
+    cells = (keys.size + 1) * (nrank + 1)
+    if cells <= _GRID_CELLS_PER_ROW * (icomp.size + qcomp.size) + _GRID_BASE_CELLS:
+        return _grid(ikey_code, irank, iw, keys.size, nrank, lo, hi, qrank)
+    # the range of positions in the items sorted by key code
+    start = np.concatenate([[0], np.cumsum(np.bincount(ikey_code, minlength=keys.size))])
+    return _wavelet(ikey_code, irank, iw, start[lo], start[hi], qrank, nrank)
+
+
+def _grid(icode, irank, iw, nkey, nrank, lo, hi, qrank):
+    """``P[j, r]``: item weight with key code < j and rank < r; a query takes rows hi - lo."""
+    P = np.zeros((nkey + 1, nrank + 1))
+    P[1:, 1:] = np.bincount(icode * nrank + irank, iw, minlength=nkey * nrank).reshape(
+        nkey, nrank)
+    np.cumsum(P, axis=0, out=P)
+    np.cumsum(P, axis=1, out=P)
+    below = P[hi, qrank] - P[lo, qrank]
+    upto = P[hi, qrank + 1] - P[lo, qrank + 1]
+    total = P[hi, nrank] - P[lo, nrank]
+    return below, upto - below, total - upto
+
+
+def _wavelet(icode, irank, iw, lo, hi, qrank, nrank):
+    """The same counts with a wavelet matrix over the items sorted by key code.
+
+    A query's items are the positions ``[lo, hi)`` of that order. At each bit of the rank,
+    from the top, the items are split stably into their 0 and 1 halves (the 0s first)
+    and each query's range moves into the half of its own bit, having first collected
+    the weight of the other half's items in its range (lower ranks when its bit is 1,
+    higher when it is 0). After the last bit the range holds the items of its rank.
+    """
+    order = np.argsort(icode, kind="stable")
     rank, w = irank[order], iw[order]
-    hi = np.searchsorted(icomp, qgroup * span + (qkey - base), side="left")
-    lo = np.searchsorted(icomp, qgroup * span, side="left")
     c = np.concatenate([[0.0], np.cumsum(w)])
     inrange = c[hi] - c[lo]  # weight in the query's range (after the last bit: equal rank)
-    lower = np.zeros(qgroup.size)
-    higher = np.zeros(qgroup.size)
-    for b in range(nbits - 1, -1, -1):
+    lower = np.zeros(qrank.size)
+    higher = np.zeros(qrank.size)
+    for b in range(max(1, (nrank - 1).bit_length()) - 1, -1, -1):
         one = ((rank >> b) & 1).astype(bool)
         qone = ((qrank >> b) & 1).astype(bool)
         c0 = np.concatenate([[0.0], np.cumsum(np.where(one, 0.0, w))])
-        zeros = np.concatenate([[0], np.cumsum(~one)])  # 0-items before a position
+        zeros = np.concatenate([[0], np.cumsum(~one, dtype=np.int64)])  # 0-items before
         got0 = c0[hi] - c0[lo]
         got1 = inrange - got0
         lower += np.where(qone, got0, 0.0)

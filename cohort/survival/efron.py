@@ -352,6 +352,10 @@ class _Prepared:
         self.D = D[self.event_groups]
         self.wex = we @ xc  # sum over deaths of n x
         self.we = we
+        # the death rows, grouped by event time (each event time has at least one)
+        self.dead_rows = np.flatnonzero(event > 0)
+        dg = self.row_group[self.dead_rows]
+        self.dead_start = np.flatnonzero(np.r_[True, dg[1:] != dg[:-1]])
         self._prepare_entry(entry[order] if entry is not None else None, time, scode, gstart)
         if ties == "efron":
             self._prepare_efron()
@@ -442,19 +446,19 @@ class _Prepared:
         A1, B1, B2 = out[2], out[4], out[5]
         return L, A0, A1, B0, B1, B2
 
-    def _risk_sums(self, r, re, rx=None):
+    def _risk_sums(self, r, rx=None):
         """``S0`` (and ``S1``) over the risk set and ``T0`` (``T1``) over the deaths, per
         event time."""
         kg = self.event_groups
         S0 = _segment_suffix_sum(np.add.reduceat(r, self.gstart), self.g_seg_end)[kg]
-        T0 = np.add.reduceat(re, self.gstart)[kg]
+        T0 = np.add.reduceat(r[self.dead_rows], self.dead_start)
         if self.entry:  # minus the rows that enter at or after t
             c = np.concatenate([[0.0], np.cumsum(r[self.eorder])])
             S0 = S0 - (c[self.late_to] - c[self.late_from])
         if rx is None:
             return S0, T0
         S1 = _segment_suffix_sum(np.add.reduceat(rx, self.gstart, axis=0), self.g_seg_end)[kg]
-        T1 = np.add.reduceat(rx * self.event[:, None], self.gstart, axis=0)[kg]
+        T1 = np.add.reduceat(rx[self.dead_rows], self.dead_start, axis=0)
         if self.entry:
             c = np.concatenate([np.zeros((1, rx.shape[1])), np.cumsum(rx[self.eorder], axis=0)])
             S1 = S1 - (c[self.late_to] - c[self.late_from])
@@ -483,10 +487,10 @@ class _Prepared:
         r = w * np.exp(eta)
         re = r * ev
         if not derivatives:
-            S0, T0 = self._risk_sums(r, re)
+            S0, T0 = self._risk_sums(r)
             return float(self.we @ eta - self._tie_sums(S0, T0, False).sum())
         rx = r[:, None] * x
-        S0, T0, S1, T1 = self._risk_sums(r, re, rx)
+        S0, T0, S1, T1 = self._risk_sums(r, rx)
         L, A0, A1, B0, B1, B2 = self._tie_sums(S0, T0, True)
         loglik = float(self.we @ eta - L.sum())
 
