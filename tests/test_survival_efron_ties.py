@@ -1,4 +1,4 @@
-"""Efron's sums over D tied deaths in O(1) per distinct time (cohort.survival.efron).
+"""Efron's sums over D tied deaths in O(1) per distinct time (cohort.survival.ties).
 
 The direct sums (one term per tied death, as before) are the reference: in 40-digit
 decimal arithmetic, as today's code path (forced with a huge ``_DIRECT_MAX_D``) on cases
@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 import cohort.survival.efron as efron
+import cohort.survival.ties as ties_mod
 from cohort.survival.efron import efron_derivatives, fit_efron
 
 R = Path(__file__).parent / "fixtures" / "r" / "cox"
@@ -67,10 +68,10 @@ def test_sums_match_40_digit_direct_sums(D, n_b, beta, regime):
     ref_loglik, ref_score, ref_info, x = decimal_reference(D, n_b, beta)
     # the case exercises the form it is named for
     if regime == "direct":
-        assert D <= efron._DIRECT_MAX_D
+        assert D <= ties_mod._DIRECT_MAX_D
     else:
-        assert D > efron._DIRECT_MAX_D
-        assert (x <= efron._SERIES_MAX_X) == (regime == "series")
+        assert D > ties_mod._DIRECT_MAX_D
+        assert (x <= ties_mod._SERIES_MAX_X) == (regime == "series")
     assert loglik == pytest.approx(ref_loglik, rel=1e-13)
     assert score[0] == pytest.approx(ref_score, rel=1e-11)
     assert info[0, 0] == pytest.approx(ref_info, rel=1e-11)
@@ -107,7 +108,7 @@ def test_work_per_time_does_not_grow_with_tied_deaths():
     t = pl.read_csv(R / "ties.csv")
     prep = efron._Prepared(np.ones((t.height, 1)) * (t["g"] == "b").to_numpy()[:, None],
                            t["time"], t["event"], t["n"], None)
-    assert prep.c.size <= efron._DIRECT_MAX_D * prep.D.size
+    assert prep.tie_sums.c.size <= ties_mod._DIRECT_MAX_D * prep.D.size
     assert prep.D.sum() == 188_311
 
 
@@ -118,7 +119,7 @@ def test_work_per_time_does_not_grow_with_tied_deaths():
 def _direct(monkeypatch, *args, **kw):
     """The fit with every time summed death by death (the code path before the series)."""
     with monkeypatch.context() as m:
-        m.setattr(efron, "_DIRECT_MAX_D", 10**12)
+        m.setattr(ties_mod, "_DIRECT_MAX_D", 10**12)
         return fit_efron(*args, **kw)
 
 

@@ -34,23 +34,11 @@ Expanding the products, every l-sum reduces to six scalars per time::
 Breslow's approximation is ``c_l = 0`` for every l: ``A0 = D/S0``, ``L = D log S0``,
 ``B0 = D/S0^2`` and ``A1 = B1 = B2 = 0`` (R ``ties = "breslow"``, SAS PHREG's default).
 
-The six scalars cost O(1) per distinct time, whatever D (:func:`_tie_sums`):
-
-* ``D <= 32``: summed directly, one term per tied death.
-* ``x = T0/S0 <= 1/2`` (the deaths a minority of the risk set): with ``u_l = l/D``,
-  ``den_l = S0 (1 - x u_l)``, so each sum is a power series in x whose coefficients
-  are the power sums ``P_j(D) = sum_l u_l^j`` (Faulhaber's formula, computed once per
-  fit), e.g. ``A0 S0 = sum_m x^m P_m`` and ``L = D log S0 - sum_{m>=1} x^m P_m / m``.
-  Every term is positive: nothing cancels, however large the risk set (60 terms).
-* ``x > 1/2``: with ``a = D/x`` and ``b = a - D + 1``, the sums are differences of
-  digamma, trigamma and log-gamma values, ``sum_l 1/(a-l) = psi(a+1) - psi(b)``,
-  which lose at most a few digits there (a <= 2D). The closed forms for small x
-  would cancel badly (a >> D), which is why the series takes over below 1/2.
-
-Checked against the direct sums to 1e-12 (tests/test_survival_efron_ties.py).
-The p x p sums never form ``S2`` per time: ``sum_t A0_t S2_t`` is ``X' diag(r_i *
-sum_{entry_i < t <= time_i} A0_t) X`` and ``sum_t A1_t T2_t`` is ``X' diag(r_i *
-event_i * A1_{time_i}) X``, one weighted cross-product per iteration. The cost of an
+The six scalars cost O(1) per distinct time, whatever D, in forms that do not
+cancel (:mod:`cohort.survival.ties`). The p x p sums never form ``S2`` per time:
+``sum_t A0_t S2_t`` is ``X' diag(r_i sum_{entry_i < t <= time_i} A0_t) X`` and
+``sum_t A1_t T2_t`` is ``X' diag(r_i event_i A1_{time_i}) X``, one weighted
+cross-product per iteration. The cost of an
 iteration is ``O(N p^2 + K p^2)`` for N collapsed rows and K distinct event times.
 
 Newton-Raphson follows R's ``coxph`` (coxfit6.c, agfit4.c): start at beta = 0,
@@ -70,6 +58,7 @@ import numpy as np
 
 from cohort.errors import CohortWarning
 from cohort.survival.cox import ModelError
+from cohort.survival.ties import TIES, TieSums
 
 
 class InfiniteCoefficientWarning(CohortWarning):
@@ -88,19 +77,6 @@ __all__ = [
 
 #: relative pivot below which the information matrix is singular (R: toler.chol)
 SINGULAR_TOL = 1e-9
-#: the tie approximations fit_efron knows
-TIES = ("efron", "breslow")
-
-#: up to this many tied deaths at a time, Efron's sums run over the deaths one by one
-_DIRECT_MAX_D = 32
-#: x = T0/S0 up to which Efron's sums are power series in x (closed forms above)
-_SERIES_MAX_X = 0.5
-#: terms of the series: (m + 1) x^m < 1e-16 for m >= 60 at x = 1/2
-_SERIES_TERMS = 60
-#: Bernoulli numbers B_0..B_16 (B_1 = -1/2), for Faulhaber's power sums
-_BERNOULLI = (1.0, -1 / 2, 1 / 6, 0.0, -1 / 30, 0.0, 1 / 42, 0.0, -1 / 30, 0.0, 5 / 66, 0.0,
-              -691 / 2730, 0.0, 7 / 6, 0.0, -3617 / 510)
-
 
 @dataclass
 class EfronFit:
@@ -146,82 +122,6 @@ def _chi2_sf(stat: float, df: int) -> float:
     from scipy.stats import chi2
 
     return float(chi2.sf(stat, df))
-
-
-# ---------------------------------------------------------------------------
-# Efron's sums over tied deaths
-
-
-def _power_sums(D: np.ndarray, jmax: int) -> np.ndarray:
-    """``P[j, k] = sum_{l=0}^{D_k - 1} (l / D_k)^j`` for j = 0..jmax (once per fit).
-
-    Summed directly up to D = 1024; above, Faulhaber's formula
-    ``P_j = D/(j+1) sum_k binom(j+1, k) B_k D^-k``, whose terms fall like
-    ``2 ((j+1) / (2 pi D))^k`` (below 1e-30 by k = 16 when D > 1024, j <= 62).
-    """
-    P = np.empty((jmax + 1, D.size))
-    small = D <= 1024
-    if small.any():
-        Ds = D[small].astype(np.int64)
-        start = np.cumsum(Ds) - Ds
-        u = (np.arange(int(Ds.sum())) - np.repeat(start, Ds)) / np.repeat(Ds, Ds).astype(float)
-        power = np.ones_like(u)
-        rows = np.empty((jmax + 1, Ds.size))
-        for j in range(jmax + 1):
-            rows[j] = np.add.reduceat(power, start)
-            power *= u
-        P[:, small] = rows
-    large = ~small
-    if large.any():
-        Dl = D[large].astype(float)
-        for j in range(jmax + 1):
-            acc = np.zeros(Dl.size)
-            binom = 1.0  # binom(j + 1, k)
-            for k in range(min(j, len(_BERNOULLI) - 1) + 1):
-                if _BERNOULLI[k]:
-                    acc += binom * _BERNOULLI[k] * Dl ** (-k)
-                binom = binom * (j + 1 - k) / (k + 1)
-            P[j, large] = Dl / (j + 1) * acc
-    return P
-
-
-def _series_sums(S0, x, D, P):
-    """The six sums from power series in x = T0/S0 (x <= 1/2); ``P`` from _power_sums."""
-    m = np.arange(_SERIES_TERMS)[:, None]
-    xm = x[None, :] ** m  # x^m, m = 0..M-1
-    Pm, P1, P2 = P[:-2], P[1:-1], P[2:]
-    A0 = (xm * Pm).sum(0) / S0
-    A1 = (xm * P1).sum(0) / S0
-    L = D * np.log(S0) - (xm[1:] * Pm[1:] / m[1:]).sum(0)
-    xm1 = (m + 1) * xm
-    S0sq = S0 * S0
-    B0 = (xm1 * Pm).sum(0) / S0sq
-    B1 = (xm1 * P1).sum(0) / S0sq
-    B2 = (xm1 * P2).sum(0) / S0sq
-    return L, A0, A1, B0, B1, B2
-
-
-def _closed_sums(S0, T0, D):
-    """The six sums from digamma, trigamma and log-gamma differences (T0/S0 > 1/2).
-
-    With ``h = T0/D``, ``den_l = h (a - l)`` for ``a = S0/h``; the D terms run over
-    ``a, a-1, .., b`` with ``b = a - D + 1 = (S0 - T0)/h + 1 >= 1``.
-    """
-    from scipy.special import digamma, gammaln, polygamma
-
-    h = T0 / D
-    a = S0 / h
-    b = (S0 - T0) / h + 1
-    F1 = digamma(a + 1) - digamma(b)  # sum 1/(a - l)
-    F2 = polygamma(1, b) - polygamma(1, a + 1)  # sum 1/(a - l)^2
-    G = gammaln(a + 1) - gammaln(b)  # sum log(a - l)
-    L = D * np.log(h) + G
-    A0 = F1 / h
-    A1 = (a * F1 - D) / T0  # sum l/(a-l) = a F1 - D
-    B0 = F2 / (h * h)
-    B1 = (a * F2 - F1) / (D * h * h)  # sum l/(a-l)^2 = a F2 - F1
-    B2 = (a * a * F2 - 2 * a * F1 + D) / (T0 * T0)  # sum l^2/(a-l)^2
-    return L, A0, A1, B0, B1, B2
 
 
 # ---------------------------------------------------------------------------
@@ -357,8 +257,7 @@ class _Prepared:
         dg = self.row_group[self.dead_rows]
         self.dead_start = np.flatnonzero(np.r_[True, dg[1:] != dg[:-1]])
         self._prepare_entry(entry[order] if entry is not None else None, time, scode, gstart)
-        if ties == "efron":
-            self._prepare_efron()
+        self.tie_sums = TieSums(self.D, ties)
 
     def _prepare_entry(self, entry, time, scode, gstart):
         """Index vectors for left truncation: who has not yet entered at each event time."""
@@ -383,68 +282,6 @@ class _Prepared:
         g_of = np.searchsorted(gkey, scode * span + ecode, side="right") - 1
         first = np.searchsorted(gkey, scode * span, side="left")
         self.entry_group = np.where(g_of >= first, g_of, -1)
-
-    def _prepare_efron(self):
-        """Which event times get which form of Efron's sums (see the module notes)."""
-        D = self.D
-        self.small = np.flatnonzero(D <= _DIRECT_MAX_D)
-        self.large = np.flatnonzero(D > _DIRECT_MAX_D)
-        # direct sums: one entry per tied death of the small-D times, contiguous per time
-        Ds = D[self.small].astype(np.int64)
-        self.estart = np.cumsum(Ds) - Ds
-        first = np.repeat(self.estart, Ds)
-        self.c = (np.arange(int(Ds.sum())) - first) / np.repeat(Ds, Ds).astype(float)
-        self._buf = None
-        self.power_sums = _power_sums(D[self.large], _SERIES_TERMS + 1)
-
-    def _buffer(self) -> np.ndarray:
-        if self._buf is None:
-            self._buf = np.empty((5, self.c.size))
-        return self._buf
-
-    # -----------------------------------------------------------------------
-    def _tie_sums(self, S0, T0, derivatives):
-        """``L`` (and ``A0, A1, B0, B1, B2``) per event time; see the module notes."""
-        D = self.D
-        if self.ties == "breslow":
-            L = D * np.log(S0)
-            if not derivatives:
-                return L
-            zero = np.zeros_like(S0)
-            return L, D / S0, zero, D / (S0 * S0), zero, zero
-        out = np.empty((6, D.size))
-        sm, lg = self.small, self.large
-        if sm.size:
-            Ds = D[sm].astype(np.int64)
-            den = np.repeat(S0[sm], Ds) - self.c * np.repeat(T0[sm], Ds)
-            if not derivatives:
-                out[0, sm] = np.add.reduceat(np.log(den), self.estart)
-            else:
-                # rows: 1/den, c/den, 1/den^2, c/den^2, c^2/den^2 (buffer reused)
-                buf = self._buffer()
-                inv, ci = buf[0], buf[1]
-                np.divide(1.0, den, out=inv)
-                np.multiply(self.c, inv, out=ci)
-                np.multiply(inv, inv, out=buf[2])
-                np.multiply(ci, inv, out=buf[3])
-                np.multiply(ci, ci, out=buf[4])
-                out[0, sm] = np.add.reduceat(np.log(den), self.estart)
-                out[1:, sm] = np.add.reduceat(buf, self.estart, axis=1)
-        if lg.size:
-            S0l, T0l, Dl = S0[lg], T0[lg], D[lg]
-            x = np.minimum(T0l / S0l, 1.0)
-            ser = x <= _SERIES_MAX_X
-            if ser.any():
-                out[:, lg[ser]] = _series_sums(S0l[ser], x[ser], Dl[ser],
-                                               self.power_sums[:, ser])
-            if not ser.all():
-                c = ~ser
-                out[:, lg[c]] = _closed_sums(S0l[c], np.minimum(T0l[c], S0l[c]), Dl[c])
-        if not derivatives:
-            return out[0]
-        L, A0, B0 = out[0], out[1], out[3]
-        A1, B1, B2 = out[2], out[4], out[5]
-        return L, A0, A1, B0, B1, B2
 
     def _risk_sums(self, r, rx=None):
         """``S0`` (and ``S1``) over the risk set and ``T0`` (``T1``) over the deaths, per
@@ -488,10 +325,10 @@ class _Prepared:
         re = r * ev
         if not derivatives:
             S0, T0 = self._risk_sums(r)
-            return float(self.we @ eta - self._tie_sums(S0, T0, False).sum())
+            return float(self.we @ eta - self.tie_sums(S0, T0, False).sum())
         rx = r[:, None] * x
         S0, T0, S1, T1 = self._risk_sums(r, rx)
-        L, A0, A1, B0, B1, B2 = self._tie_sums(S0, T0, True)
+        L, A0, A1, B0, B1, B2 = self.tie_sums(S0, T0, True)
         loglik = float(self.we @ eta - L.sum())
 
         kg = self.event_groups
