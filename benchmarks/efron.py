@@ -2,18 +2,20 @@
 
 Two models of breast cancer: the default report's (node_burden + age_at_dx + sex,
 strata dx_year_group) and issue 16's (node_burden + age_at_dx, unstratified: more
-tied deaths per time), each collapsed from the 1M- and 10M-record registries; a 30M-record
-table is built from the 10M one with numpy, two ways: the same cells with every
-count x3 ("30M x3"), and the same plus new cells (15% of the rows drawn at random,
-moved to a random time, 1-3 records each, collapsed again: "30M + new cells"; the
-issue measured 15% more cells at 30M on real data).
-On each table, in the same run and alternating, the fit of the baseline revision of
-``cohort/survival/efron.py`` (read with ``git show``; its Efron sums run over every
-tied death) and of the working tree (O(1) per distinct time) are timed; medians,
-ratios, and the growth 10M -> 30M against the growth in collapsed rows. The
-coefficients of both must agree to 1e-10. Concordance (old: a mask per distinct
-time, across strata; new: one wavelet-matrix pass, within strata) is timed the same
-way.
+tied deaths per time), each collapsed from the 1M- and 10M-record registries. A
+30M-record table is built from the 10M one with numpy, two ways: the same cells with
+every count x3 ("30M x3"), and the same plus new cells (15% of the rows drawn at
+random, moved to a random time, 1-3 records each, collapsed again: "30M + new
+cells"; the issue measured 15% more cells at 30M on real data).
+
+On each table the fit of the baseline revision of ``cohort/survival/efron.py`` (read
+with ``git show``; its Efron sums run over every tied death) and of the working tree
+(O(1) per distinct time) are timed in the same run, every round visiting every table
+and both fits in turn; medians (minima too for the growth), ratios, and the growth
+10M -> 30M against the growth in collapsed rows. The coefficients of both must agree
+to 1e-10. Concordance is timed the same way (baseline: a mask per distinct time,
+across strata; new: within strata, the dense grid the table takes and the general
+wavelet-matrix path forced).
 
     python benchmarks/efron.py                      # the shared /work/benchdata registries
     python benchmarks/efron.py --db10 r10.duckdb --db1 r1.duckdb --repeat 5 --baseline main
@@ -116,55 +118,58 @@ def timed(fn):
 
 
 def race(fns: dict, repeat: int) -> dict:
-    """Median seconds of each function, run alternately ``repeat`` times."""
+    """``{key: (median seconds, min seconds, last result)}``: every round runs every
+    function once, in turn, so a burst of load on the shared machine hits them alike."""
     times = {k: [] for k in fns}
     out = {}
     for _ in range(repeat):
         for k, fn in fns.items():
             dt, out[k] = timed(fn)
             times[k].append(dt)
-    return {k: (statistics.median(v), out[k]) for k, v in times.items()}
+    return {k: (statistics.median(v), min(v), out[k]) for k, v in times.items()}
 
 
 def run_model(tables: dict, stratum, old_efron, old_cox, repeat: int) -> None:
+    data = {name: arrays(t, stratum) for name, t in tables.items()}
+    fns = {}
+    for name, (x, tm, ev, n, strata) in data.items():
+        fns[name, "old"] = lambda x=x, tm=tm, ev=ev, n=n, s=strata: old_efron.fit_efron(
+            x, tm, ev, n, s)
+        fns[name, "new"] = lambda x=x, tm=tm, ev=ev, n=n, s=strata: fit_efron(x, tm, ev, n, s)
+    res = race(fns, repeat)
+
     print("| table | records | deaths | collapsed rows | event times | max D | iterations | "
           "baseline fit | new fit | baseline / new | new per iteration | max rel diff beta |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     fit_time = {}
-    for name, t in tables.items():
-        x, tm, ev, n, strata = arrays(t, stratum)
-        res = race({
-            "old": lambda x=x, tm=tm, ev=ev, n=n, s=strata: old_efron.fit_efron(x, tm, ev, n, s),
-            "new": lambda x=x, tm=tm, ev=ev, n=n, s=strata: fit_efron(x, tm, ev, n, s),
-        }, repeat)
-        (t_old, f_old), (t_new, f_new) = res["old"], res["new"]
+    for name, (_x, tm, ev, n, strata) in data.items():
+        (t_old, m_old, f_old), (t_new, m_new, f_new) = res[name, "old"], res[name, "new"]
         diff = float(np.max(np.abs(f_new.beta / f_old.beta - 1)))
         assert diff < 1e-10, (name, diff)
         s = np.zeros(tm.size) if strata is None else strata
         keys, inv = np.unique(np.column_stack([s, tm])[ev == 1], axis=0, return_inverse=True)
         dmax = int(np.bincount(inv.ravel(), n[ev == 1]).max())
-        fit_time[name] = (t_old, t_new, t.height)
-        print(f"| {name} | {int(n.sum()):,} | {int((n * ev).sum()):,} | {t.height:,} | "
-              f"{keys.shape[0]:,} | {dmax:,} | {f_new.iterations} | {t_old:.3f} s | "
-              f"{t_new:.3f} s | {t_old / t_new:.1f} | {t_new / (f_new.iterations + 1):.3f} s | "
-              f"{diff:.1e} |", flush=True)
+        fit_time[name] = (t_old, t_new, m_old, m_new, tables[name].height)
+        print(f"| {name} | {int(n.sum()):,} | {int((n * ev).sum()):,} | "
+              f"{tables[name].height:,} | {keys.shape[0]:,} | {dmax:,} | {f_new.iterations} | "
+              f"{t_old:.3f} s | {t_new:.3f} s | {t_old / t_new:.1f} | "
+              f"{t_new / (f_new.iterations + 1):.4f} s | {diff:.1e} |", flush=True)
 
-    print("\ngrowth of the fit time against the growth in collapsed rows:\n")
+    print("\ngrowth of the fit time (medians; minima in brackets) against the growth in "
+          "collapsed rows:\n")
     print("| from -> to | rows | baseline fit | new fit |")
     print("|---|---|---|---|")
     for a, b in (("1M", "10M"), ("10M", "30M x3"), ("10M", "30M + new cells")):
-        oa, na, ra = fit_time[a]
-        ob, nb, rb = fit_time[b]
-        print(f"| {a} -> {b} | x{rb / ra:.2f} | x{ob / oa:.2f} | x{nb / na:.2f} |")
+        oa, na, moa, mna, ra = fit_time[a]
+        ob, nb, mob, mnb, rb = fit_time[b]
+        print(f"| {a} -> {b} | x{rb / ra:.2f} | x{ob / oa:.2f} (x{mob / moa:.2f}) | "
+              f"x{nb / na:.2f} (x{mnb / mna:.2f}) |")
 
     print("\nconcordance (baseline: a mask per time, across strata; new: within strata, "
           "with its variance; grid = the dense path the table takes, wavelet = the general "
           "O(N log K) path forced)\n")
-    print("| table | baseline | new (grid) | new (wavelet) | baseline / new | C (new) | "
-          "C (baseline) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, t in tables.items():
-        x, tm, ev, n, strata = arrays(t, stratum)
+    fns = {}
+    for name, (x, tm, ev, n, strata) in data.items():
         beta = fit_efron(x, tm, ev, n, strata).beta
         risk, pattern = linear_predictor(x, beta)
         old_risk = x @ beta  # the baseline's score: a BLAS product per row
@@ -178,12 +183,17 @@ def run_model(tables: dict, stratum, old_efron, old_cox, repeat: int) -> None:
             finally:
                 C._GRID_CELLS_PER_ROW, C._GRID_BASE_CELLS = saved
 
-        res = race({
-            "old": lambda tm=tm, ev=ev, r=old_risk, n=n: old_cox.concordance(tm, ev, r, n),
-            "new": new,
-            "wavelet": lambda: new(wavelet=True),
-        }, max(1, repeat // 2))
-        (t_old, c_old), (t_new, c_new), (t_wav, c_wav) = res["old"], res["new"], res["wavelet"]
+        fns[name, "old"] = lambda tm=tm, ev=ev, r=old_risk, n=n: old_cox.concordance(
+            tm, ev, r, n)
+        fns[name, "new"] = new
+        fns[name, "wavelet"] = lambda new=new: new(wavelet=True)
+    res = race(fns, max(1, repeat // 2))
+    print("| table | baseline | new (grid) | new (wavelet) | baseline / new | C (new) | "
+          "C (baseline) |")
+    print("|---|---|---|---|---|---|---|")
+    for name in data:
+        (t_old, _, c_old), (t_new, _, c_new) = res[name, "old"], res[name, "new"]
+        t_wav, _, c_wav = res[name, "wavelet"]
         assert c_wav.c == c_new.c
         print(f"| {name} | {t_old:.3f} s | {t_new:.3f} s | {t_wav:.3f} s | "
               f"{t_old / t_new:.1f} | {c_new.c:.6f} | {c_old[0]:.6f} |", flush=True)

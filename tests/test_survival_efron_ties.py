@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,18 @@ def test_sums_match_40_digit_direct_sums(D, n_b, beta, regime):
     assert loglik == pytest.approx(ref_loglik, rel=1e-13)
     assert score[0] == pytest.approx(ref_score, rel=1e-11)
     assert info[0, 0] == pytest.approx(ref_info, rel=1e-11)
+
+
+def test_power_sums_are_exact():
+    """The series' coefficients sum_{l<D} (l/D)^j, direct up to D = 64 and by Faulhaber's
+    formula above, against exact integer sums."""
+    Ds = [33, 64, 65, 66, 100, 333, 1025, 4000]
+    jmax = ties_mod._SERIES_TERMS + 1
+    P = ties_mod._power_sums(np.array(Ds, dtype=float), jmax)
+    for k, D in enumerate(Ds):
+        for j in range(jmax + 1):
+            exact = Fraction(sum(ell**j for ell in range(D)), D**j)
+            assert P[j, k] == pytest.approx(float(exact), rel=1e-14)
 
 
 def test_a_trillion_tied_deaths():

@@ -46,18 +46,23 @@ _SERIES_MAX_X = 0.5
 _SERIES_TERMS = 60
 #: Bernoulli numbers B_0..B_16 (B_1 = -1/2), for Faulhaber's power sums
 _BERNOULLI = (1.0, -1 / 2, 1 / 6, 0.0, -1 / 30, 0.0, 1 / 42, 0.0, -1 / 30, 0.0, 5 / 66, 0.0,
-              -691 / 2730, 0.0, 7 / 6, 0.0, -3617 / 510)
+              -691 / 2730, 0.0, 7 / 6, 0.0, -3617 / 510, 0.0, 43867 / 798, 0.0,
+              -174611 / 330, 0.0, 854513 / 138, 0.0, -236364091 / 2730, 0.0, 8553103 / 6, 0.0,
+              -23749461029 / 870, 0.0, 8615841276005 / 14322)
+#: power sums are summed directly up to this D, by Faulhaber's formula above
+_FAULHABER_MIN_D = 65
 
 
 def _power_sums(D: np.ndarray, jmax: int) -> np.ndarray:
     """``P[j, k] = sum_{l=0}^{D_k - 1} (l / D_k)^j`` for j = 0..jmax (once per fit).
 
-    Summed directly up to D = 1024; above, Faulhaber's formula
+    Summed directly up to D = 64; above, Faulhaber's formula
     ``P_j = D/(j+1) sum_k binom(j+1, k) B_k D^-k``, whose terms fall like
-    ``2 ((j+1) / (2 pi D))^k`` (below 1e-30 by k = 16 when D > 1024, j <= 62).
+    ``2 ((j+1) / (2 pi D))^k``: below 1e-24 by k = 30 (B_30, the last used) when
+    D >= 65 and j <= 61. So the cost is O(1) per event time here too.
     """
     P = np.empty((jmax + 1, D.size))
-    small = D <= 1024
+    small = D < _FAULHABER_MIN_D
     if small.any():
         Ds = D[small].astype(np.int64)
         start = np.cumsum(Ds) - Ds
