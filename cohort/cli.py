@@ -326,17 +326,25 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @click.option("--reference", default="",
               help="Reference levels, e.g. node_burden=N0 (default: the first level present, "
               "as R's factor: clinical order, else numbers as numbers).")
+@click.option("--ties", type=click.Choice(["efron", "breslow"]), default="efron",
+              show_default=True,
+              help="Tied death times: Efron (R's default) or Breslow (SAS PHREG's default); "
+              "both exact on the collapsed counts.")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
 @event_option
 @convention_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, event, convention, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
-    Efron ties; 95% Wald CIs; likelihood-ratio test, concordance and the
-    proportional-hazards check (scaled Schoenfeld residuals) per term. A
-    term or stratum with one value in the cohort is left out, with a note.
+    Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
+    concordance (Harrell's C, within strata) and the proportional-hazards
+    check (scaled Schoenfeld residuals) per term. A term or stratum with one
+    value in the cohort is left out, with a note.
 
     Example: cohort cox --where "site_group = 'colon'" --terms node_burden,age_at_dx,sex
     """
@@ -347,8 +355,8 @@ def cox(where, terms, strata, reference, event, convention, db, fmt):
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
     result = Registry(db).cohort(where).cox(
-        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs,
-        convention=convention,
+        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
+        convention=convention, entry=entry or None,
     )
     notes = [f"cohort: {where}", *result.notes(),
              "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "

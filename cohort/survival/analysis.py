@@ -419,7 +419,9 @@ def cox_analysis(
     event: str = "event",
     reference: dict[str, str] | None = None,
     univariable: bool = True,
+    ties: str = "efron",
     convention: str = "completed",
+    entry: str | None = None,
 ) -> CoxResult:
     """Cox proportional hazards: each term alone and all terms together.
 
@@ -440,17 +442,25 @@ def cox_analysis(
         ``{term: level}`` reference levels.
     univariable
         Also fit each term alone (papers report both).
+    ties
+        ``"efron"`` (default) or ``"breslow"`` (SAS PHREG's default), both exact on
+        the collapsed counts.
     convention
         Follow-up convention of the collapse (the hazard ratios do not depend
         on it without delayed entry).
+    entry
+        Delayed-entry column (left truncation): at risk when entry < t <= time.
     """
     terms = list(terms)
     strata = list(strata or [])
     overlap = set(terms) & set(strata)
     if overlap:
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
-    col = _collapse(cohort, [*terms, *strata], event, convention=convention)
+    col = _collapse(cohort, [*terms, *strata], event, convention=convention, entry=entry)
     counts = col.counts.filter(pl.col("n") > 0)
+    entry_col = "entry" if col.entry else None  # the collapsed column
+    if entry_col:  # records leaving at or before entry are never at risk
+        counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
     cohort.require_records(counts)
     for c in [*terms, *strata]:
@@ -461,7 +471,8 @@ def cox_analysis(
         t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
         for t in terms if t in col.categorical
     }
-    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference)
+    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference,
+                       ties=ties, entry=entry_col)
     models = {"adjusted": adjusted}
     table = adjusted.table().rename(
         {"hr": "hr_adjusted", "lower": "lower_adjusted", "upper": "upper_adjusted",
@@ -476,7 +487,8 @@ def cox_analysis(
                 warnings.simplefilter("ignore")  # the PH check is reported for the adjusted model
                 m = fit_cox(counts, [t], categorical={k: v for k, v in categorical.items()
                                                       if k == t},
-                            strata=kept_strata, reference=reference)
+                            strata=kept_strata, reference=reference, ties=ties,
+                            entry=entry_col)
             models[t] = m
             uni_rows.append(m.table())
         uni = pl.concat(uni_rows).rename(
@@ -489,6 +501,8 @@ def cox_analysis(
         cohort=cohort.definition, terms=kept, strata=kept_strata, event=event, table_=table,
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
+        note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
+        "Wald CIs" + (f"; delayed entry from {entry}" if entry else ""),
     )
 
 
