@@ -434,3 +434,16 @@ def test_delayed_entry_collapsed_equals_record_level(rows):
     lb = logrank(col, group="g", entry="entry")
     np.testing.assert_allclose(la.expected, lb.expected, atol=1e-12)
     np.testing.assert_allclose(la.variance, lb.variance, atol=1e-12)
+
+
+def test_cox_with_delayed_entry_through_the_cohort(gbsg2):
+    # R: coxph(Surv(entry, surv_months + 0.5, event) ~ node_burden + age, ties = "efron"),
+    # entry = (id %% 4) * 6, records with exit > entry (conventions.R)
+    c = gbsg2.cohort("select *, (patient_id::int % 4) * 6 as entry_months from cases "
+                     "where site_group = 'breast'")
+    result = c.cox(["node_burden", "age_at_dx"], entry="entry_months", univariable=False)
+    golden = r_table("conv_cox_entry.csv")
+    t = result.table_.filter(~pl.col("reference"))
+    np.testing.assert_allclose(t["coef_adjusted"], golden["coef"], rtol=1e-7)
+    np.testing.assert_allclose(t["se_adjusted"], golden["se"], rtol=1e-7)
+    assert result.records == 661 and "delayed entry from entry_months" in result.note
