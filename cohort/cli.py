@@ -10,15 +10,36 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from importlib import import_module
 from pathlib import Path
 
 import click
 
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
-from cohort.readers import FORMATS as READER_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
-from cohort.synth import FORMATS as SYNTH_FORMATS
+
+
+class _ModuleChoice(click.Choice):
+    """The choices are a module's ``FORMATS``, read when first needed, so that
+    ``cohort --help`` and the analysis commands do not import the readers or
+    the synthetic-data generator (numpy)."""
+
+    def __init__(self, module: str):
+        self.module = module
+        super().__init__(())
+
+    @property
+    def choices(self):
+        return import_module(self.module).FORMATS
+
+    @choices.setter
+    def choices(self, value):  # click's __init__ sets it; the module decides
+        pass
+
+
+READER_FORMATS = _ModuleChoice("cohort.readers")
+SYNTH_FORMATS = _ModuleChoice("cohort.synth")
 
 db_option = click.option(
     "--db",
@@ -83,7 +104,7 @@ def main():
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(READER_FORMATS),
+    type=READER_FORMATS,
     default=None,
     help="Input format (default: detected from the file's content).",
 )
@@ -458,7 +479,7 @@ def report(spec, db, output, figures):
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output file (.csv, .csv.gz or .parquet).")
-@click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
+@click.option("--format", "fmt", type=SYNTH_FORMATS, default=None,
               help="Output format (default: from the file name).")
 @_friendly
 def synth(n, seed, output, fmt):

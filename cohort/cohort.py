@@ -21,7 +21,9 @@ estimators take the collapsed ``time`` as given.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -119,6 +121,19 @@ class Cohort:
             self.sql = f"select * from cases where ({text})"
         self._counts = None
 
+    @contextmanager
+    def _connected(self) -> Iterator[Cohort]:
+        """This cohort on one read-only connection for the length of an
+        analysis: the database is opened once, not once per query."""
+        if not hasattr(self.registry, "session"):  # already on a Session
+            yield self
+            return
+        with self.registry.session() as session:
+            on = replace(self, registry=session)
+            on._counts = self._counts
+            yield on
+            self._counts = on._counts
+
     # -- size and exclusions ---------------------------------------------------
     def _count_by_reason(self) -> pl.DataFrame:
         if self._counts is None:
@@ -206,6 +221,12 @@ class Cohort:
                 f"convention must be 'completed' (surv_months + 0.5, the default) or 'exact' "
                 f"(surv_months as given), got {convention!r}"
             )
+        with self._connected() as c:
+            return c._collapse(list(columns), event=event, time=time, entry=entry,
+                               convention=convention)
+
+    def _collapse(self, columns: list[str], *, event: str, time: str, entry: str | None,
+                  convention: str) -> Collapsed:
         columns = list(dict.fromkeys(columns))
         cols = [_quote(c) for c in columns]
         shift = " + 0.5" if convention == "completed" else ""
@@ -306,28 +327,32 @@ class Cohort:
         :func:`cohort.survival.analysis.km_analysis`."""
         from cohort.survival.analysis import km_analysis
 
-        return km_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return km_analysis(c, by=by, **kwargs)
 
     def cox(self, terms, **kwargs):
         """Cox models (univariable and adjusted): see
         :func:`cohort.survival.analysis.cox_analysis`."""
         from cohort.survival.analysis import cox_analysis
 
-        return cox_analysis(self, terms, **kwargs)
+        with self._connected() as c:
+            return cox_analysis(c, terms, **kwargs)
 
     def net_survival(self, by: str | None = "node_burden", **kwargs):
         """Net (Pohar Perme) or relative (Ederer II) survival with life tables:
         see :func:`cohort.survival.netsurv.net_survival_analysis`."""
         from cohort.survival.netsurv import net_survival_analysis
 
-        return net_survival_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return net_survival_analysis(c, by=by, **kwargs)
 
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see
         :func:`cohort.survival.analysis.cif_analysis`."""
         from cohort.survival.analysis import cif_analysis
 
-        return cif_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return cif_analysis(c, by=by, **kwargs)
 
 
 def _named_cohort(name: str) -> str:

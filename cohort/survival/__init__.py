@@ -1,22 +1,27 @@
-"""Survival analysis on collapsed registry counts: exact estimators checked against R."""
+"""Survival analysis on collapsed registry counts: exact estimators checked against R.
 
-from cohort.survival.analysis import CIFResult, CoxResult, KMResult
-from cohort.survival.cox import (
-    ConstantTermWarning,
-    InfiniteHazardRatioWarning,
-    ModelError,
-    ProportionalHazardsWarning,
-)
-from cohort.survival.km import EmptyGroupWarning, WeightError
+The names below load their module on first use (PEP 562), so a command
+imports only the estimators it runs.
+"""
 
-__all__ = [
-    "CIFResult",
-    "ConstantTermWarning",
-    "CoxResult",
-    "EmptyGroupWarning",
-    "InfiniteHazardRatioWarning",
-    "KMResult",
-    "ModelError",
-    "ProportionalHazardsWarning",
-    "WeightError",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "CIFResult": "analysis",
+    "ConstantTermWarning": "cox",
+    "CoxResult": "analysis",
+    "EmptyGroupWarning": "km",
+    "InfiniteHazardRatioWarning": "cox",
+    "KMResult": "analysis",
+    "ModelError": "cox",
+    "ProportionalHazardsWarning": "cox",
+    "WeightError": "km",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"cohort.survival.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'cohort.survival' has no attribute {name!r}")
