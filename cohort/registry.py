@@ -51,15 +51,37 @@ def sql_version() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for layer in ("schema", "views"):
+    for layer in ("schema", "pairing", "views"):
         for f in sql_files(layer):
             digest.update(f.name.encode() + f.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def sql_files(layer: str) -> list[Path]:
-    """The ``.sql`` files of one layer (``schema``, ``views``, ``cohorts``), in order."""
+    """The ``.sql`` files of one layer (``schema``, ``pairing``, ``views``,
+    ``cohorts``), in order."""
     return sorted((sql_dir() / layer).glob("*.sql"))
+
+
+#: true when case_derived holds one row per raw_cases row in the same physical order
+IN_STEP = """
+select not exists (
+    select 1
+    from (select load_id, record_no from raw_cases) as r
+    positional join (select load_id as d_load_id, record_no as d_record_no from case_derived)
+    where r.load_id is distinct from d_load_id or r.record_no is distinct from d_record_no
+)
+"""
+
+
+def pair_cases(con: duckdb.DuckDBPyConnection) -> bool:
+    """(Re)create ``case_pairs``: by position when raw_cases and case_derived are
+    in step (one scan, ~0.1 s for 10 million records), else by key. True when
+    paired by position."""
+    in_step = bool(con.execute(IN_STEP).fetchone()[0])
+    kind = "by_position" if in_step else "by_key"
+    con.execute((sql_dir() / "pairing" / f"{kind}.sql").read_text("utf-8"))
+    return in_step
 
 
 def derive_loads(con: duckdb.DuckDBPyConnection, load_ids: Iterable[int] | None = None,
@@ -118,6 +140,7 @@ class Registry:
         try:
             self._ensure_schema(con)
             yield con
+            pair_cases(con)  # loads and derivations change what pairs the records
         finally:
             con.close()
 
@@ -178,9 +201,11 @@ class Registry:
     def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute("begin transaction")
-            for layer in ("schema", "views"):
-                for f in sql_files(layer):
-                    con.execute(f.read_text("utf-8"))
+            for f in sql_files("schema"):
+                con.execute(f.read_text("utf-8"))
+            pair_cases(con)
+            for f in sql_files("views"):
+                con.execute(f.read_text("utf-8"))
             con.execute("create table if not exists cohort_meta (key varchar primary key, "
                         "value varchar)")
             con.execute("insert or replace into cohort_meta values ('sql_version', ?)",

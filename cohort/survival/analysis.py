@@ -467,10 +467,11 @@ def cox_analysis(
         counts = counts.filter(pl.col(c).is_not_null())
     cohort.require_records(counts, what=f"records with known {', '.join([*terms, *strata])}")
     collapsed_rows = counts.height
-    categorical = {
-        t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
-        for t in terms if t in col.categorical
-    }
+    categorical = {}
+    for t in terms:
+        if t in col.categorical:
+            present = set(counts[t].unique().to_list())
+            categorical[t] = [lv for lv in col.levels[t] if lv in present]
     adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference,
                        ties=ties, entry=entry_col)
     models = {"adjusted": adjusted}
