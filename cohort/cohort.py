@@ -234,7 +234,8 @@ class Cohort:
         if entry is not None:
             keys.append(f"{_quote(entry)}::double as entry")
         order = ", ".join([*cols, "time", "event", *(["entry"] if entry else [])])
-        df = self.registry.sql(
+        # one query: its relation also gives the columns' types (ENUM levels included)
+        df, types = self.registry.sql_typed(
             f"select {', '.join(keys)}, count(*) as n from ({self.sql}) "
             f"where exclusion_reason is null group by all order by {order} nulls last",
             self.params,
@@ -245,15 +246,14 @@ class Cohort:
         unknown = int(df.filter(~known)["n"].sum())
         df = df.filter(known)
         levels, categorical = {}, set()
-        types = self._types(columns)
         for c in columns:
-            kind = types[c]
-            if kind.startswith("ENUM") or kind in ("VARCHAR", "BOOLEAN"):
+            kind = types[c].id
+            if kind in ("enum", "varchar", "boolean"):
                 categorical.add(c)
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
                 present = set(df[c].drop_nulls().to_list())
-                if kind.startswith("ENUM"):  # clinical order, as declared in sql/schema
-                    order = self.registry.sql(f"select enum_range(null::{kind}) as r")["r"][0]
+                if kind == "enum":  # clinical order, as declared in sql/schema
+                    order = dict(types[c].children)["values"]
                     levels[c] = [str(v) for v in order if str(v) in present]
                 else:
                     from cohort.survival.km import natural_levels
@@ -312,14 +312,6 @@ class Cohort:
                                       f"count({q}) > 0 as any from cases").row(0)
                 parts.append(f"{c} ranges {r[0]} to {r[1]}" if r[2] else f"{c} is always null")
         return "; ".join(parts)
-
-    def _types(self, columns: list[str]) -> dict[str, str]:
-        """DuckDB types of columns of the cohort (binding only, no scan)."""
-        if not columns:
-            return {}
-        cols = ", ".join(_quote(c) for c in columns)
-        desc = self.registry.sql(f"describe select {cols} from ({self.sql})", self.params)
-        return dict(zip(desc["column_name"], desc["column_type"], strict=True))
 
     # -- analyses ------------------------------------------------------------------
     def km(self, by: str | None = "node_burden", **kwargs):

@@ -342,6 +342,16 @@ class Session:
     def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
         return Cohort(self, definition, params)
 
+    def sql_typed(self, query: str, params: list | dict | None = None
+                  ) -> tuple[pl.DataFrame, dict[str, duckdb.sqltypes.DuckDBPyType]]:
+        """The result and the DuckDB type of each column (an ENUM's type lists its
+        levels), from one query."""
+        try:
+            rel = self.con.sql(query, params=params)
+            return _polars(rel), dict(zip(rel.columns, rel.types, strict=True))
+        except duckdb.Error as exc:
+            raise QueryError(_clean(exc)) from exc
+
 
 def _run(con: duckdb.DuckDBPyConnection, query: str, params=None) -> pl.DataFrame:
     try:
