@@ -274,7 +274,7 @@ def fit_cox(
     events = int((e * n).sum())
     if events == 0:
         raise ModelError("the cohort has no events; a Cox model cannot be fitted")
-    constant = [c for j, c in enumerate(columns) if _distinct(xm[:, j]) < 2]
+    constant = [c for j, c in enumerate(columns) if _constant(xm[:, j])]
     if constant:
         raise ModelError(
             f"term column(s) {', '.join(constant)} take a single value in this cohort; "
@@ -301,10 +301,10 @@ def fit_cox(
     return model
 
 
-def _distinct(values: np.ndarray) -> int:
-    """Distinct non-missing values of a column (as pandas' ``nunique``)."""
-    v = np.sort(values[~np.isnan(values)])
-    return 0 if v.size == 0 else int((v[1:] != v[:-1]).sum()) + 1
+def _constant(values: np.ndarray) -> bool:
+    """Fewer than two distinct non-missing values (pandas' ``nunique() < 2``)."""
+    v = values[~np.isnan(values)]
+    return v.size == 0 or bool((v == v[0]).all())
 
 
 def _varying(counts: pl.DataFrame, terms: list[str], strata: list[str],
