@@ -13,9 +13,9 @@ For each monthly interval x, from the collapsed counts:
   alive at the start of x (SEER*Stat's default); **Ederer I**, everyone
   matched for the whole follow-up, ``CP*_x = mean_i S*_i(t_x)``; **Hakulinen**,
   the expected cohort censored at each case's potential follow-up (the
-  closing date), ``P*_x = sum_i a_ix S*_i(x) s*_ix / sum_i a_ix S*_i(x)``
-  with ``a = 1`` for a whole month and 1/2 for the month the potential
-  follow-up ends in (R ``survexp(method = "hakulinen")`` on the same grid);
+  closing date), ``P*_h = sum_i S*_i(h + 1) / sum_i S*_i(h)`` over those whose
+  potential follow-up covers step h, on half-month steps, so that a potential follow-up ending mid-month ends a
+  step (R ``survexp(method = "hakulinen")``, whose grid holds those ends);
 - relative survival ``R_x = P_x / P*_x``, ``CR_x = CP_x / CP*_x``, SE
   ``SE(CP_x) / CP*_x`` (SEER*Stat);
 - net survival by Pohar Perme (:mod:`cohort.survival.netsurv`), at the
@@ -135,19 +135,18 @@ def _monthly(grid, group, n_groups, months: int, start: int, expected: str,
             total = by_group(np.bincount(row_cell, weights=n, minlength=C)[:, None] * rel)
             cum = total / total[:, [start]]
             p_star = cum[:, 1:] / cum[:, :-1]
-        else:  # hakulinen: expected cohort censored at the potential follow-up
-            pot = np.maximum(potential_h, grid.exit_h)
-            full_end = np.clip(pot // 2, start, M)  # months start..full_end-1 whole
-            full = np.zeros((C, M + 1))
-            np.add.at(full, (row_cell, np.full(len(n), start)), n)
-            np.add.at(full, (row_cell, full_end), -n)
-            full = full.cumsum(axis=1)[:, :M]
-            odd = (pot % 2 == 1) & (pot // 2 < M) & (pot // 2 >= start)
-            part = per_cell(pot // 2, n, rows=odd)
-            half = np.exp(-grid.lam[cell_key][:, 1: 2 * M: 2]) / surv[:, [start]]
-            num = by_group(full * rel[:, 1:] + 0.5 * part * half)
-            den = by_group((full + 0.5 * part) * rel[:, :-1])
-            p_star = num / den
+        else:  # hakulinen: the expected cohort, censored at each potential follow-up,
+            # on the half-month grid (potential follow-up ends mid-month), as R's survexp
+            pot = np.clip(np.maximum(potential_h, grid.exit_h), 2 * start, 2 * M)
+            keep = n > 0
+            cover = np.zeros((C, 2 * M + 1))  # potential follow-up covers (h, h + 1]
+            np.add.at(cover, (row_cell[keep], np.full(keep.sum(), 2 * start)), n[keep])
+            np.add.at(cover, (row_cell[keep], pot[keep]), -n[keep])
+            cover = cover.cumsum(axis=1)[:, : 2 * M]
+            half = np.exp(-grid.lam[cell_key][:, : 2 * M + 1]) / surv[:, [start]]
+            ratio = by_group(cover * half[:, 1:]) / by_group(cover * half[:, :-1])
+            ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+            p_star = ratio[:, 0::2] * ratio[:, 1::2]
     p_star = np.where(np.isfinite(p_star), p_star, 1.0)
     return _Months(L, by_group(entered), by_group(died), by_group(withdrawn), p_star)
 

@@ -219,19 +219,35 @@ def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "
 @dataclass
 class NetSums:
     """Per group, at every half-month g: the (weighted) jumps, their variance, the
-    population part over (g, g + 1] and the unweighted number at risk."""
+    population part over (g, g + 1], the unweighted number at risk and the number
+    leaving (dying or censored) at g."""
 
     obs: np.ndarray  # (groups, steps + 1)
     var: np.ndarray
     pop: np.ndarray
     n_risk: np.ndarray
+    exits: np.ndarray
 
     def estimate(self, g: int, since: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """Net survival over (``since``, ``g``] in half-months (-1: from the start,
-        deaths at time 0 included) and the SE of its log."""
-        est = np.prod(1 - self.obs[:, since + 1: g + 1], axis=1) * np.exp(
-            self.pop[:, max(since, 0):g].sum(axis=1))
-        return est, np.sqrt(self.var[:, since + 1: g + 1].sum(axis=1))
+        deaths at time 0 included) and the SE of its log.
+
+        As relsurv's ``rs.surv`` (2.2): the product over the exit times of one minus
+        the excess hazard increment, the population part summed from the previous
+        exit time, and the evaluation time ``g`` closing the last step (relsurv's
+        ``add.times``).
+        """
+        lo = since + 1
+        est = np.ones(self.obs.shape[0])
+        # population hazard over (h - 1, h] for h in (since, g]; none before time 0
+        for i in range(self.obs.shape[0]):
+            pop = np.concatenate([[0.0], self.pop[i, :g]])[lo:g + 1]
+            ends = np.flatnonzero(self.exits[i, lo:g + 1] > 0)
+            ends = np.append(ends[ends < g - lo], g - lo)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            incr = self.obs[i, lo + ends] - np.add.reduceat(pop, starts)
+            est[i] = np.prod(1 - incr)
+        return est, np.sqrt(self.var[:, lo: g + 1].sum(axis=1))
 
 
 def net_sums(grid: Grid, group: np.ndarray, n_groups: int, *, method: str) -> NetSums:
@@ -271,12 +287,20 @@ def net_sums(grid: Grid, group: np.ndarray, n_groups: int, *, method: str) -> Ne
 
     num, den = by_group(deaths * w), by_group(present * w)
     var_num = by_group(deaths * w * w)
-    exp_num, exp_den = by_group(after * w * dlam), by_group(after * w)
+    # the weighted mean population hazard over (g, g + 1], its weights taken at both
+    # ends (trapezoid): Pohar Perme weights grow within the step, as relsurv's do daily
+    w_end = np.concatenate([w[:, 1:], w[:, -1:]], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         obs = np.where(den > 0, num / den, 0.0)
         var = np.where(den > 0, var_num / den**2, 0.0)
-        pop = np.where(exp_den > 0, exp_num / exp_den, 0.0)
-    return NetSums(obs, var, pop, by_group(present))
+        pop = np.zeros_like(obs)
+        for ww in (w, w_end):
+            e_num, e_den = by_group(after * ww * dlam), by_group(after * ww)
+            pop += np.where(e_den > 0, e_num / e_den, 0.0) / 2
+    leave = np.zeros((C, H + 1))
+    inside = grid.exit_h <= H
+    np.add.at(leave, (row_cell[inside], grid.exit_h[inside]), grid.n[inside])
+    return NetSums(obs, var, pop, by_group(present), by_group(leave))
 
 
 def net_survival_table(
