@@ -54,8 +54,9 @@ class LifeTableInputError(CohortError):
 def conf_int(est, se, conf_type: str = "log-log"):
     """95% confidence limits of survival proportions ``est`` with standard errors ``se``.
 
-    ``log-log`` as popEpi (``est ** exp(+-z se / (|log est| est))``, defined for
-    est above 1 too), ``log`` or ``plain``; a zero SE gives the estimate itself.
+    ``log-log`` as popEpi (``est ** exp(+-z se / (|log est| est))``) below 1 and the
+    log scale from 1 up (relative survival can reach 1 or more, where log(-log) is
+    undefined), ``log`` or ``plain``; a zero SE gives the estimate itself.
 
     >>> lo, hi = conf_int(np.array([0.8]), np.array([0.05]), "plain")
     >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
@@ -69,8 +70,12 @@ def conf_int(est, se, conf_type: str = "log-log"):
         elif conf_type == "log":
             lo, hi = est * np.exp(-Z95 * se / est), est * np.exp(Z95 * se / est)
         elif conf_type == "log-log":
+            # log(-log S) needs S < 1; relative survival at or above 1 gets the log scale
             s = se / (np.abs(np.log(est)) * est)
             lo, hi = est ** np.exp(Z95 * s), est ** np.exp(-Z95 * s)
+            above = est >= 1
+            lo = np.where(above, est * np.exp(-Z95 * se / est), lo)
+            hi = np.where(above, est * np.exp(Z95 * se / est), hi)
         else:
             raise LifeTableInputError(
                 f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
@@ -190,6 +195,9 @@ def life_table(
         Add Pohar Perme net survival at the interval ends.
     min_at_risk
         Blank the estimates from the first interval with fewer alive at its start.
+    conf_type
+        95% CI of observed survival: ``log-log`` (SEER*Stat, popEpi), ``log`` or
+        ``plain``; relative and net survival use the log scale unless ``plain``.
     cap
         Cap interval relative survival at 1, so cumulative relative survival
         never rises or exceeds 1 (SEER*Stat's "adjust" option).
@@ -331,7 +339,10 @@ def _finish(out: pl.DataFrame, *, conf_type, min_at_risk, flag_se, net) -> pl.Da
     kinds = ["observed", "relative"] + (["net"] if net else [])
     cols = {}
     for k in kinds:
-        lo, hi = conf_int(out[k].to_numpy(), out[f"{k}_se"].to_numpy(), conf_type)
+        # relative and net survival sit near 1 with SEs far above 1 - estimate, where a
+        # log(-log) interval degenerates to (0, 1): they get the log scale (relsurv's)
+        ct = conf_type if k == "observed" or conf_type == "plain" else "log"
+        lo, hi = conf_int(out[k].to_numpy(), out[f"{k}_se"].to_numpy(), ct)
         cols[f"{k}_lower"], cols[f"{k}_upper"] = lo, hi
     out = out.with_columns(pl.Series(k, v) for k, v in cols.items())
     # from the first interval with fewer than min_at_risk alive at its start, on

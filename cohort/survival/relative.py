@@ -191,7 +191,8 @@ def lifetable_analysis(
     names = {"ederer2": "Ederer II", "ederer1": "Ederer I", "hakulinen": "Hakulinen"}
     note = (f"actuarial life table computed on monthly intervals, printed every {interval} "
             f"months; expected survival {names[expected]}, life table {table.source}; "
-            f"relative = observed / expected; net = Pohar Perme; 95% CIs {conf_type}; "
+            f"relative = observed / expected; net = Pohar Perme; 95% CIs {conf_type} "
+            f"(relative and net: {'plain' if conf_type == 'plain' else 'log'}); "
             f"estimates blanked from the first interval with fewer than {min_at_risk} alive "
             "at its start" + ("; interval relative survival capped at 1" if cap else ""))
     extra = _describe(cohort, given)
@@ -257,8 +258,9 @@ def _standardised_lifetable(counts, by, levels, full, standard, opts) -> pl.Data
         c: pl.Float64 for k in kinds for c in (k, f"{k}_se")}
     std = pl.DataFrame(rows, schema=schema)
     for k in kinds:
+        ct = opts["conf_type"] if k == "observed" or opts["conf_type"] == "plain" else "log"
         lo, hi = conf_int(std[k].fill_null(np.nan).to_numpy(),
-                          std[f"{k}_se"].fill_null(np.nan).to_numpy(), opts["conf_type"])
+                          std[f"{k}_se"].fill_null(np.nan).to_numpy(), ct)
         std = std.with_columns(pl.Series(f"{k}_lower", lo).fill_nan(None),
                                pl.Series(f"{k}_upper", hi).fill_nan(None))
     order = {lv: i for i, lv in enumerate(levels or ["all"])}
