@@ -14,9 +14,10 @@ collapsed table, so the model costs the number of cells, not of cases.
 
 The fit is Fisher scoring (iteratively reweighted least squares, as R's
 ``glm`` with this link: weights ``(mu - d*)^2 / mu``), from a start where the
-excess equals the observed excess of each interval, with step halving and a
-deviance tolerance of 1e-10. Standard errors come from the expected
-information at convergence (what ``summary.glm`` reports). The deviance is
+excess equals the observed excess of the whole table, with step halving. Standard errors come from the expected
+information at convergence (what ``summary.glm`` reports). Iterations stop
+when the relative deviance change is below 1e-10 and no coefficient moves by
+1e-8. The deviance is
 ``2 sum(d log(d / mu) - (d - mu))``; on ``cells - parameters`` degrees of
 freedom it is the goodness-of-fit test Dickman et al. use.
 """
@@ -183,8 +184,10 @@ def fit_excess_poisson(x: np.ndarray, d: np.ndarray, d_star: np.ndarray, y: np.n
             new = (new + beta) / 2
             dev = _deviance(d, d_star + y * _rate(x @ new))
             halvings += 1
+        change = float(np.max(np.abs(new - beta)))
         beta = new
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
+        # stop when the deviance settles (R's glm rule) and the coefficients with it
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol and change < 1e-8:
             converged = True
             break
         dev_old = dev

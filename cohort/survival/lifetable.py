@@ -39,6 +39,7 @@ from cohort.survival.netsurv import Z95, LifeTable, net_sums, to_grid
 EXPECTED = ("ederer2", "ederer1", "hakulinen")
 CONF_TYPES = ("log-log", "log", "plain")
 INTERVALS = (1, 3, 6, 12)
+DEFAULT_HORIZON = 120  # months tabulated unless asked: 10 years, or the follow-up if shorter
 ESTIMATES = (
     "observed_interval", "observed_interval_se", "expected_interval", "relative_interval",
     "relative_interval_se", "observed", "observed_se", "observed_lower", "observed_upper",
@@ -188,7 +189,8 @@ def life_table(
     interval
         Printed interval width in months: 1, 3, 6 or 12.
     horizon
-        Months covered (default: the follow-up, in whole printed intervals).
+        Months covered (default: the follow-up up to 10 years, in whole printed
+        intervals).
     expected
         ``ederer2`` (default), ``ederer1`` or ``hakulinen``.
     net
@@ -241,7 +243,7 @@ def life_table(
         present = set(counts[by].cast(pl.Utf8).drop_nulls().to_list())
         levels = [lv for lv in (levels or sorted(present)) if lv in present]
         counts = counts.filter(pl.col(by).cast(pl.Utf8).is_in(levels))
-    last = float(counts["time"].max())
+    last = min(float(counts["time"].max()), given + DEFAULT_HORIZON)
     if horizon is None:
         horizon = int(np.ceil((np.ceil(last) - given) / interval)) * interval + given
     if horizon <= given or (horizon - given) % interval:

@@ -203,6 +203,7 @@ def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "
                 f"before they enter ({time} <= {entry}); a record is at risk only while "
                 f"{entry} < t <= {time}"
             )
+    beyond: list[int] = []
     lam = _cumulative(
         table,
         keys["age_at_dx"].to_numpy().astype(float) + 0.5,
@@ -210,8 +211,12 @@ def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "
         np.array([SEXES[s] for s in keys["sex"].to_list()]),
         steps,
         label=label,
-        carried=carried if carried is not None else [],
+        carried=beyond,
     )
+    if beyond and carried is not None:  # the latest year the records reach, not the grid
+        reach = counts["dx_year"].to_numpy() + 0.5 + np.minimum(exit_h, steps) / 24
+        if reach.max() >= table.last_year + 1:
+            carried.append(int(np.floor(reach.max())))
     return Grid(keys, key, lam, exit_h, entry_h, counts["event"].to_numpy().astype(bool),
                 counts["n"].to_numpy().astype(float), steps)
 

@@ -103,6 +103,27 @@ class LifeTableResult:
             out["age_standardised"] = self.standardised_
         return out
 
+    def printable(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """The life table as SEER*Stat lays it out, estimates with their CIs as text."""
+        t = self.tables(suppress_below=suppress_below)["life_table"]
+        kinds = [k for k in ("observed", "relative", "net") if k in t.columns]
+        cols = [pl.col("group"),
+                (pl.col("start").cast(pl.Utf8) + "-" + pl.col("end").cast(pl.Utf8))
+                .alias("months"), pl.col("alive_start").alias("alive")]
+        if (self.table_["entered"] > 0).any():
+            cols.append(pl.col("entered"))
+        cols += [pl.col("died"), pl.col("withdrawn"), pl.col("n_eff"),
+                 _fmt("observed_interval", "interval observed"),
+                 _fmt("expected_interval", "interval expected"),
+                 _fmt("relative_interval", "interval relative")]
+        for k in kinds:
+            cols.append(pl.struct(k, f"{k}_lower", f"{k}_upper").map_elements(
+                lambda r, k=k: _ci_text(r[k], r[f"{k}_lower"], r[f"{k}_upper"]),
+                return_dtype=pl.Utf8).alias(f"{k} (95% CI)"))
+            if k == "observed":
+                cols.append(_fmt("expected", "expected"))
+        return t.select(cols + [pl.col("flag")])
+
     def summary(self) -> pl.DataFrame:
         """Cumulative survival at each interval end as papers print it: estimate (95% CI)."""
         t = self.table_
@@ -115,6 +136,11 @@ class LifeTableResult:
         cols.insert(4, pl.col("expected").map_elements(lambda v: f"{v:.3f}", skip_nulls=True,
                                                        return_dtype=pl.Utf8))
         return t.select(cols + [pl.col("flag")])
+
+
+def _fmt(col: str, name: str) -> pl.Expr:
+    return pl.col(col).map_elements(lambda v: f"{v:.4f}", return_dtype=pl.Utf8,
+                                    skip_nulls=True).alias(name)
 
 
 def _ci_text(x, lo, hi) -> str | None:
