@@ -10,8 +10,9 @@ with S the observed (all-cause) survival, ``dL_O = dN / Y`` and ``dL_P`` the
 mean population hazard of those at risk (Ederer II). They add up to the
 all-cause probability of death, ``1 - S(t)``, and need no cause of death.
 This is R ``relsurv::cmp.rel``'s estimator, evaluated on the half-month grid
-of :mod:`cohort.survival.netsurv` (exits mid-month), with cmp.rel's
-variances (Marubini-Valsecchi style) and its plain 95% CIs.
+of :mod:`cohort.survival.netsurv` (exits mid-month), with cmp.rel's variances
+(relsurv 2.2: the population hazard taken as known, the observed deaths
+binomial) and its plain 95% CIs.
 """
 
 from __future__ import annotations
@@ -58,16 +59,16 @@ def crude_table(
     before = np.concatenate([[1.0], surv[:-1]])  # S(t-)
     f_exc = np.cumsum(before * d_exc)
     f_pop = np.cumsum(before * d_pop)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.where(y > 0, s.var[0], 0.0)  # dN / Y^2
-        sigma_p = np.where(y > 0, d_pop / y, 0.0)
-    sigma_e = sigma - sigma_p
+    sigma = s.var[0]  # dN / Y^2 at each half-month
     rows = []
     for t in times:
         g = int(round(2 * t))
         k = slice(0, g + 1)
-        ve = _variance(f_exc[g], f_exc[k], surv[k], sigma[k], sigma_e[k])
-        vp = _variance(f_pop[g], f_pop[k], surv[k], sigma[k], sigma_p[k])
+        # relsurv 2.2's cmp.rel: the population hazard taken as known, so only the
+        # observed deaths vary: sum_k (S_k - (F(t) - F_k))^2 dN_k / Y_k^2 for the cancer,
+        # sum_k (F(t) - F_k)^2 dN_k / Y_k^2 for other causes
+        ve = float(np.sum((surv[k] - (f_exc[g] - f_exc[k])) ** 2 * sigma[k]))
+        vp = float(np.sum((f_pop[g] - f_pop[k]) ** 2 * sigma[k]))
         rows.append({
             "time": float(t), "n_risk": int(round(y[g])),
             "cancer": float(f_exc[g]), "cancer_se": _sqrt(ve),
@@ -81,12 +82,5 @@ def crude_table(
     return pl.DataFrame(rows)
 
 
-def _variance(f_t, f, surv, sigma, sigma_part) -> float:
-    """cmp.rel: sum_k (F(t) - F_k)^2 sigma_k + S_k sigma'_k (S_k - 2 (F(t) - F_k))."""
-    diff = f_t - f
-    return float(np.sum(diff**2 * sigma + surv * sigma_part * (surv - 2 * diff)))
-
-
 def _sqrt(v: float) -> float:
-    """A variance can come out slightly negative (as in cmp.rel): its SE is 0 then."""
     return float(np.sqrt(v)) if v > 0 else 0.0

@@ -1,0 +1,143 @@
+"""Period analysis (Brenner) and conditional survival through the registry: the window's
+SQL, left truncation, and the life table against R (relsurv.R, section 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import cohort
+from cohort.survival.netsurv import load_lifetable
+from cohort.survival.period import PeriodError, condition, parse_window
+
+R = Path(__file__).parent / "fixtures" / "r"
+
+
+def sire_extract(path: Path) -> Path:
+    """popEpi's sire (rectal cancers, Finnish women) as a registry extract: whole months
+    as R computed them, diagnosis on the 15th of its month."""
+    d = pl.read_csv(R / "sire.csv").with_row_index("i", offset=1)
+    d.select(
+        pl.col("i").cast(pl.Utf8).str.zfill(6).alias("patient_id"),
+        pl.lit("00").alias("tumor_seq"), pl.lit("2").alias("sex"),
+        pl.col("age_at_dx").cast(pl.Utf8).str.zfill(3).alias("age_at_dx"),
+        (pl.col("dx_year").cast(pl.Utf8) + pl.col("dx_month").cast(pl.Utf8).str.zfill(2)
+         + "15").alias("dx_date"),
+        pl.lit("C209").alias("primary_site"), pl.lit("8140").alias("histology"),
+        pl.lit("3").alias("behavior"), pl.lit("1").alias("reporting_source"),
+        pl.lit("99").alias("nodes_positive_code"), pl.lit("99").alias("nodes_examined_code"),
+        pl.when(pl.col("event") == 1).then(pl.lit("0")).otherwise(pl.lit("1"))
+        .alias("vital_status"),
+        pl.col("surv_months").cast(pl.Utf8).str.zfill(4).alias("surv_months"),
+    ).write_csv(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sire(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sire")
+    reg = cohort.Registry(tmp / "r.duckdb")
+    reg.load(sire_extract(tmp / "sire.csv"))
+    return reg
+
+
+def test_window_in_sql(sire):
+    c = sire.cohort("true")
+    p = c.period("2008-2012")
+    assert p.entry == "period_entry" and str(p.window) == "2008-2012"
+    rows = sire.sql(f"select dx_year, dx_month, surv_months, event, period_entry from ({p.sql}) "
+                    "order by all")
+    full = pl.read_csv(R / "sire.csv")
+    dx = full["dx_year"] * 12 + full["dx_month"] - 1
+    w0, w1 = 2008 * 12, 2012 * 12 + 11
+    inside = (dx <= w1) & (full["surv_months"] >= w0 - dx)
+    assert rows.height == int(inside.sum()) == 5018  # relsurv.R: "period records: 5018"
+    # diagnosed in the window: entry 0; before it: the months from diagnosis to 2008-01
+    d = rows.with_columns((pl.col("dx_year") * 12 + pl.col("dx_month") - 1).alias("dx"))
+    assert (d.filter(pl.col("dx") >= w0)["period_entry"] == 0).all()
+    early = d.filter(pl.col("dx") < w0)
+    assert (early["period_entry"] == w0 - early["dx"]).all()
+    # follow-up ends at the window's end: none leaves after month W1 - dx
+    assert (d["surv_months"] <= w1 - d["dx"]).all()
+    assert (d["surv_months"] >= d["period_entry"]).all()
+    assert int(rows["event"].sum()) == 1370  # relsurv.R: deaths inside the window
+
+
+def test_period_life_table_equals_r(sire):
+    # observed (actuarial, left-truncated), SEER*Stat's Ederer II from survexp and the
+    # relative survival; R counted the window from the same whole months
+    res = sire.cohort("true").period("2008-2012").lifetable(
+        by=None, interval=1, horizon=60, lifetable=R / "popmort_fi.csv", min_at_risk=0)
+    lt = res.table_
+    ref = pl.read_csv(R / "period_lifetable.csv", null_values="NA")
+    assert lt["alive_start"].to_list() == ref["alive"].to_list()
+    assert lt["died"].to_list() == ref["died"].to_list()
+    assert lt["withdrawn"].to_list() == ref["withdrawn"].to_list()
+    np.testing.assert_allclose(lt["observed"], ref["observed"], atol=1e-12)
+    np.testing.assert_allclose(lt["expected"], ref["ederer2"], atol=1e-6)
+    np.testing.assert_allclose(lt["relative"], ref["relative_ederer2"], atol=1e-6)
+    assert "period analysis 2008-2012" in res.note
+    assert (res.monthly_["entered"][1:] > 0).all()  # earlier diagnoses enter every month
+
+
+def test_a_window_over_all_follow_up_is_complete_analysis(sire):
+    c = sire.cohort("true")
+    table = load_lifetable(R / "popmort_fi.csv")
+    opts = dict(by=None, interval=12, horizon=60, lifetable=table, min_at_risk=0)
+    complete = c.lifetable(**opts).table_
+    period = c.period("1990-2020").lifetable(**opts).table_
+    for col in ("alive_start", "died", "withdrawn"):
+        assert period[col].to_list() == complete[col].to_list()
+    for col in ("observed", "expected", "relative", "net"):
+        np.testing.assert_allclose(period[col], complete[col], rtol=1e-12, err_msg=col)
+
+
+def test_hybrid_is_a_window_over_recent_diagnoses(sire):
+    table = load_lifetable(R / "popmort_fi.csv")
+    hybrid = sire.cohort("dx_year >= 2007").period("2008-2012").lifetable(
+        by=None, interval=12, horizon=36, lifetable=table, min_at_risk=0).table_
+    period = sire.cohort("true").period("2008-2012").lifetable(
+        by=None, interval=12, horizon=36, lifetable=table, min_at_risk=0).table_
+    # the first year of follow-up comes from the same recent diagnoses in both ...
+    for col in ("alive_start", "died", "withdrawn"):
+        assert hybrid[col][0] == period[col][0]
+    for col in ("observed", "expected", "relative", "net"):
+        assert hybrid[col][0] == pytest.approx(period[col][0], rel=1e-12)
+    # ... later years only from diagnoses since 2007 in the hybrid
+    assert (hybrid["alive_start"][1:] < period["alive_start"][1:]).all()
+
+
+def test_conditional_net_survival_is_the_ratio(sire):
+    table = load_lifetable(R / "popmort_fi.csv")
+    c = sire.cohort("true")
+    full = c.net_survival(by=None, times=[12, 36, 60], lifetable=table).estimates_
+    cond = c.net_survival(by=None, times=[36, 60], lifetable=table, given=12).estimates_
+    s12 = full["net_survival"][0]
+    np.testing.assert_allclose(cond["net_survival"], full["net_survival"][1:] / s12,
+                               atol=3e-5)
+    assert "conditional on survival to 12 months" in c.net_survival(
+        by=None, times=[36], lifetable=table, given=12).note
+
+
+def test_ehr_in_a_period_window(sire):
+    table = load_lifetable(R / "popmort_fi.csv")
+    res = sire.cohort("true").period("2008-2012").ehr(["age_group"], lifetable=table,
+                                                      intervals=(0, 1, 3, 5))
+    cells = res.model_.cells_
+    # only follow-up inside the window: the deaths counted are the window's (within 5 years)
+    assert cells["d"].sum() <= 1370
+    assert res.table_.filter(~pl.col("reference"))["ehr"].min() > 1  # older, higher excess
+    assert "period analysis 2008-2012" in res.note
+
+
+def test_window_and_condition_errors():
+    assert parse_window("2020") == parse_window((2020, 2020))
+    with pytest.raises(PeriodError, match="a period is a year or two years"):
+        parse_window("2018-20")
+    with pytest.raises(PeriodError, match="before its first"):
+        parse_window("2020-2018")
+    with pytest.raises(PeriodError, match="0 or more"):
+        condition(pl.DataFrame({"time": [1.5], "event": [1], "n": [1]}), -1)
