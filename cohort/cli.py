@@ -17,8 +17,8 @@ import click
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
-from cohort.synth import FORMATS as SYNTH_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
+from cohort.synth import FORMATS as SYNTH_FORMATS
 
 db_option = click.option(
     "--db",

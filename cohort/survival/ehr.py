@@ -14,10 +14,10 @@ collapsed table, so the model costs the number of cells, not of cases.
 
 The fit is Fisher scoring (iteratively reweighted least squares, as R's
 ``glm`` with this link: weights ``(mu - d*)^2 / mu``), from a start where the
-excess equals the observed excess of the whole table, with step halving. Standard errors come from the expected
-information at convergence (what ``summary.glm`` reports). Iterations stop
-when the relative deviance change is below 1e-10 and no coefficient moves by
-1e-8. The deviance is
+excess equals the observed excess of the whole table, with step halving;
+iterations stop when the relative deviance change is below 1e-10 and no
+coefficient moves by 1e-8. Standard errors come from the expected
+information at convergence (what ``summary.glm`` reports). The deviance is
 ``2 sum(d log(d / mu) - (d - mu))``; on ``cells - parameters`` degrees of
 freedom it is the goodness-of-fit test Dickman et al. use.
 """
@@ -168,7 +168,9 @@ def fit_excess_poisson(x: np.ndarray, d: np.ndarray, d_star: np.ndarray, y: np.n
     beta = np.linalg.lstsq(x, np.full(len(d), np.log(rate)), rcond=None)[0]
     dev_old = np.inf
     converged = False
-    for it in range(1, max_iter + 1):
+    it = 0
+    while it < max_iter:
+        it += 1
         exc = y * _rate(x @ beta)
         eta = np.log(exc)
         mu = d_star + exc

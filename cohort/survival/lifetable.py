@@ -14,8 +14,9 @@ For each monthly interval x, from the collapsed counts:
   matched for the whole follow-up, ``CP*_x = mean_i S*_i(t_x)``; **Hakulinen**,
   the expected cohort censored at each case's potential follow-up (the
   closing date), ``P*_h = sum_i S*_i(h + 1) / sum_i S*_i(h)`` over those whose
-  potential follow-up covers step h, on half-month steps, so that a potential follow-up ending mid-month ends a
-  step (R ``survexp(method = "hakulinen")``, whose grid holds those ends);
+  potential follow-up covers step h, on half-month steps so that a potential
+  follow-up ending mid-month ends a step (R ``survexp(method = "hakulinen")``,
+  whose grid holds those ends);
 - relative survival ``R_x = P_x / P*_x``, ``CR_x = CP_x / CP*_x``, SE
   ``SE(CP_x) / CP*_x`` (SEER*Stat);
 - net survival by Pohar Perme (:mod:`cohort.survival.netsurv`), at the

@@ -313,6 +313,7 @@ class EHRResult:
     records: int
     unknown: int
     note: str = ""
+    dropped_note: str = ""
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         cells = self.model_.cells_.with_columns(pl.col("d").round(0).cast(pl.Int64))
@@ -387,22 +388,33 @@ def ehr_analysis(
         elif t in col.categorical:
             present = set(counts[t].cast(pl.Utf8).to_list())
             categorical[t] = [lv for lv in col.levels[t] if lv in present]
+    # a term constant in this cohort (sex in breast cancer) says nothing: left out, named
+    dropped = {t: lv for t, lv in categorical.items() if len(lv) < 2}
+    if dropped and len(dropped) == len(terms):
+        raise ExcessModelError(
+            f"every term is constant in this cohort ({', '.join(dropped)}); an excess "
+            "hazard ratio needs a term with two or more groups")
+    terms = [t for t in terms if t not in dropped]
+    time_varying = [t for t in (time_varying or []) if t not in dropped]
+    dropped_note = "; ".join(
+        f"{t} left out: {'one level (' + lv[0] + ')' if lv else 'no known values'} in this "
+        "cohort" for t, lv in dropped.items())
     carried: list[int] = []
     cells = excess_cells(counts, table=table, covariates=terms, intervals=intervals,
                          entry=entry, carried=carried)
     model = fit_ehr(cells, terms, categorical=categorical, reference=reference,
                     time_varying=time_varying, intervals=intervals)
     _warn_carried(carried, table)
-    extra = _describe(cohort)
+    extra = "; ".join(x for x in (_describe(cohort), dropped_note) if x)
     note = ("Poisson model for excess mortality (Dickman et al. 2004): d ~ Poisson(d* + y "
             "exp(b'x)), piecewise-constant baseline excess hazard per interval "
             f"({', '.join(f'{x:g}' for x in intervals)} years); EHRs with 95% Wald CIs; life "
             f"table {table.source}" + (f"; {extra}" if extra else ""))
     return EHRResult(
-        cohort=cohort.definition, terms=terms, time_varying=list(time_varying or []),
+        cohort=cohort.definition, terms=terms, time_varying=time_varying,
         lifetable=table.source, model_=model, table_=model.table(), tests_=model.tests_,
         baseline_=model.baseline(), fit_=model.model(), records=int(counts["n"].sum()),
-        unknown=unknown, note=note,
+        unknown=unknown, note=note, dropped_note=dropped_note,
     )
 
 
