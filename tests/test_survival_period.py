@@ -9,31 +9,13 @@ import numpy as np
 import polars as pl
 import pytest
 
+from helpers import sire_extract
+
 import cohort
 from cohort.survival.netsurv import load_lifetable
 from cohort.survival.period import PeriodError, condition, parse_window
 
 R = Path(__file__).parent / "fixtures" / "r"
-
-
-def sire_extract(path: Path) -> Path:
-    """popEpi's sire (rectal cancers, Finnish women) as a registry extract: whole months
-    as R computed them, diagnosis on the 15th of its month."""
-    d = pl.read_csv(R / "sire.csv").with_row_index("i", offset=1)
-    d.select(
-        pl.col("i").cast(pl.Utf8).str.zfill(6).alias("patient_id"),
-        pl.lit("00").alias("tumor_seq"), pl.lit("2").alias("sex"),
-        pl.col("age_at_dx").cast(pl.Utf8).str.zfill(3).alias("age_at_dx"),
-        (pl.col("dx_year").cast(pl.Utf8) + pl.col("dx_month").cast(pl.Utf8).str.zfill(2)
-         + "15").alias("dx_date"),
-        pl.lit("C209").alias("primary_site"), pl.lit("8140").alias("histology"),
-        pl.lit("3").alias("behavior"), pl.lit("1").alias("reporting_source"),
-        pl.lit("99").alias("nodes_positive_code"), pl.lit("99").alias("nodes_examined_code"),
-        pl.when(pl.col("event") == 1).then(pl.lit("0")).otherwise(pl.lit("1"))
-        .alias("vital_status"),
-        pl.col("surv_months").cast(pl.Utf8).str.zfill(4).alias("surv_months"),
-    ).write_csv(path)
-    return path
 
 
 @pytest.fixture(scope="module")
