@@ -34,7 +34,8 @@ def test_lifetable_table_csv_json(db):
     assert res.exit_code == 0, res.output
     assert res.output.startswith("life table:\n")
     assert "| all   | 0-12   |" in res.output
-    assert "note: actuarial life table computed on monthly intervals, printed every 12" in res.output
+    assert "note: actuarial life table computed on monthly intervals, printed every 12" \
+        in res.output
     csv = run(db, "lifetable", "--by", "", "--lifetable", LT, "--horizon", "60",
               "--format", "csv")
     assert csv.exit_code == 0, csv.output

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-
 from helpers import sire_extract
 
 import cohort
