@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from cohort.errors import CohortError
-from cohort.survival.netsurv import Z95, LifeTable, net_sums, to_grid
+from cohort.survival.netsurv import Z95, LifeTable, grid_sum, net_sums, to_grid
 
 EXPECTED = ("ederer2", "ederer1", "hakulinen")
 CONF_TYPES = ("log-log", "log", "plain")
@@ -117,9 +117,8 @@ def _monthly(grid, group, n_groups, months: int, start: int, expected: str,
     n = np.where(x_out >= x_in, grid.n, 0.0)  # records gone before ``start`` do not count
 
     def per_cell(index, weights, *, rows=slice(None)):
-        out = np.zeros((C, M + 1))
-        np.add.at(out, (row_cell[rows], np.minimum(index[rows], M)), weights[rows])
-        return out[:, :M]
+        return grid_sum(row_cell[rows], np.minimum(index[rows], M), weights[rows],
+                        (C, M + 1))[:, :M]
 
     alive = (per_cell(x_in, n) - np.concatenate(
         [np.zeros((C, 1)), per_cell(x_out, n)[:, :-1]], axis=1)).cumsum(axis=1)
@@ -146,9 +145,10 @@ def _monthly(grid, group, n_groups, months: int, start: int, expected: str,
             # on the half-month grid (potential follow-up ends mid-month), as R's survexp
             pot = np.clip(np.maximum(potential_h, grid.exit_h), 2 * start, 2 * M)
             keep = n > 0
-            cover = np.zeros((C, 2 * M + 1))  # potential follow-up covers (h, h + 1]
-            np.add.at(cover, (row_cell[keep], np.full(keep.sum(), 2 * start)), n[keep])
-            np.add.at(cover, (row_cell[keep], pot[keep]), -n[keep])
+            # potential follow-up covers (h, h + 1]
+            cover = grid_sum(row_cell[keep], np.full(keep.sum(), 2 * start), n[keep],
+                             (C, 2 * M + 1)) - grid_sum(row_cell[keep], pot[keep], n[keep],
+                                                        (C, 2 * M + 1))
             cover = cover.cumsum(axis=1)[:, : 2 * M]
             half = np.exp(-grid.lam[cell_key][:, : 2 * M + 1]) / surv[:, [start]]
             ratio = by_group(cover * half[:, 1:]) / by_group(cover * half[:, :-1])

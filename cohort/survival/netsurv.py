@@ -221,6 +221,13 @@ def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "
                 counts["n"].to_numpy().astype(float), steps)
 
 
+def grid_sum(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
+             shape: tuple[int, int]) -> np.ndarray:
+    """``out[rows, cols] += weights`` (a bincount: ``np.add.at`` is ten times slower)."""
+    flat = np.bincount(rows * shape[1] + cols, weights=weights, minlength=shape[0] * shape[1])
+    return flat.reshape(shape)
+
+
 @dataclass
 class NetSums:
     """Per group, at every half-month g: the (weighted) jumps, their variance, the
@@ -270,13 +277,11 @@ def net_sums(grid: Grid, group: np.ndarray, n_groups: int, *, method: str) -> Ne
     cell_group, cell_key = cells // K, cells % K
     C = len(cells)
     # at risk at g: entry_h < g <= exit_h (exits past the grid stay at risk to its end)
-    diff = np.zeros((C, H + 2))
-    np.add.at(diff, (row_cell, np.clip(grid.entry_h + 1, 0, H + 1)), grid.n)
-    np.add.at(diff, (row_cell, np.minimum(grid.exit_h, H) + 1), -grid.n)
+    diff = grid_sum(row_cell, np.clip(grid.entry_h + 1, 0, H + 1), grid.n, (C, H + 2)) \
+        - grid_sum(row_cell, np.minimum(grid.exit_h, H) + 1, grid.n, (C, H + 2))
     present = diff.cumsum(axis=1)[:, : H + 1]
-    deaths = np.zeros((C, H + 1))
     d = grid.dead & (grid.exit_h <= H)
-    np.add.at(deaths, (row_cell[d], grid.exit_h[d]), grid.n[d])
+    deaths = grid_sum(row_cell[d], grid.exit_h[d], grid.n[d], (C, H + 1))
     lam = grid.lam[cell_key, : H + 1]
     w = np.exp(lam) if method == "pohar-perme" else np.ones_like(lam)
     # present at g + 1 is at risk over (g, g + 1]
@@ -302,9 +307,8 @@ def net_sums(grid: Grid, group: np.ndarray, n_groups: int, *, method: str) -> Ne
         for ww in (w, w_end):
             e_num, e_den = by_group(after * ww * dlam), by_group(after * ww)
             pop += np.where(e_den > 0, e_num / e_den, 0.0) / 2
-    leave = np.zeros((C, H + 1))
     inside = grid.exit_h <= H
-    np.add.at(leave, (row_cell[inside], grid.exit_h[inside]), grid.n[inside])
+    leave = grid_sum(row_cell[inside], grid.exit_h[inside], grid.n[inside], (C, H + 1))
     return NetSums(obs, var, pop, by_group(present), by_group(leave))
 
 
