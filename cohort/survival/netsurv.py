@@ -454,8 +454,12 @@ def net_survival_analysis(
         times = [t for t in times if t > given]
     check_matchable(counts, "the cohort")
     if counts.is_empty():
-        raise CohortError("the cohort has no eligible cases with known survival time"
-                          + (f" under observation at {given:g} months" if given else ""))
+        window = getattr(cohort, "window", None)
+        raise CohortError(
+            "the cohort has no eligible cases with known survival time"
+            + (f" followed inside the period {window}" if window is not None else "")
+            + (f" under observation at {given:g} months" if given else "")
+            + "; widen the cohort" + (" or move the window" if window is not None else ""))
     times = tuple(times)
     carried: list[int] = []
     groups = col.levels.get(by, []) if by else [None]

@@ -67,8 +67,12 @@ def _counts(cohort, columns: list[str], *, given: float = 0):
     if given:
         counts, entry = condition(counts, given, entry=entry)
     if counts.is_empty():
-        raise CohortError("the cohort has no eligible cases with known survival time"
-                          + (f" under observation at {given:g} months" if given else ""))
+        window = getattr(cohort, "window", None)
+        raise CohortError(
+            "the cohort has no eligible cases with known survival time"
+            + (f" followed inside the period {window}" if window is not None else "")
+            + (f" under observation at {given:g} months" if given else "")
+            + "; widen the cohort" + (" or move the window" if window is not None else ""))
     check_matchable(counts, "the cohort")
     return col, counts, entry
 
