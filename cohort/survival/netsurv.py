@@ -419,6 +419,7 @@ def net_survival_analysis(
     lifetable: str | Path | LifeTable | None = None,
     standardise: int | None = None,
     given: float = 0,
+    entry: str | None = None,
 ) -> NetSurvivalResult:
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group.
 
@@ -437,6 +438,9 @@ def net_survival_analysis(
         ICSS standard 1, 2 or 3 for age-standardised estimates (ages 15+).
     given
         Conditional survival: to each time given survival to ``given`` months.
+    entry
+        A column of delayed entry (months since diagnosis) for left-truncated
+        data; a period cohort brings its own.
 
     A period cohort (:meth:`cohort.cohort.Cohort.period`) gives period
     estimates: left-truncated at the window's start.
@@ -446,7 +450,7 @@ def net_survival_analysis(
 
     table = lifetable if isinstance(lifetable, LifeTable) else load_lifetable(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col = collapse_exits(cohort, cols, event="event")
+    col = collapse_exits(cohort, cols, event="event", entry=entry)
     counts = col.counts
     entry = "entry" if "entry" in counts.columns else None
     if given:

@@ -125,17 +125,19 @@ def condition(counts: pl.DataFrame, given: float, *, time: str = "time",
                                               pl.lit(float(given))).alias(name)), name
 
 
-def collapse_exits(cohort, columns: list[str], *, event: str = "event"):
+def collapse_exits(cohort, columns: list[str], *, event: str = "event",
+                   entry: str | None = None):
     """Collapse for the relative-survival estimators: ``time`` is the exit time
-    (completed months leave mid-month, ``surv_months + 0.5``) and a period
-    cohort's entry comes along as column ``entry``.
+    (completed months leave mid-month, ``surv_months + 0.5``) and the entry
+    time — the ``entry`` column given, else a period cohort's — comes along as
+    column ``entry`` (months since diagnosis; at risk while entry < t <= exit).
 
     Returns the :class:`~cohort.cohort.Collapsed` counts (with the
     node-burden/site check of the other analyses).
     """
     from cohort.survival.analysis import _collapse
 
-    entry = getattr(cohort, "entry", None)
+    entry = entry or getattr(cohort, "entry", None)
     col = _collapse(cohort, [*columns, *([entry] if entry else [])], event)
     counts = col.counts.with_columns((pl.col("time").cast(pl.Float64) + 0.5).alias("time"))
     if entry:

@@ -59,9 +59,9 @@ def _describe(cohort, given: float = 0) -> str:
     return "; ".join(out)
 
 
-def _counts(cohort, columns: list[str], *, given: float = 0):
+def _counts(cohort, columns: list[str], *, given: float = 0, entry: str | None = None):
     """Collapsed exits (and entries) of the cohort, checked against the life table."""
-    col = collapse_exits(cohort, columns, event="event")
+    col = collapse_exits(cohort, columns, event="event", entry=entry)
     counts = col.counts
     entry = "entry" if "entry" in counts.columns else None
     if given:
@@ -171,6 +171,7 @@ def lifetable_analysis(
     standardise: int | None = None,
     given: int = 0,
     closing: str | None = None,
+    entry: str | None = None,
 ) -> LifeTableResult:
     """SEER*Stat-style life tables by group: see :func:`cohort.survival.lifetable.life_table`.
 
@@ -191,6 +192,9 @@ def lifetable_analysis(
     closing
         Hakulinen: the closing date of follow-up (``YYYY-MM``); default the
         latest follow-up month in the cohort.
+    entry
+        A column of delayed entry (months since diagnosis) for left-truncated
+        data; a period cohort (:meth:`cohort.cohort.Cohort.period`) brings its own.
     """
     from cohort.survival.lifetable import LifeTableInputError, life_table
 
@@ -203,7 +207,7 @@ def lifetable_analysis(
                                       "analysis; use ederer2 with a period window")
         source = _with_potential(cohort, closing)
         cols.append("potential_months")
-    col, counts, entry = _counts(source, cols, given=given)
+    col, counts, entry = _counts(source, cols, given=given, entry=entry)
     potential = None
     if expected == "hakulinen":
         counts = counts.with_columns((pl.col("potential_months") + 0.5).alias("potential"))
@@ -346,6 +350,7 @@ def ehr_analysis(
     reference: dict[str, str] | None = None,
     lifetable: str | Path | LifeTable | None = None,
     exclude_levels: dict[str, list[str]] | None = None,
+    entry: str | None = None,
 ) -> EHRResult:
     """Excess hazard regression (Dickman et al. 2004) on ``terms``.
 
@@ -365,6 +370,9 @@ def ehr_analysis(
         ``{term: level}`` reference levels (default: the first level present).
     exclude_levels
         ``{term: [levels]}`` left out of the model (e.g. unknown node burden).
+    entry
+        A column of delayed entry (months since diagnosis); a period cohort
+        brings its own.
     """
     from cohort.survival.ehr import ExcessModelError, excess_cells, fit_ehr
 
@@ -374,7 +382,7 @@ def ehr_analysis(
     table = _table(lifetable)
     queried = [t for t in terms if t != AGE_GROUP]
     cols = list(dict.fromkeys([*queried, "age_at_dx", "sex", "dx_year"]))
-    col, counts, entry = _counts(cohort, cols)
+    col, counts, entry = _counts(cohort, cols, entry=entry)
     if AGE_GROUP in terms:
         counts = counts.with_columns(_age_group())
     for term, levels in (exclude_levels or {}).items():
