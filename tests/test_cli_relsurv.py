@@ -50,7 +50,7 @@ def test_lifetable_table_csv_json(db):
               "json", "--standardise", "1")
     assert js.exit_code == 0, js.output
     out = json.loads(js.output)
-    assert set(out) == {"life_table", "age_standardised"}
+    assert set(out) == {"life_table", "age_standardised", "notes"}
     assert len(out["life_table"]) == 2
 
 

@@ -21,8 +21,8 @@ R = Path(__file__).parent / "fixtures" / "r"
 
 
 def gbsg2_counts() -> pl.DataFrame:
+    # completed months: surv_months = floor(days / 30.4375) leaves at surv_months + 0.5
     return pl.read_csv(R / "gbsg2.csv").with_columns(
-        # exit times: completed months leave mid-month
         ((pl.col("survtime") / 30.4375).floor() + 0.5).alias("time"),
         pl.col("censdead").alias("event"),
         pl.lit("2").alias("sex"),

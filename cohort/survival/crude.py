@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.errors import CohortError
 from cohort.survival.netsurv import Z95, LifeTable, net_sums, to_grid
 
 
@@ -46,6 +47,9 @@ def crude_table(
     >>> round(r["cancer"] + r["other"], 10) == round(r["observed_death"], 10) == 0.2
     True
     """
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
+    if counts.is_empty():
+        raise CohortError(f"{label}: no cases to estimate crude probabilities from")
     steps = int(round(2 * max(times))) + 2
     grid = to_grid(counts, table=table, steps=steps, entry=entry, label=label,
                    carried=carried)

@@ -87,6 +87,9 @@ def excess_cells(
     [('0-1', 2.0, 2.0833), ('1-5', 0.0, 1.5417)]
     """
     iv = check_intervals(intervals)
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
+    if counts.is_empty():
+        raise ExcessModelError(f"{label}: no cases to count")
     bounds = np.round(np.array(iv) * 24).astype(np.int64)  # half-months
     grid = to_grid(counts, table=table, steps=int(bounds[-1]) + 1, entry=entry, label=label,
                    carried=carried)

@@ -234,6 +234,7 @@ def life_table(
     if expected == "hakulinen" and potential is None:
         raise LifeTableInputError("Hakulinen's expected survival needs each case's potential "
                                   "follow-up (months to the closing date)")
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
     if counts.is_empty():
         raise LifeTableInputError(f"{label}: no cases to tabulate")
     if by is None:

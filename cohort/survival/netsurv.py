@@ -4,25 +4,30 @@ Net survival is the survival a cohort would have if cancer were the only
 cause of death: observed deaths are compared with the deaths expected from
 general-population mortality matched on sex, attained age and calendar
 year, followed through the follow-up. Two estimators, as R's ``relsurv``
-(``rs.surv``):
+2.2 (``rs.surv``):
 
-- **Pohar Perme**: the excess cumulative hazard with every person weighted by
-  the inverse of their expected survival, ``w_i(t) = 1 / S*_i(t)``:
+- **Pohar Perme**: the excess hazard with every person weighted by the
+  inverse of their expected survival from diagnosis, ``w_i(t) = 1 / S*_i(t)``:
   ``dL_E(t) = sum w dN / sum w Y - sum w Y dL* / sum w Y``; consistent for net
   survival. Variance ``sum w^2 dN / (sum w Y)^2``.
 - **Ederer II**: the same with ``w = 1`` (relative survival).
 
-As in relsurv, the estimate is the product over the observed (weighted)
-jumps times the exponential of the population part,
-``prod(1 - dN_w/Y_w) * exp(int Y_w dL* / Y_w)``, with a 95% CI on the log
-scale (R's default); expected survival is Ederer I (everyone followed to t).
+The estimate is the product over the exit times of ``1 - dL_E``, the
+population part summed from the previous exit time (relsurv's form), with a
+95% CI on the log scale (R's default); expected survival is Ederer I
+(everyone followed to t). Rows are at risk while ``entry < t <= exit``, so
+period (left-truncated) and conditional estimates use the same sums.
 
-Registry follow-up is in whole months. Each record leaves (dies or is
-censored) in the middle of its last month, ``surv_months + 0.5``; expected
-hazards are integrated over half-month steps, with age at diagnosis taken
-as ``age_at_dx + 0.5`` (completed years) and the date of diagnosis as the
-middle of ``dx_year``. Collapsing to (age, sex, year of diagnosis, month,
-event, count) first makes a million cases a few thousand rows.
+Each record leaves (dies or is censored) at its collapsed ``time``, taken as
+given, on a half-month grid: with the default completed-months convention
+that is the middle of its last month, ``surv_months + 0.5``, and with the
+exact convention ``surv_months`` (:meth:`cohort.Cohort.collapse`), so the
+observed column is the Kaplan-Meier on the same times. Expected hazards are
+integrated over half-month steps (the weights taken at both ends of each),
+with age at diagnosis taken as ``age_at_dx + 0.5`` (completed years) and the
+date of diagnosis as the middle of ``dx_year``. Collapsing to (age, sex,
+year of diagnosis, time, event, count) first makes a million cases a few
+thousand rows; rows with a count of 0 change nothing.
 """
 
 from __future__ import annotations
@@ -187,6 +192,13 @@ def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "
     """Place collapsed rows (age_at_dx, sex, dx_year, time, event, n[, entry]) on the
     half-month grid: ``time`` is the exit time in months, taken as given."""
     check_matchable(counts, label)
+    half = 2 * counts[time].cast(pl.Float64)
+    off_grid = counts.filter((half - half.round()).abs() > 1e-9)
+    if off_grid.height:
+        raise CohortError(
+            f"{label}: relative survival needs exit times in whole or half months, got "
+            f"{off_grid[time][0]!r}; collapse with convention 'completed' or 'exact'"
+        )
     keys = counts.select("age_at_dx", "sex", "dx_year").unique(maintain_order=True)
     key = counts.select("age_at_dx", "sex", "dx_year").join(
         keys.with_row_index("__key"), on=["age_at_dx", "sex", "dx_year"], how="left",
@@ -333,6 +345,9 @@ def net_survival_table(
     """
     if method not in ("pohar-perme", "ederer2"):
         raise CohortError(f"method must be pohar-perme or ederer2, got {method!r}")
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
+    if counts.is_empty():
+        raise CohortError(f"{label}: no cases to estimate net survival from")
     steps = int(round(2 * max(times))) + 2  # half-months needed; later exits are clipped
     grid = to_grid(counts, table=table, steps=steps, entry=entry, label=label,
                    carried=carried)
@@ -400,6 +415,10 @@ class NetSurvivalResult:
     estimates_: pl.DataFrame
     standardised_: pl.DataFrame | None = None
     note: str = ""
+    convention: str = "completed"
+
+    def notes(self) -> list[str]:
+        return [self.note]
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
@@ -420,6 +439,7 @@ def net_survival_analysis(
     standardise: int | None = None,
     given: float = 0,
     entry: str | None = None,
+    convention: str = "completed",
 ) -> NetSurvivalResult:
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group.
 
@@ -441,24 +461,30 @@ def net_survival_analysis(
     entry
         A column of delayed entry (months since diagnosis) for left-truncated
         data; a period cohort brings its own.
+    convention
+        ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``
+        (``surv_months``); the observed column is the Kaplan-Meier on the same times.
 
     A period cohort (:meth:`cohort.cohort.Cohort.period`) gives period
     estimates: left-truncated at the window's start.
     """
-    from cohort.survival.km import fit_km
+    from cohort.cohort import convention_note
+    from cohort.survival.km import fit_km, natural_levels
     from cohort.survival.period import collapse_exits, condition
 
     table = lifetable if isinstance(lifetable, LifeTable) else load_lifetable(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col = collapse_exits(cohort, cols, event="event", entry=entry)
-    counts = col.counts
+    col = collapse_exits(cohort, cols, event="event", entry=entry, convention=convention)
+    counts = col.counts.filter(pl.col("n") > 0)
+    window = getattr(cohort, "window", None)
+    if window is None and not given:
+        cohort.require_records(counts)
     entry = "entry" if "entry" in counts.columns else None
     if given:
         counts, entry = condition(counts, given, entry=entry)
         times = [t for t in times if t > given]
     check_matchable(counts, "the cohort")
     if counts.is_empty():
-        window = getattr(cohort, "window", None)
         raise CohortError(
             "the cohort has no eligible cases with known survival time"
             + (f" followed inside the period {window}" if window is not None else "")
@@ -466,10 +492,10 @@ def net_survival_analysis(
             + "; widen the cohort" + (" or move the window" if window is not None else ""))
     times = tuple(times)
     carried: list[int] = []
-    groups = col.levels.get(by, []) if by else [None]
+    groups = (col.levels.get(by) or natural_levels(counts[by])) if by else [None]
     rows, std_rows = [], []
     for g in groups:
-        part = counts if g is None else counts.filter(pl.col(by) == g)
+        part = counts if g is None else counts.filter(pl.col(by).cast(pl.Utf8) == g)
         if part.is_empty():
             continue
         label = f"{by}={g}" if g is not None else "cohort"
@@ -501,12 +527,11 @@ def net_survival_analysis(
         if std_rows else None
     name = "net survival (Pohar Perme)" if method == "pohar-perme" else \
         "relative survival (Ederer II)"
-    window = getattr(cohort, "window", None)
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
-        estimates_=estimates, standardised_=std,
-        note=f"{name}; life table {table.source}; whole-month follow-up, exits mid-month; "
-             "95% CI log scale; observed = Kaplan-Meier, expected = Ederer I"
+        estimates_=estimates, standardised_=std, convention=col.convention,
+        note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "
+             "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I"
              + (f"; period analysis {window} (left-truncated)" if window else "")
              + (f"; conditional on survival to {given:g} months" if given else ""),
     )

@@ -126,11 +126,12 @@ def condition(counts: pl.DataFrame, given: float, *, time: str = "time",
 
 
 def collapse_exits(cohort, columns: list[str], *, event: str = "event",
-                   entry: str | None = None):
+                   entry: str | None = None, convention: str = "completed"):
     """Collapse for the relative-survival estimators: ``time`` is the exit time
-    (completed months leave mid-month, ``surv_months + 0.5``) and the entry
-    time — the ``entry`` column given, else a period cohort's — comes along as
-    column ``entry`` (months since diagnosis; at risk while entry < t <= exit).
+    (``convention``: completed months leave mid-month, ``surv_months + 0.5``)
+    and the entry time — the ``entry`` column given, else a period cohort's —
+    comes along as column ``entry`` (months since diagnosis; at risk while
+    entry < t <= exit; records leaving at or before their entry are left out).
 
     Returns the :class:`~cohort.cohort.Collapsed` counts (with the
     node-burden/site check of the other analyses).
@@ -138,9 +139,7 @@ def collapse_exits(cohort, columns: list[str], *, event: str = "event",
     from cohort.survival.analysis import _collapse
 
     entry = entry or getattr(cohort, "entry", None)
-    col = _collapse(cohort, [*columns, *([entry] if entry else [])], event)
-    counts = col.counts.with_columns((pl.col("time").cast(pl.Float64) + 0.5).alias("time"))
-    if entry:
-        counts = counts.rename({entry: "entry"}).with_columns(pl.col("entry").cast(pl.Float64))
-    col.counts = counts
+    col = _collapse(cohort, columns, event, convention=convention, entry=entry)
+    if col.entry:
+        col.counts = col.counts.filter(pl.col("entry") < pl.col("time"))
     return col

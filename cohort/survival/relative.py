@@ -59,15 +59,18 @@ def _describe(cohort, given: float = 0) -> str:
     return "; ".join(out)
 
 
-def _counts(cohort, columns: list[str], *, given: float = 0, entry: str | None = None):
+def _counts(cohort, columns: list[str], *, given: float = 0, entry: str | None = None,
+            convention: str = "completed"):
     """Collapsed exits (and entries) of the cohort, checked against the life table."""
-    col = collapse_exits(cohort, columns, event="event", entry=entry)
-    counts = col.counts
+    col = collapse_exits(cohort, columns, event="event", entry=entry, convention=convention)
+    counts = col.counts.filter(pl.col("n") > 0)
+    window = getattr(cohort, "window", None)
+    if window is None and not given:
+        cohort.require_records(counts)  # says why, with the attrition
     entry = "entry" if "entry" in counts.columns else None
     if given:
         counts, entry = condition(counts, given, entry=entry)
     if counts.is_empty():
-        window = getattr(cohort, "window", None)
         raise CohortError(
             "the cohort has no eligible cases with known survival time"
             + (f" followed inside the period {window}" if window is not None else "")
@@ -172,6 +175,7 @@ def lifetable_analysis(
     given: int = 0,
     closing: str | None = None,
     entry: str | None = None,
+    convention: str = "completed",
 ) -> LifeTableResult:
     """SEER*Stat-style life tables by group: see :func:`cohort.survival.lifetable.life_table`.
 
@@ -195,6 +199,8 @@ def lifetable_analysis(
     entry
         A column of delayed entry (months since diagnosis) for left-truncated
         data; a period cohort (:meth:`cohort.cohort.Cohort.period`) brings its own.
+    convention
+        ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``.
     """
     from cohort.survival.lifetable import LifeTableInputError, life_table
 
@@ -207,7 +213,8 @@ def lifetable_analysis(
                                       "analysis; use ederer2 with a period window")
         source = _with_potential(cohort, closing)
         cols.append("potential_months")
-    col, counts, entry = _counts(source, cols, given=given, entry=entry)
+    col, counts, entry = _counts(source, cols, given=given, entry=entry,
+                                 convention=convention)
     potential = None
     if expected == "hakulinen":
         counts = counts.with_columns((pl.col("potential_months") + 0.5).alias("potential"))
@@ -230,10 +237,13 @@ def lifetable_analysis(
             f"estimates blanked from the first interval with fewer than {min_at_risk} alive "
             "at its start" + ("; interval relative survival capped at 1" if cap else ""))
     extra = _describe(cohort, given)
+    from cohort.cohort import convention_note
+
     return LifeTableResult(
         cohort=cohort.definition, by=by, interval=interval, expected=expected,
         lifetable=table.source, conf_type=conf_type, table_=out, monthly_=monthly,
-        standardised_=std, note=note + (f"; {extra}" if extra else ""),
+        standardised_=std, note=note + (f"; {extra}" if extra else "")
+        + f"; {convention_note(col.convention)}",
     )
 
 
@@ -351,6 +361,7 @@ def ehr_analysis(
     lifetable: str | Path | LifeTable | None = None,
     exclude_levels: dict[str, list[str]] | None = None,
     entry: str | None = None,
+    convention: str = "completed",
 ) -> EHRResult:
     """Excess hazard regression (Dickman et al. 2004) on ``terms``.
 
@@ -373,6 +384,8 @@ def ehr_analysis(
     entry
         A column of delayed entry (months since diagnosis); a period cohort
         brings its own.
+    convention
+        ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``.
     """
     from cohort.survival.ehr import ExcessModelError, excess_cells, fit_ehr
 
@@ -382,7 +395,7 @@ def ehr_analysis(
     table = _table(lifetable)
     queried = [t for t in terms if t != AGE_GROUP]
     cols = list(dict.fromkeys([*queried, "age_at_dx", "sex", "dx_year"]))
-    col, counts, entry = _counts(cohort, cols, entry=entry)
+    col, counts, entry = _counts(cohort, cols, entry=entry, convention=convention)
     if AGE_GROUP in terms:
         counts = counts.with_columns(_age_group())
     for term, levels in (exclude_levels or {}).items():
@@ -461,14 +474,16 @@ def crude_analysis(
     by: str | None = "node_burden",
     times=(12, 36, 60),
     lifetable: str | Path | LifeTable | None = None,
+    convention: str = "completed",
 ) -> CrudeResult:
     """Crude probabilities of cancer and other-cause death by group (Cronin & Feuer 2000):
-    see :func:`cohort.survival.crude.crude_table`."""
+    see :func:`cohort.survival.crude.crude_table`. ``convention``: ``completed``
+    (default: exits at ``surv_months + 0.5``) or ``exact``."""
     from cohort.survival.crude import crude_table
 
     table = _table(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col, counts, entry = _counts(cohort, cols)
+    col, counts, entry = _counts(cohort, cols, convention=convention)
     carried: list[int] = []
     groups = col.levels.get(by, []) if by else [None]
     rows = []
