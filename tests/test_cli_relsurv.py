@@ -100,3 +100,23 @@ def test_ehr_and_crude(db):
     crude = run(db, "crude", "--by", "", "--lifetable", LT)
     assert crude.exit_code == 0, crude.output
     assert "crude probability:" in crude.output and "| all   | 12   |" in crude.output
+
+
+def test_period_and_given_on_km_cox_netsurv(db):
+    km = run(db, "km", "--by", "", "--period", "2008-2012", "--format", "json")
+    assert km.exit_code == 0, km.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = db.cohort("true").period("2008-2012").km(by=None).estimates_
+    assert [r["survival"] for r in json.loads(km.output)["survival"]] == api["survival"].to_list()
+    given = run(db, "km", "--by", "", "--given", "12", "--times", "36,60")
+    assert given.exit_code == 0, given.output
+    assert "conditional on survival to 12 months" in given.output
+    cox = run(db, "cox", "--terms", "age_at_dx", "--period", "2008-2012")
+    assert cox.exit_code == 0, cox.output
+    assert "age_at_dx" in cox.output and "period analysis 2008-2012" in cox.output
+    ns = run(db, "netsurv", "--by", "", "--lifetable", LT, "--period", "2008-2012", "--given",
+             "12", "--times", "24,36")
+    assert ns.exit_code == 0, ns.output
+    assert "period analysis 2008-2012" in ns.output
+    assert "conditional on survival to 12 months" in ns.output

@@ -3,6 +3,7 @@ SQL, left truncation, and the life table against R (relsurv.R, section 3)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,48 @@ def test_window_and_condition_errors():
         parse_window("2020-2018")
     with pytest.raises(PeriodError, match="0 or more"):
         condition(pl.DataFrame({"time": [1.5], "event": [1], "n": [1]}), -1)
+
+
+def test_period_kaplan_meier_equals_survfit(sire):
+    # survfit(Surv(entry, exit, event) ~ 1, conf.type = "log-log") on the window's records
+    res = sire.cohort("true").period("2008-2012").km(by=None, times=[12, 36, 60, 12.5, 36.5,
+                                                                     60.5])
+    est = res.estimates_.head(3)
+    ref = pl.read_csv(R / "period_km.csv")
+    # summary(survfit, times = t) gives the risk set of the next time in the fit: here
+    # t + 0.5, which holds the cases entering at t (entry < t <= exit excludes them at t)
+    assert res.estimates_["n_risk"][3:].to_list() == ref["n.risk"].to_list()
+    np.testing.assert_allclose(est["survival"], ref["surv"], atol=1e-12)
+    np.testing.assert_allclose(est["lower"], ref["lower"], atol=1e-10)
+    np.testing.assert_allclose(est["upper"], ref["upper"], atol=1e-10)
+    assert "period analysis 2008-2012" in res.note
+
+
+def test_period_cox_equals_coxph(sire):
+    # coxph(Surv(entry, exit, event) ~ icss, ties = "efron") on the window's records
+    c = sire.cohort(
+        "select *, case when age_at_dx < 45 then '<45' when age_at_dx < 55 then '45-54' "
+        "when age_at_dx < 65 then '55-64' when age_at_dx < 75 then '65-74' else '75+' end "
+        "as icss from cases")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the proportional-hazards check is not tested here
+        res = c.period("2008-2012").cox(["icss"], reference={"icss": "<45"})
+    t = res.table_.filter(~pl.col("reference"))
+    ref = pl.read_csv(R / "period_cox.csv")
+    levels = {f"icss{lv}": lv for lv in ("45-54", "55-64", "65-74", "75+")}
+    for r in ref.iter_rows(named=True):
+        row = t.filter(pl.col("level") == levels[r["term"]]).row(0, named=True)
+        assert row["coef_adjusted"] == pytest.approx(r["coef"], abs=1e-7)
+        assert row["se_adjusted"] == pytest.approx(r["se"], abs=1e-7)
+
+
+def test_conditional_kaplan_meier_is_the_ratio(sire):
+    c = sire.cohort("true")
+    full = c.km(by=None, times=[12, 36, 60]).estimates_
+    cond = c.km(by=None, times=[36, 60], given=12)
+    s12 = full["survival"][0]
+    np.testing.assert_allclose(cond.estimates_["survival"], full["survival"][1:] / s12,
+                               rtol=1e-12)
+    # the risk set after 12 months is the same
+    assert cond.estimates_["n_risk"].to_list() == full["n_risk"][1:].to_list()
+    assert "conditional on survival to 12 months" in cond.note

@@ -48,6 +48,7 @@ class KMResult:
     trend_: dict | None = None  # groups and scores of the trend test, groups left out
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
+    design: str = ""  # period window or conditioning, when used
 
     @property
     def curves_(self) -> pl.DataFrame:
@@ -57,7 +58,7 @@ class KMResult:
 
     def notes(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> list[str]:
         """What a reader needs to read the numbers: conventions, CI, tests."""
-        out = [convention_note(self.convention),
+        out = [*([self.design] if self.design else []), convention_note(self.convention),
                f"95% CIs: {self.ci_method}; NA where S is 1 or 0",
                "median: R's rule (first time S <= 0.5; midpoint of an exact 0.5 plateau)",
                "n_risk = at risk just before the time"
@@ -253,6 +254,10 @@ def km_analysis(
         counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
     cohort.require_records(counts)
+    design = "; ".join(
+        [*([f"period analysis {cohort.window}: follow-up inside the window only"]
+           if getattr(cohort, "window", None) else []),
+         *([f"conditional on survival to {given:g} months"] if given else [])])
     if given:  # conditional: left truncation at ``given`` (cohort.survival.period)
         from cohort.survival.period import condition
 
@@ -294,8 +299,7 @@ def km_analysis(
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
         unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
         note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
-        + (f"; conditional on survival to {given:g} months" if given else "")
-        + (f"; period analysis {cohort.window}" if getattr(cohort, "window", None) else ""),
+        + (f"; {design}" if design else ""), design=design,
     )
 
 
@@ -517,7 +521,9 @@ def cox_analysis(
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
         note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
-        "Wald CIs" + (f"; delayed entry from {entry}" if entry else ""),
+        "Wald CIs" + (f"; period analysis {cohort.window}: follow-up inside the window only"
+                      if getattr(cohort, "window", None) else
+                      f"; delayed entry from {entry}" if entry else ""),
     )
 
 
