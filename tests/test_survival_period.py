@@ -170,3 +170,21 @@ def test_conditional_kaplan_meier_is_the_ratio(sire):
     # the risk set after 12 months is the same
     assert cond.estimates_["n_risk"].to_list() == full["n_risk"][1:].to_list()
     assert "conditional on survival to 12 months" in cond.note
+
+
+def test_hakulinen_through_the_registry_equals_survexp(sire):
+    # potential follow-up to the latest follow-up month in the cohort (cohort's default,
+    # as relsurv.R), from the dates in the database; the table cut at 60 months
+    res = sire.cohort("true").lifetable(by=None, interval=1, horizon=60, expected="hakulinen",
+                                        lifetable=R / "popmort_fi.csv", min_at_risk=0)
+    ref = pl.read_csv(R / "lifetable_expected.csv", null_values="NA").filter(
+        pl.col("data") == "sire")
+    np.testing.assert_allclose(res.table_["expected"], ref["hakulinen"], atol=1e-6)
+    d = pl.read_csv(R / "sire.csv")
+    last = d.select((pl.col("dx_year") * 12 + pl.col("dx_month") - 1 + pl.col("surv_months"))
+                    .max()).item()
+    closing = f"{last // 12}-{last % 12 + 1:02d}"  # the data's last follow-up month, given
+    closed = sire.cohort("true").lifetable(by=None, interval=12, horizon=60,
+                                           expected="hakulinen", closing=closing,
+                                           lifetable=R / "popmort_fi.csv", min_at_risk=0)
+    np.testing.assert_allclose(closed.table_["expected"], ref["hakulinen"][11::12], atol=1e-6)

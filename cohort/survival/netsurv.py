@@ -474,7 +474,10 @@ def net_survival_analysis(
 
     table = lifetable if isinstance(lifetable, LifeTable) else load_lifetable(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col = collapse_exits(cohort, cols, event="event", entry=entry, convention=convention)
+    from cohort.survival.period import capped
+
+    col = collapse_exits(capped(cohort, max(times)), cols, event="event", entry=entry,
+                         convention=convention)
     counts = col.counts.filter(pl.col("n") > 0)
     window = getattr(cohort, "window", None)
     if window is None and not given:

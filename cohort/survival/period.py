@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from cohort.errors import CohortError
@@ -101,6 +102,30 @@ def period_cohort(cohort, window: str | tuple[int, int] | Window):
                  name=f"{cohort.name or cohort.definition} [period {window}]")
     out.entry = ENTRY
     out.window = window
+    return out
+
+
+def capped(cohort, months: float):
+    """The cohort with follow-up cut at ``months`` (later deaths become censorings).
+
+    An estimate that stops at ``months`` does not change, and the collapse gets
+    far fewer distinct times (a 5-year model need not tell month 100 from 200).
+    """
+    from cohort.cohort import Cohort
+
+    m = int(np.ceil(months))
+    after = f"(surv_months > {m})"
+    sql = (
+        "select * replace (\n"
+        f"    least(surv_months, {m}) as surv_months,\n"
+        f"    case when {after} then 0 else event end as event,\n"
+        f"    case when {after} then 0 else event_cancer end as event_cancer,\n"
+        f"    case when {after} then 'alive'::cause_t else cause end as cause\n"
+        f") from ({cohort.sql})"
+    )
+    out = Cohort(cohort.registry, sql, params=cohort.params, name=cohort.name)
+    out.entry, out.window = getattr(cohort, "entry", None), getattr(cohort, "window", None)
+    out.definition = cohort.definition
     return out
 
 

@@ -29,7 +29,7 @@ from cohort.survival.netsurv import (
     icss_group,
     load_lifetable,
 )
-from cohort.survival.period import collapse_exits, condition
+from cohort.survival.period import capped, collapse_exits, condition
 
 AGE_GROUP = "age_group"  # derived from age_at_dx: ICSS bands
 AGE_GROUP_LEVELS = ["<45", "45-54", "55-64", "65-74", "75+"]
@@ -204,14 +204,16 @@ def lifetable_analysis(
     """
     from cohort.survival.lifetable import LifeTableInputError, life_table
 
+    from cohort.survival.lifetable import DEFAULT_HORIZON
+
     table = _table(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    source = cohort
+    source = capped(cohort, horizon if horizon is not None else given + DEFAULT_HORIZON)
     if expected == "hakulinen":
         if getattr(cohort, "window", None) is not None:
             raise LifeTableInputError("Hakulinen's expected survival is for complete "
                                       "analysis; use ederer2 with a period window")
-        source = _with_potential(cohort, closing)
+        source = _with_potential(source, closing, full=cohort)
         cols.append("potential_months")
     col, counts, entry = _counts(source, cols, given=given, entry=entry,
                                  convention=convention)
@@ -247,11 +249,14 @@ def lifetable_analysis(
     )
 
 
-def _with_potential(cohort, closing: str | None):
-    """The cohort with each case's potential follow-up to the closing date, in months."""
+def _with_potential(cohort, closing: str | None, *, full=None):
+    """The cohort with each case's potential follow-up to the closing date, in months
+    (by default the latest follow-up month of ``full``, the cohort before any cut)."""
     from cohort.cohort import Cohort
 
+    full = full or cohort
     dx = "(dx_year * 12 + coalesce(dx_month, 7) - 1)"
+    params = cohort.params
     if closing:
         try:
             y, m = (int(x) for x in str(closing).split("-")[:2])
@@ -259,13 +264,13 @@ def _with_potential(cohort, closing: str | None):
             raise CohortError(f"closing must look like YYYY-MM, got {closing!r}") from None
         close = str(y * 12 + m - 1)
     else:
-        close = (f"(select max({dx} + surv_months) from ({cohort.sql}) "
+        close = (f"(select max({dx} + surv_months) from ({full.sql}) "
                  "where exclusion_reason is null)")
+        if isinstance(params, list | tuple):  # the subquery's placeholders come first
+            params = [*(full.params or []), *params]
     sql = f"select *, {close} - {dx} as potential_months from ({cohort.sql})"
-    params = cohort.params
-    if not closing and isinstance(params, list | tuple):
-        params = [*params, *params]  # the closing subquery repeats the cohort's placeholders
     out = Cohort(cohort.registry, sql, params=params, name=cohort.name)
+    out.definition = cohort.definition
     return out
 
 
@@ -395,7 +400,8 @@ def ehr_analysis(
     table = _table(lifetable)
     queried = [t for t in terms if t != AGE_GROUP]
     cols = list(dict.fromkeys([*queried, "age_at_dx", "sex", "dx_year"]))
-    col, counts, entry = _counts(cohort, cols, entry=entry, convention=convention)
+    source = capped(cohort, 12 * max(float(x) for x in intervals))
+    col, counts, entry = _counts(source, cols, entry=entry, convention=convention)
     if AGE_GROUP in terms:
         counts = counts.with_columns(_age_group())
     for term, levels in (exclude_levels or {}).items():
@@ -483,7 +489,7 @@ def crude_analysis(
 
     table = _table(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col, counts, entry = _counts(cohort, cols, convention=convention)
+    col, counts, entry = _counts(capped(cohort, max(times)), cols, convention=convention)
     carried: list[int] = []
     groups = col.levels.get(by, []) if by else [None]
     rows = []
