@@ -232,7 +232,7 @@ class Cohort:
             if kind.startswith("ENUM") or kind in ("VARCHAR", "BOOLEAN"):
                 categorical.add(c)
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
-                present = set(df[c].drop_nulls().to_list())
+                present = set(df[c].drop_nulls().unique().to_list())
                 if kind.startswith("ENUM"):  # clinical order, as declared in sql/schema
                     order = self.registry.sql(f"select enum_range(null::{kind}) as r")["r"][0]
                     levels[c] = [str(v) for v in order if str(v) in present]
