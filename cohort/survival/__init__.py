@@ -7,15 +7,22 @@ from cohort.survival.cox import (
     ModelError,
     ProportionalHazardsWarning,
 )
+from cohort.survival.ehr import ExcessFitWarning, ExcessModelError
 from cohort.survival.km import EmptyGroupWarning, WeightError
+from cohort.survival.relative import CrudeResult, EHRResult, LifeTableResult
 
 __all__ = [
     "CIFResult",
     "ConstantTermWarning",
     "CoxResult",
+    "CrudeResult",
+    "EHRResult",
     "EmptyGroupWarning",
+    "ExcessFitWarning",
+    "ExcessModelError",
     "InfiniteHazardRatioWarning",
     "KMResult",
+    "LifeTableResult",
     "ModelError",
     "ProportionalHazardsWarning",
     "WeightError",
