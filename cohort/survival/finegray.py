@@ -116,6 +116,49 @@ class FineGrayFit:
         return 1 - np.exp(-scale[:, None] * np.cumsum(self._hazard)[None, :])
 
 
+def cause_status(
+    values,
+    *,
+    event: str,
+    competing: tuple[str, ...],
+    censored: tuple[str, ...],
+    weight=None,
+    column: str = "cause",
+) -> np.ndarray:
+    """Codes of a cause column as crr's status: 1 ``event``, 2 ``competing``, 0
+    ``censored``. A missing or unknown code is refused with the codes found and
+    their record counts, never guessed.
+
+    >>> cause_status(["alive", "cancer_death", "other_death"], event="cancer_death",
+    ...              competing=("other_death",), censored=("alive",)).tolist()
+    [0, 1, 2]
+    """
+    codes = [None if v is None else str(v) for v in list(values)]
+    groups = {"event": {event}, "competing": set(competing), "censored": set(censored)}
+    clash = (groups["event"] & (groups["competing"] | groups["censored"])) | (
+        groups["competing"] & groups["censored"])
+    if clash:
+        raise CompetingRisksError(
+            f"code(s) {', '.join(sorted(clash))} given as more than one of event, competing "
+            "and censored; each code of the cause column must have one meaning")
+    status = {c: 2 for c in competing} | {c: 0 for c in censored} | {event: 1}
+    w = np.ones(len(codes)) if weight is None else np.asarray(weight, dtype=float)
+    unknown: dict[str, float] = {}
+    for code, n in zip(codes, w, strict=True):
+        if code not in status and n > 0:
+            unknown[repr(code) if code is not None else "missing (null)"] = (
+                unknown.get(repr(code) if code is not None else "missing (null)", 0) + n)
+    if unknown:
+        found = ", ".join(f"{k} ({int(v):,} records)" for k, v in sorted(unknown.items()))
+        raise CompetingRisksError(
+            f"{column} has codes that are neither the event ({event!r}), a competing event "
+            f"({', '.join(map(repr, competing)) or 'none'}) nor censored "
+            f"({', '.join(map(repr, censored)) or 'none'}): {found}. Recode them to one of "
+            "these, or leave those records out (deaths of unknown cause are usually left "
+            "out and counted)")
+    return np.array([status.get(c, 0) for c in codes], dtype=np.int64)
+
+
 def _suffix(a: np.ndarray, axis: int = -1) -> np.ndarray:
     """Inclusive suffix sums along ``axis``."""
     return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
