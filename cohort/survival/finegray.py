@@ -454,3 +454,4 @@ def fit_finegray(
         ncensored=data.ncensored, times=data.ut[data.fk], means=data.means,
         _hazard=hazard, _shift=shift,
     )
+
