@@ -409,9 +409,9 @@ def finegray_analysis(
         ).drop("reference", "n", "events")
         table = table.join(uni, on=["term", "level"], how="left", nulls_equal=True,
                            maintain_order="left")
-        first = ["term", "level", "n", "events", "reference"]
-        table = table.select(first + [c for c in table.columns if c.endswith("_univariable")]
-                             + [c for c in table.columns if c.endswith("_adjusted")])
+    first = ["term", "level", "n", "events", "reference"]
+    table = table.select(first + [c for c in table.columns if c.endswith("_univariable")]
+                         + [c for c in table.columns if c.endswith("_adjusted")])
     f = adjusted.fit
     return FineGrayResult(
         cohort=cohort.definition, terms=terms, strata=strata, cause=cause, table_=table,
