@@ -133,7 +133,9 @@ def cause_status(
     ...              competing=("other_death",), censored=("alive",)).tolist()
     [0, 1, 2]
     """
-    codes = [None if v is None else str(v) for v in list(values)]
+    import polars as pl
+
+    codes = pl.Series("code", values).cast(pl.Utf8)
     groups = {"event": {event}, "competing": set(competing), "censored": set(censored)}
     clash = (groups["event"] & (groups["competing"] | groups["censored"])) | (
         groups["competing"] & groups["censored"])
@@ -142,21 +144,22 @@ def cause_status(
             f"code(s) {', '.join(sorted(clash))} given as more than one of event, competing "
             "and censored; each code of the cause column must have one meaning")
     status = {c: 2 for c in competing} | {c: 0 for c in censored} | {event: 1}
-    w = np.ones(len(codes)) if weight is None else np.asarray(weight, dtype=float)
-    unknown: dict[str, float] = {}
-    for code, n in zip(codes, w, strict=True):
-        if code not in status and n > 0:
-            unknown[repr(code) if code is not None else "missing (null)"] = (
-                unknown.get(repr(code) if code is not None else "missing (null)", 0) + n)
-    if unknown:
-        found = ", ".join(f"{k} ({int(v):,} records)" for k, v in sorted(unknown.items()))
+    w = pl.Series("n", np.ones(len(codes)) if weight is None
+                  else np.asarray(weight, dtype=float))
+    mapped = codes.replace_strict(status, default=None, return_dtype=pl.Int64)
+    bad = pl.DataFrame({"code": codes, "n": w}).filter(mapped.is_null() & (w > 0))
+    if bad.height:
+        found = ", ".join(
+            f"{'missing (null)' if c is None else repr(c)} ({int(n):,} records)"
+            for c, n in bad.group_by("code").agg(pl.col("n").sum()).sort(
+                "code", nulls_last=True).iter_rows())
         raise CompetingRisksError(
             f"{column} has codes that are neither the event ({event!r}), a competing event "
             f"({', '.join(map(repr, competing)) or 'none'}) nor censored "
             f"({', '.join(map(repr, censored)) or 'none'}): {found}. Recode them to one of "
             "these, or leave those records out (deaths of unknown cause are usually left "
             "out and counted)")
-    return np.array([status.get(c, 0) for c in codes], dtype=np.int64)
+    return mapped.fill_null(0).to_numpy().astype(np.int64)
 
 
 def _suffix(a: np.ndarray, axis: int = -1) -> np.ndarray:

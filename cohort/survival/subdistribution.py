@@ -213,8 +213,8 @@ def _design(counts, terms, categorical, reference, status, w, event):
             cols.append(v)
             columns[term] = [(term, None)]
             continue
-        values = np.array(s.cast(pl.Utf8).to_list(), dtype=object)
-        present = set(values.tolist())
+        values = s.cast(pl.Utf8)
+        present = set(values.unique().to_list())
         levels = [lv for lv in (categorical or {}).get(term, sorted(present)) if lv in present]
         if len(levels) < 2:
             raise CompetingRisksError(
@@ -228,7 +228,7 @@ def _design(counts, terms, categorical, reference, status, w, event):
         references[term] = ref
         columns[term] = []
         for level in levels:
-            sel = values == level
+            sel = (values == level).to_numpy()
             n, ev = int(w[sel].sum()), int(w[sel & (status == 1)].sum())
             level_counts[(term, level)] = (n, ev)
             if ev == 0:
