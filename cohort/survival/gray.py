@@ -101,7 +101,6 @@ def gray_test(
     >>> t = gray_test(df, group="g", event="c", competing=("o",))
     >>> t.groups, t.df, bool(t.chisq > 0)
     (['a', 'b'], 1, True)
-    (['a', 'b'], 1)
     """
     status = cause_status(counts[cause], event=event, competing=competing, censored=censored,
                           weight=counts[weight], column=cause)
