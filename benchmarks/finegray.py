@@ -74,8 +74,8 @@ def copy_db(src: Path, work: Path) -> Path:
     return dst
 
 
-def cohort_runs(db: Path, repeat: int):
-    c = cohort.Registry(db).cohort(WHERE)
+def cohort_runs(db: Path, repeat: int, where: str = WHERE):
+    c = cohort.Registry(db).cohort(where)
     times, res = [], None
     for _ in range(repeat):
         dt, res = timed(lambda: c.finegray(TERMS))
@@ -99,41 +99,50 @@ def main() -> None:
                     help="the registry whose breast cohort crr is run on (1M)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-crr", action="store_true")
+    ap.add_argument("--skip-big", action="store_true", help="skip the 10M registry part")
+    ap.add_argument("--crr-every", type=int, default=1,
+                    help="compare with crr on every k-th record of the cohort only "
+                    "(record_no %% k = 0), when the whole cohort would take crr hours")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     work = Path(tempfile.mkdtemp(prefix="cohort-bench-fg-"))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.1f}; python {platform.python_version()}", flush=True)
 
-    big = copy_db(args.db, work)
-    big_times, big_res = cohort_runs(big, args.repeat)
-    cli_s = cli_run(big)
-    print(f"10M registry: {big_res.records:,} records, {big_res.collapsed_rows:,} collapsed "
-          f"rows; cohort finegray (3 fits) median {statistics.median(big_times):.2f} s "
-          f"(runs {', '.join(f'{t:.2f}' for t in big_times)}); CLI in a new process "
-          f"{cli_s:.2f} s", flush=True)
+    out = {}
+    if not args.skip_big:
+        big = copy_db(args.db, work)
+        big_times, big_res = cohort_runs(big, args.repeat)
+        cli_s = cli_run(big)
+        print(f"10M registry: {big_res.records:,} records, {big_res.collapsed_rows:,} "
+              f"collapsed rows; cohort finegray (3 fits) median "
+              f"{statistics.median(big_times):.2f} s (runs "
+              f"{', '.join(f'{t:.2f}' for t in big_times)}); CLI in a new process "
+              f"{cli_s:.2f} s", flush=True)
+        out |= {"big_records": big_res.records, "big_rows": big_res.collapsed_rows,
+                "big_median_s": statistics.median(big_times), "big_runs_s": big_times,
+                "cli_s": cli_s}
 
+    where = WHERE if args.crr_every == 1 else f"{WHERE} and record_no % {args.crr_every} = 0"
     small = copy_db(args.crr_db, work)
-    small_times, small_res = cohort_runs(small, args.repeat)
+    small_times, small_res = cohort_runs(small, args.repeat, where)
     adjusted = small_res.models_["adjusted"].fit
     print(f"crr registry: {small_res.records:,} records, {small_res.collapsed_rows:,} collapsed "
           f"rows; cohort finegray median {statistics.median(small_times):.2f} s", flush=True)
-    out = {"big_records": big_res.records, "big_rows": big_res.collapsed_rows,
-           "big_median_s": statistics.median(big_times), "big_runs_s": big_times,
-           "cli_s": cli_s, "small_records": small_res.records,
-           "small_median_s": statistics.median(small_times), "small_runs_s": small_times}
+    out |= {"small_where": where, "small_records": small_res.records,
+            "small_median_s": statistics.median(small_times), "small_runs_s": small_times}
     if not args.skip_crr and shutil.which("Rscript"):
         csv = work / "records.csv"
         reg = cohort.Registry(small)
         # the follow-up convention: the estimator takes the collapse's time as given
-        col = reg.cohort(WHERE).collapse([])
-        months = reg.sql(f"select min(surv_months) as m from cases where {WHERE} and "
+        col = reg.cohort(where).collapse([])
+        months = reg.sql(f"select min(surv_months) as m from cases where {where} and "
                          "exclusion_reason is null")["m"].item()
         offset = float(col.counts["time"].min()) - float(months)
         export_s, df = timed(lambda: reg.sql(
             f"select surv_months + {offset} as time, cause::varchar as cause, "
             "node_burden::varchar as node_burden, age_at_dx from cases where "
-            f"{WHERE} and exclusion_reason is null and cause is not null and "
+            f"{where} and exclusion_reason is null and cause is not null and "
             "surv_months is not null and age_at_dx is not null"))
         df.write_csv(csv)
         script = work / "crr.R"

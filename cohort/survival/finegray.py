@@ -203,7 +203,9 @@ class _Data:
             raise CompetingRisksError(
                 "weight must hold non-negative whole counts (frequency weights): the fit "
                 "equals crr's on the records the counts stand for")
-        keep = weight > 0
+        # rows sorted by time: per-time sums are then sums over contiguous blocks
+        keep = np.flatnonzero(weight > 0)
+        keep = keep[np.argsort(time[keep], kind="stable")]
         x, time, status, weight, group = x[keep], time[keep], status[keep], weight[keep], \
             group[keep]
         status = status.astype(np.int64)
@@ -220,6 +222,8 @@ class _Data:
         self.means = weight @ x / weight.sum()
         self.x = x - self.means  # centred: nothing reported depends on it
         self.ut, self.tix = np.unique(time, return_inverse=True)
+        self.tstart = np.flatnonzero(np.r_[True, np.diff(time) > 0])  # first row of each time
+        self._cache = None
         _, self.gix = np.unique(group, return_inverse=True)
         self.gix = self.gix.ravel()
         self.tix = self.tix.ravel()
@@ -260,11 +264,7 @@ class _Data:
         event times; ``values`` None sums r alone."""
         nt, ng = self.ut.size, self.ng
         v = r if values is None else r[:, None] * values
-        if v.ndim == 1:
-            total = np.bincount(self.tix, v, nt)
-        else:
-            total = np.stack([np.bincount(self.tix, v[:, j], nt) for j in range(v.shape[1])], 1)
-        s = _suffix(total, axis=0)
+        s = _suffix(np.add.reduceat(v, self.tstart, axis=0), axis=0)
         vc = v[self.comp_idx] * (self.comp_inv_g if v.ndim == 1 else self.comp_inv_g[:, None])
         if vc.ndim == 1:
             comp = np.bincount(self.comp_cell, vc, ng * nt).reshape(ng, nt)
@@ -289,7 +289,14 @@ class _Data:
                          - self.d[self.fk] @ np.log(s0))
 
     def derivatives(self, beta: np.ndarray):
-        """(loglik, score, information, parts) at ``beta``."""
+        """(loglik, score, information, parts) at ``beta`` (the last one is kept)."""
+        if self._cache is not None and np.array_equal(self._cache[0], beta):
+            return self._cache[1]
+        out = self._derivatives(beta)
+        self._cache = (beta.copy(), out)
+        return out
+
+    def _derivatives(self, beta: np.ndarray):
         eta, shift, e = self._risk(beta)
         r = self.w * e
         s0 = self._sums(r, None)
