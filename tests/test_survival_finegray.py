@@ -241,6 +241,17 @@ def test_without_competing_events_it_is_the_breslow_cox_model():
     cox = golden("gbsg2_coxph_breslow")  # se = robust SE (the 'lower' column: naive SE)
     np.testing.assert_allclose(m.fit.beta, cox["coef"], atol=1e-7)  # coxph's own tolerance
     np.testing.assert_allclose(m.fit.se, cox["se"], atol=1e-8)
+    # and the project's own Breslow Cox fit (checked against coxph in its own tests)
+    from cohort.survival.efron import fit_efron
+
+    x = np.column_stack([(d["nb"] == "N2").to_numpy(), (d["nb"] == "N3").to_numpy(),
+                         d["age"].to_numpy()]).astype(float)
+    b = fit_efron(x, d["time"].to_numpy(), (d["cause"] == "event_a").to_numpy().astype(int),
+                  d["n"].to_numpy(), ties="breslow")
+    with pytest.warns(NoCompetingEventsWarning):
+        tight = finegray(d, ["nb", "age"], gtol=1e-12, maxiter=50, **AB)
+    np.testing.assert_allclose(tight.fit.beta, b.beta, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(b.variance)), cox["lower"], atol=1e-7)
 
 
 def test_by_hand_breslow_without_competing_events():
