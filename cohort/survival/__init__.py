@@ -1,20 +1,28 @@
-"""Survival analysis on collapsed registry data (lifelines with case weights)."""
+"""Survival analysis on collapsed registry data.
 
-from cohort.survival.analysis import CIFResult, CoxResult, KMResult
-from cohort.survival.cox import ModelError, ProportionalHazardsWarning
-from cohort.survival.finegray import FineGrayConvergenceWarning, NoCompetingEventsWarning
-from cohort.survival.km import EmptyGroupWarning
-from cohort.survival.subdistribution import CompetingHazardsResult, FineGrayResult
+The names below load their module on first use (PEP 562), so an analysis
+that needs no lifelines (Fine-Gray, Gray's test) does not import it.
+"""
 
-__all__ = [
-    "CIFResult",
-    "CompetingHazardsResult",
-    "CoxResult",
-    "EmptyGroupWarning",
-    "FineGrayConvergenceWarning",
-    "FineGrayResult",
-    "KMResult",
-    "ModelError",
-    "NoCompetingEventsWarning",
-    "ProportionalHazardsWarning",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "CIFResult": "analysis",
+    "CompetingHazardsResult": "subdistribution",
+    "CoxResult": "analysis",
+    "EmptyGroupWarning": "km",
+    "FineGrayConvergenceWarning": "finegray",
+    "FineGrayResult": "subdistribution",
+    "KMResult": "analysis",
+    "ModelError": "cox",
+    "NoCompetingEventsWarning": "finegray",
+    "ProportionalHazardsWarning": "cox",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"cohort.survival.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'cohort.survival' has no attribute {name!r}")

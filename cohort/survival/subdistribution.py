@@ -335,11 +335,31 @@ class FineGrayResult:
         return self.models_["adjusted"].predict(profiles, times=times)
 
 
+def _collapse(cohort, columns: list[str]):
+    """The cohort collapsed by cause; with node_burden among the columns, also
+    check (in the same query) that it holds one site group, as the other
+    analyses do (without importing them: they load lifelines)."""
+    check = "node_burden" in columns and "site_group" not in columns
+    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event="cause")
+    if check:
+        sites = col.levels.get("site_group", [])
+        if len(sites) > 1:
+            from cohort.survival.analysis import PooledSitesWarning
+
+            warnings.warn(
+                f"the cohort spans {len(sites)} site groups ({', '.join(sites)}); "
+                "node_burden categories are site-specific, so groups pool different things. "
+                "Restrict the cohort to one site, e.g. site_group = 'breast'",
+                PooledSitesWarning, stacklevel=5)
+        col.counts = col.without("site_group")
+        col.levels.pop("site_group", None)
+        col.categorical.discard("site_group")
+    return col
+
+
 def _prepare(cohort, terms, strata):
     """One collapse (time, cause, terms, strata); records with a missing term
     left out and counted."""
-    from cohort.survival.analysis import _collapse
-
     terms, strata = list(terms), list(strata or [])
     if not terms:
         raise CompetingRisksError("give at least one model term, e.g. node_burden,age_at_dx")
@@ -347,7 +367,7 @@ def _prepare(cohort, terms, strata):
     if overlap:
         raise CompetingRisksError(f"{', '.join(sorted(overlap))} cannot be both a term and a "
                                   "censoring stratum")
-    col = _collapse(cohort, [*terms, *strata], "cause")
+    col = _collapse(cohort, [*terms, *strata])
     counts = col.counts.rename({"event": "cause"})
     for c in [*terms, *strata]:
         counts = counts.filter(pl.col(c).is_not_null())
