@@ -369,8 +369,8 @@ def test_gray_tests_table_on_the_registry_groups():
         assert t["df"][i] == 5
         ref = TREND.filter((pl.col("test") == "synth_node_burden") & (pl.col("cause") == k))
         assert t["chisq"][i + 1] == pytest.approx(ref["chisq"].item(), rel=1e-10)
-    assert trend_levels("node_burden", lv) == ["N0", "N1", "N2", "N3"]
-    assert trend_levels("sex", ["1", "2"]) == ["1", "2"]
+    assert trend_levels(lv) == ["N0", "N1", "N2", "N3"]
+    assert trend_levels(["1", "2", "unknown"]) == ["1", "2"]
 
 
 # ---------------------------------------------------------------------------

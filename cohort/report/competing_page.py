@@ -53,7 +53,7 @@ def competing_page(pages, s, spec, label, site, values):
            + (f"; groups left out: {', '.join(excl)}" if excl else ""))
     fig = draw.page(title, sub)
     try:
-        res = cohort.competing_hazards(terms, strata=strata)
+        res = cohort.competing_hazards(terms, strata=strata, convention=spec.time_convention)
     except CohortError as exc:
         draw.note(fig, 0.85, f"No competing-risks regression for this site group: {exc}",
                   size=10)
@@ -113,7 +113,8 @@ def predicted_curves(s, spec, site, values, grid) -> tuple[dict, str]:
     cohort, _ = _model_cohort(s, spec, site, values)
     curves = {}
     try:
-        fits = {c: cohort.finegray(terms, cause=c, strata=strata, univariable=False)
+        fits = {c: cohort.finegray(terms, cause=c, strata=strata, univariable=False,
+                                   convention=spec.time_convention)
                 for c in ("cancer", "other")}
         for prof in profiles:
             cancer = fits["cancer"].predict([prof], times=grid)["cumulative_incidence"]

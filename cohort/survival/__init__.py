@@ -1,4 +1,4 @@
-"""Survival analysis on collapsed registry data.
+"""Survival analysis on collapsed registry counts: exact estimators checked against R.
 
 The names below load their module on first use (PEP 562), so an analysis
 that needs no lifelines (Fine-Gray, Gray's test) does not import it.
@@ -9,14 +9,17 @@ from importlib import import_module
 _EXPORTS = {
     "CIFResult": "analysis",
     "CompetingHazardsResult": "subdistribution",
+    "ConstantTermWarning": "cox",
     "CoxResult": "analysis",
     "EmptyGroupWarning": "km",
     "FineGrayConvergenceWarning": "finegray",
     "FineGrayResult": "subdistribution",
+    "InfiniteHazardRatioWarning": "cox",
     "KMResult": "analysis",
     "ModelError": "cox",
     "NoCompetingEventsWarning": "finegray",
     "ProportionalHazardsWarning": "cox",
+    "WeightError": "km",
 }
 
 __all__ = sorted(_EXPORTS)

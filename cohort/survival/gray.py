@@ -26,9 +26,6 @@ import polars as pl
 from cohort.errors import CompetingRisksError
 from cohort.survival.finegray import cause_status
 
-#: grouping columns with a clinical order, and their levels outside that order
-ORDERED = {"node_burden": ("NX", "N1 NOS")}
-
 
 @dataclass
 class GrayTest:
@@ -193,11 +190,17 @@ def _crst(time, status, gix, w, ng, rho):
     return s, v
 
 
-def trend_levels(by: str, levels: list[str]) -> list[str]:
-    """The groups a trend test uses: for node_burden the ordered categories only
-    (N0 < N1 < ... ; never NX or "N1 NOS"), otherwise every level in order."""
-    outside = set(ORDERED.get(by, ()))
-    return [lv for lv in levels if lv not in outside]
+def trend_levels(levels: list[str]) -> list[str]:
+    """The groups a trend test scores: the ordered known categories in their
+    order (never NX, '... NOS' or unknown), the rule of the log-rank test for
+    trend (:func:`cohort.survival.analysis.score_groups`).
+
+    >>> trend_levels(["N0", "N1 NOS", "N1", "N2", "N3", "NX"])
+    ['N0', 'N1', 'N2', 'N3']
+    """
+    from cohort.survival.analysis import is_unordered
+
+    return [lv for lv in levels if not is_unordered(lv)]
 
 
 def gray_tests(
@@ -212,9 +215,9 @@ def gray_tests(
 ) -> pl.DataFrame:
     """Gray's test and its trend version for every cause, as one table.
 
-    The trend test runs only for a grouping with a clinical order
-    (``node_burden``) and at least two ordered groups with records; its
-    ``groups`` column names the groups used, in order.
+    The trend test scores the ordered known groups 1, 2, ... in their order
+    (NX, '... NOS' and unknown groups left out, as the log-rank test for
+    trend) when there are at least two; its ``groups`` column names them.
     """
     rows = []
     for k in causes:
@@ -223,13 +226,12 @@ def gray_tests(
                       cause=cause, strata=strata, levels=levels)
         rows.append({"test": "Gray's test", "cause": k, "chisq": t.chisq, "df": t.df, "p": t.p,
                      "groups": ", ".join(t.groups)})
-        if by in ORDERED:
-            ordered = trend_levels(by, t.groups)
-            if len(ordered) >= 2:
-                sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in(ordered))
-                tr = gray_test(sub, group=by, event=k, competing=other, censored=censored,
-                               cause=cause, strata=strata, levels=ordered).trend()
-                rows.append({"test": "Gray's test for trend", "cause": k, "chisq": tr["chisq"],
-                             "df": 1, "p": tr["p"], "groups": " < ".join(ordered)})
+        ordered = trend_levels(t.groups)
+        if len(ordered) >= 2:
+            sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in(ordered))
+            tr = gray_test(sub, group=by, event=k, competing=other, censored=censored,
+                           cause=cause, strata=strata, levels=ordered).trend()
+            rows.append({"test": "Gray's test for trend", "cause": k, "chisq": tr["chisq"],
+                         "df": 1, "p": tr["p"], "groups": " < ".join(ordered)})
     return pl.DataFrame(rows, schema={"test": pl.Utf8, "cause": pl.Utf8, "chisq": pl.Float64,
                                       "df": pl.Int64, "p": pl.Float64, "groups": pl.Utf8})

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cohort.cohort import convention_note
 from cohort.errors import CompetingRisksError
 from cohort.survival.finegray import (
     Z95,
@@ -290,6 +291,7 @@ class FineGrayResult:
     censored: int
     unknown_cause: int
     collapsed_rows: int
+    convention: str = "completed"
     note: str = FG_NOTE
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
@@ -335,12 +337,13 @@ class FineGrayResult:
         return self.models_["adjusted"].predict(profiles, times=times)
 
 
-def _collapse(cohort, columns: list[str]):
+def _collapse(cohort, columns: list[str], convention: str):
     """The cohort collapsed by cause; with node_burden among the columns, also
     check (in the same query) that it holds one site group, as the other
     analyses do (without importing them: they load lifelines)."""
     check = "node_burden" in columns and "site_group" not in columns
-    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event="cause")
+    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event="cause",
+                          convention=convention)
     if check:
         sites = col.levels.get("site_group", [])
         if len(sites) > 1:
@@ -357,7 +360,7 @@ def _collapse(cohort, columns: list[str]):
     return col
 
 
-def _prepare(cohort, terms, strata):
+def _prepare(cohort, terms, strata, convention):
     """One collapse (time, cause, terms, strata); records with a missing term
     left out and counted."""
     terms, strata = list(terms), list(strata or [])
@@ -367,7 +370,7 @@ def _prepare(cohort, terms, strata):
     if overlap:
         raise CompetingRisksError(f"{', '.join(sorted(overlap))} cannot be both a term and a "
                                   "censoring stratum")
-    col = _collapse(cohort, [*terms, *strata])
+    col = _collapse(cohort, [*terms, *strata], convention)
     counts = col.counts.rename({"event": "cause"})
     for c in [*terms, *strata]:
         counts = counts.filter(pl.col(c).is_not_null())
@@ -384,6 +387,7 @@ def finegray_analysis(
     strata: list[str] | None = None,
     reference: dict[str, str] | None = None,
     univariable: bool = True,
+    convention: str = "completed",
 ) -> FineGrayResult:
     """Fine-Gray models of a cohort: each term alone and all terms together.
 
@@ -404,11 +408,15 @@ def finegray_analysis(
         ``{term: level}`` reference levels.
     univariable
         Also fit each term alone (papers report both).
+    convention
+        Follow-up convention of the collapse (``completed``: surv_months + 0.5;
+        ``exact``: surv_months, as R on raw months); the fit takes the times
+        as given.
     """
     if cause not in CAUSES:
         raise CompetingRisksError(f"cause must be 'cancer' or 'other', got {cause!r}")
     event, other = CAUSES[cause]
-    terms, strata, col, counts, categorical = _prepare(cohort, terms, strata)
+    terms, strata, col, counts, categorical = _prepare(cohort, terms, strata, convention)
     kw = dict(event=event, competing=(other,), censored=("alive",), strata=strata,
               reference=reference)
     adjusted = finegray(counts, terms, categorical=categorical, **kw)
@@ -436,7 +444,8 @@ def finegray_analysis(
     return FineGrayResult(
         cohort=cohort.definition, terms=terms, strata=strata, cause=cause, table_=table,
         models_=models, records=f.n, events=f.nevent, competing=f.ncompeting,
-        censored=f.ncensored, unknown_cause=col.unknown, collapsed_rows=counts.height)
+        censored=f.ncensored, unknown_cause=col.unknown, collapsed_rows=counts.height,
+        convention=col.convention, note=f"{FG_NOTE}; {convention_note(col.convention)}")
 
 
 CS_NOTE = ("CSHR: cause-specific hazard ratio (Cox, Efron ties; deaths of the other cause "
@@ -458,6 +467,7 @@ class CompetingHazardsResult:
     cancer_deaths: int
     other_deaths: int
     unknown_cause: int
+    convention: str = "completed"
     note: str = CS_NOTE
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
@@ -494,6 +504,7 @@ def competing_hazards_analysis(
     *,
     strata: list[str] | None = None,
     reference: dict[str, str] | None = None,
+    convention: str = "completed",
 ) -> CompetingHazardsResult:
     """Cause-specific (Cox) and subdistribution (Fine-Gray) hazard ratios of
     every term, for cancer death and for other-cause death, on the same
@@ -504,7 +515,7 @@ def competing_hazards_analysis(
     """
     from cohort.survival.cox import fit_cox
 
-    terms, strata, col, counts, categorical = _prepare(cohort, terms, strata)
+    terms, strata, col, counts, categorical = _prepare(cohort, terms, strata, convention)
     table, models = None, {}
     for c, (event, other) in CAUSES.items():
         cs = fit_cox(counts.with_columns((pl.col("cause") == event).cast(pl.Int8)
@@ -530,4 +541,5 @@ def competing_hazards_analysis(
     return CompetingHazardsResult(
         cohort=cohort.definition, terms=terms, strata=strata, table_=table, models_=models,
         records=sd.n, cancer_deaths=sd.nevent, other_deaths=sd.ncompeting,
-        unknown_cause=col.unknown)
+        unknown_cause=col.unknown, convention=col.convention,
+        note=f"{CS_NOTE}; {convention_note(col.convention)}")
