@@ -534,6 +534,15 @@ enabled = false
     i = next(k for k, t in enumerate(pages) if "Breast: competing risks" in t)
     assert "Breast: cause-specific and subdistribution hazards" in pages[i + 1]
     assert "Fine-Gray predictions from node_burden + age_at_dx" in pages[i]
+    # Gray's tests printed on the CIF page are those of cohort cif
+    tests = reg.cohort("site_group = 'breast'").cif(times=[60]).tests_
+    trend = tests.filter((pl.col("cause") == "cancer_death")
+                         & (pl.col("test") == "Gray's test for trend"))
+    assert result.values["breast"]["gray"][("cancer_death", "trend")] == pytest.approx(
+        trend["chisq"].item(), rel=1e-12)
+    text = " ".join(pages[i].split())
+    assert f"cancer death, trend: chi2 = {trend['chisq'].item():.1f} on 1 df" in text
+    assert "Trend over N0 < N1 < N2 < N3" in text
     v = result.values["breast"]
     fg = reg.cohort(WHERE).finegray(["node_burden", "age_at_dx"], univariable=False)
     assert v["shr"][("node_burden", "N3")] == pytest.approx(

@@ -8,7 +8,7 @@ import polars as pl
 from cohort.cohort import convention_note
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
-from cohort.report.competing_page import causes_known, predicted_curves
+from cohort.report.competing_page import causes_known, gray_sentence, predicted_curves
 from cohort.survival.compete import cumulative_incidence
 
 
@@ -68,5 +68,6 @@ def cif_page(pages, s, spec, label, site, values):
                col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
     draw.note(fig, 0.38 - h - 0.015, f"{col.unknown:,} deaths of unknown cause left out. "
               f"Groups with fewer than {spec.threshold} cases not drawn. "
-              f"{convention_note(col.convention).capitalize()}.")
+              f"{convention_note(col.convention).capitalize()}."
+              + gray_sentence(counts, spec.group, col.levels.get(spec.group), values))
     pages.add(fig, f"{site}_cif")

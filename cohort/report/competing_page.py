@@ -9,7 +9,7 @@ import polars as pl
 
 from cohort.errors import CohortError
 from cohort.report import draw
-from cohort.report.common import count_text
+from cohort.report.common import count_text, p_phrase
 
 
 def _terms(spec) -> tuple[list[str], list[str]]:
@@ -126,3 +126,23 @@ def predicted_curves(s, spec, site, values, grid) -> tuple[dict, str]:
         return {}, f"No Fine-Gray predictions: {exc}"
     return curves, (f"Fine-Gray predictions from {' + '.join(terms)}"
                     + (f", censoring groups {', '.join(strata)}" if strata else ""))
+
+
+def gray_sentence(counts, group, levels, values) -> str:
+    """Gray's test of each cause across the groups, as a sentence for the CIF page."""
+    from cohort.survival.gray import gray_tests
+
+    try:
+        t = gray_tests(counts.filter(pl.col(group).is_not_null()), by=group, levels=levels)
+    except CohortError:
+        return ""
+    parts = []
+    for r in t.iter_rows(named=True):
+        cause = "cancer death" if r["cause"] == "cancer_death" else "other death"
+        kind = "trend" if "trend" in r["test"] else "equality"
+        parts.append(f"{cause}, {kind}: chi2 = {r['chisq']:.1f} on {r['df']} df, "
+                     f"{p_phrase(r['p'])}")
+        values.setdefault("gray", {})[(r["cause"], kind)] = r["chisq"]
+    trend = t.filter(pl.col("test") == "Gray's test for trend")["groups"]
+    return (" Gray's test: " + "; ".join(parts) + "."
+            + (f" Trend over {trend[0]}." if trend.len() else ""))
