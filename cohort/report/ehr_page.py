@@ -29,7 +29,8 @@ def ehr_page(pages, s, spec, label, site, params, values):
     try:
         res = cohort.ehr(ex.terms, intervals=ex.intervals,
                          lifetable=load_lifetable(spec.net_survival.lifetable or None),
-                         exclude_levels={spec.group: excl} if excl else None)
+                         exclude_levels={spec.group: excl} if excl else None,
+                         convention=spec.time_convention)
     except (ExcessModelError, LifeTableError, ValueError) as exc:
         draw.note(fig, 0.85, f"No excess-hazard model for this site group: {exc}", size=10)
         pages.add(fig, f"{site}_ehr")
