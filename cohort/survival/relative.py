@@ -202,9 +202,7 @@ def lifetable_analysis(
     convention
         ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``.
     """
-    from cohort.survival.lifetable import LifeTableInputError, life_table
-
-    from cohort.survival.lifetable import DEFAULT_HORIZON
+    from cohort.survival.lifetable import DEFAULT_HORIZON, LifeTableInputError, life_table
 
     table = _table(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
