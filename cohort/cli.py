@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 
 from cohort.errors import CohortError
+from cohort.load import MAX_REJECT_SHARE
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
-from cohort.synth import FORMATS as SYNTH_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
+from cohort.synth import FORMATS as SYNTH_FORMATS
 
 db_option = click.option(
     "--db",
@@ -91,15 +92,29 @@ def main():
               help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
+@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+              show_default=True,
+              help="Refuse a file that rejects more than this share of its records "
+                   "(a file that loads nothing is always refused).")
+@click.option("--keep-partial", is_flag=True,
+              help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_share,
+         keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
-    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
+    data file .txt or .gz, with its .dic dictionary beside it).
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
-    transaction, and a file already loaded (same SHA-256) is skipped.
+    transaction, and a file already loaded (same SHA-256) is skipped. Only
+    invalid identity and analysis keys (patient, sequence, site, histology,
+    behaviour, dates, vital status, follow-up) reject a record; any other
+    invalid value is set to unknown and listed in item_edits. A file that
+    loads nothing, or rejects more than --max-reject-share of its records,
+    exits non-zero with the three most frequent reasons, and the database is
+    left as it was unless --keep-partial.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
@@ -107,6 +122,7 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         (result,) = reg.load(
             path, strict=strict, replace=replace, format=fmt, progress=progress,
             derive=not no_derive, keep_items=_csv_list(keep_items),
+            max_reject_share=max_reject_share, keep_partial=keep_partial,
         )
         if quiet:
             continue
@@ -120,6 +136,13 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         if result.rows_rejected:
             click.echo(
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
+                f"{result.load_id}\" --db {db}"
+            )
+        for item, reason, n in result.edit_reasons[:5]:
+            click.echo(f"  set to unknown {n:,}: {item}: {reason.removesuffix('; set to unknown')}")
+        if result.values_edited:
+            click.echo(
+                f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
 

@@ -5,7 +5,8 @@ central-registry extract (canonical column names, NAACCR codes as text) and
 writes a sidecar ``<path>.truth.json`` with the model that generated them:
 the site mix, the true cause-specific hazard ratio of every node-burden
 category, the other-cause hazard and the number of deliberately invalid
-records. Tests, examples and benchmarks all use these files.
+values (``invalid_values``, by item: cohort loads their records with the
+value unknown and lists them in ``item_edits``). Tests, examples and benchmarks all use these files.
 
 The survival model is proportional hazards on the cause-specific (cancer)
 hazard: ``h_c(t) = h0_site * HR[site, burden] * exp(0.02 (age - 60))``,
@@ -539,7 +540,7 @@ def write(
         for w in (opener, extract_writer, truth_writer):
             if w is not None:
                 w.close()
-    meta = truth(n, seed) | {"invalid_records": invalid}
+    meta = truth(n, seed) | {"invalid_values": invalid}
     Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
 
