@@ -32,6 +32,7 @@ from cohort.errors import (
 from cohort.items import canonical_name, identifier, items_by_name, required_groups
 from cohort.readers import Source, open_source
 from cohort.readers.base import first_line
+from cohort.readers.seerstat import looks_like_values
 from cohort.validate import prepare, staging_query, typed_select
 
 STAGING = "__staging"
@@ -145,6 +146,11 @@ def map_columns(
             hint = (
                 " The header was read as one column, so the delimiter was not recognised;"
                 " use comma, tab, semicolon or pipe."
+            )
+        elif looks_like_values(columns):
+            hint = (
+                " The first line holds SEER*Stat values, not names: a SEER*Stat export without"
+                " variable names needs its export dictionary (.dic, same name) beside it."
             )
         raise ColumnError(
             f"{path}: required columns missing: {'; '.join(missing)}. "

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat")
+FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat-labels", "seerstat-numeric")
 PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death")
 CUTOFF_YEAR = 2022
 BATCH = 1_000_000
@@ -461,8 +461,8 @@ def write(
     seed: int = 2026,
     format: str | None = None,
 ) -> Path:
-    """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML or NAACCR
-    fixed-width) and its truth sidecar.
+    """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML, NAACCR
+    fixed-width or a SEER*Stat export) and its truth sidecar.
 
     Parameters
     ----------
@@ -472,9 +472,11 @@ def write(
     n, seed
         Number of tumour records and the random seed.
     format
-        ``csv``, ``parquet``, ``naaccr-xml`` or ``naaccr-flat`` (v18
-        incidence records); default from the file name (CSV unless
-        ``.parquet`` or ``.xml``).
+        ``csv``, ``parquet``, ``naaccr-xml``, ``naaccr-flat`` (v18
+        incidence records), ``seerstat-labels`` or ``seerstat-numeric`` (a
+        SEER*Stat case listing, ``.txt`` or ``.gz``, with its ``.dic``
+        beside it: see :mod:`cohort.synth_seerstat`); default from the file
+        name (CSV unless ``.parquet`` or ``.xml``).
 
     Notes
     -----
@@ -507,6 +509,8 @@ def write(
     )
     import pyarrow.parquet as pq
 
+    if fmt in ("seerstat-labels", "seerstat-numeric"):
+        return _write_seerstat(path, n=n, seed=seed, numeric=fmt == "seerstat-numeric")
     invalid: dict[str, int] = {}
     truth_writer = None
     extract_writer = None
@@ -545,6 +549,34 @@ def write(
     return path
 
 
+def _write_seerstat(path: Path, *, n: int, seed: int, numeric: bool) -> Path:
+    """A SEER*Stat case listing (labels or numeric) and its ``.dic``, with the
+    same records and truth sidecars as the other formats."""
+    import pyarrow.parquet as pq
+
+    from cohort.synth_seerstat import write_export
+
+    state: dict = {"invalid": {}, "writer": None}
+
+    def records():
+        for df, truth_frame, invalid in frames(n, seed):
+            state["invalid"] = invalid
+            t = truth_frame.to_arrow()
+            state["writer"] = state["writer"] or pq.ParquetWriter(
+                str(path) + ".truth.parquet", t.schema)
+            state["writer"].write_table(t)
+            yield df
+
+    try:
+        write_export(records(), path, numeric=numeric)
+    finally:
+        if state["writer"] is not None:
+            state["writer"].close()
+    meta = truth(n, seed) | {"invalid_values": state["invalid"]}
+    Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
 XML_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-250.xml"'
@@ -575,7 +607,10 @@ def _write_xml(fh, df: pl.DataFrame) -> None:
     """Append the batch as Patients (consecutive records of one patient_id)
     holding their Tumors. Patients never straddle batches: ``frames`` gives
     every batch new patient ids."""
-    patient = [c for c in df.columns if c == "patient_id" or c in PATIENT_ITEMS]
+    from cohort.items import items_by_name
+
+    patient = [c for c in df.columns
+               if c == "patient_id" or items_by_name()[c].level == "Patient"]
     tumour = [c for c in df.columns if c not in patient]
     pid = pl.col("patient_id")
     flagged = df.with_columns(

@@ -304,11 +304,11 @@ def _reconcile(it: Item, columns: list[str], p: _Params) -> tuple[str, str, str]
     if it.kind == "age":
         spans = ", ".join(f"{{'w': _age_hi({x}) - _age_lo({x}), 'lo': _age_lo({x}), "
                           f"'hi': _age_hi({x}), 'v': {x}}}" for x in n)
-        known = f"list_sort(list_filter([{spans}], s -> s.w is not null))"
+        known = f"list_sort(list_filter([{spans}], lambda s: s.w is not null))"
         chosen = f"{known}[1]"
         value = f"coalesce({chosen}.v, {', '.join(n)})"
         conflict = (f"coalesce(list_bool_or(list_transform({known}, "
-                    f"s -> s.lo > {chosen}.lo or s.hi < {chosen}.hi)), false)")
+                    f"lambda s: s.lo > {chosen}.lo or s.hi < {chosen}.hi)), false)")
         return value, conflict, shown
     value = f"coalesce({', '.join(n)})"
     conflict = " or ".join(f"coalesce({x} <> {value}, false)" for x in n)

@@ -253,7 +253,7 @@ def test_wrong_encoding_names_line_and_item(loaded, tmp_path):
     with pytest.raises(InputError) as err:
         reg.load(path)
     message = str(err.value)
-    assert ("line 12: column 42: not well-formed XML (not well-formed (invalid token)) after "
+    assert ("line 12: column 39: not well-formed XML (not well-formed (invalid token)) after "
             "item 'primarySite'") in message
     assert "not valid in the declared encoding" in message
     assert snapshot(reg) == before

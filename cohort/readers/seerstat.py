@@ -1,23 +1,44 @@
-"""SEER*Stat case-listing exports: delimited text with SEER labels.
+"""SEER*Stat exports: a delimited data file read as its dictionary (``.dic``) says.
 
-SEER*Stat writes a case listing as tab- (or comma-) delimited text, headed
-by variable labels ("Vital status recode (study cutoff used)") unless the
-export leaves the names out, with values as labels ("Dead") unless exported
-as codes, and ``Blank(s)`` for an empty value. Beside the data file it
-writes an export dictionary (``<name>.dic``, Windows INI style) giving the
-field delimiter, whether names are included, and the variable labels
-(``Var0Name=...``).
+SEER*Stat writes a matrix (a case listing) as two files: the data, ``.txt``
+(or gzip-compressed, ``.gz``), and the export dictionary ``.dic``, a Windows
+INI file. Its ``[Export Options]`` say how the data are written, and every
+one is honoured here:
 
-The labels reach items through the alias table (``items.csv``); value labels
-become NAACCR codes through ``cohort/data/seer_values.csv`` plus three
-label shapes that follow a rule ("65 years", "2nd of 2 or more primaries",
-"C50.9-Breast, NOS"). Anything else passes through unchanged, and
-validation judges it like any other value.
+- ``GZipped`` (true: the data file is gzip-compressed);
+- ``Variable format``: ``labels`` or ``quotedlabels`` (values printed as
+  their labels, "Dead", with or without quotes) or ``numeric`` (each value
+  printed as its number in the variable's ``[Format=<variable>]`` section,
+  counted from 0 in the order of the variable's definition, not a NAACCR code);
+- ``File format``: ``DOS/Windows`` (CR LF line ends) or ``UNIX`` (LF); both
+  are read, so a file whose line ends were converted in transit still loads;
+- ``Field delimiter``: ``tab``, ``comma``, ``space`` or ``semi-colon``;
+- ``Missing character``: ``period`` or ``space`` (a field holding only it is blank);
+- ``Fields with delimiter in quotes`` (true: a value holding the delimiter is quoted);
+- ``Remove thousands separators`` (false: numbers may be printed 1,234);
+- ``Variable names included`` (true: a header row before the data).
+
+The variables, in column order, come from ``[Variables]`` (``Var0Name=...``)
+or the export's own variables section (``[Life Page Variables]`` in a
+survival export). Values are decoded through the export's own
+``[Format=<variable>]`` sections first, so a numeric export never relies on
+a guessed numbering; the labels that result become NAACCR codes through
+``cohort/data/seer_values.csv`` and a few label shapes that follow a rule
+(``RULES``: "65 years", "85+ years", "2nd of 3 or more primaries",
+"C50.9-Breast, NOS"). ``Blank(s)`` is blank. Anything else passes through
+and validation judges it like any other value.
+
+Sources: SEER*Stat help, "Export Files" and "Edit Profile - Export Defaults
+Tab" (seer.cancer.gov); the export dictionary and reader shipped with NCI's
+R package JPSurv (``inst/extdata/breast.example.dic``,
+``R/ReadWriteSEERSTAT.R``).
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,22 +46,31 @@ from pathlib import Path
 import duckdb
 
 from cohort.errors import InputError
-from cohort.items import canonical_name
-from cohort.readers.base import Source, quote_ident
+from cohort.items import canonical_name, items_by_name
+from cohort.readers.base import Source, first_line, quote_ident
 from cohort.readers.delimited import REJECTS_TABLE, SCANS_TABLE
 
 BLANK = "blank(s)"
-_DELIMITERS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
-# Label shapes with a rule instead of a table row, by item:
-# "Age recode with single ages and 100+" prints "65 years" and "100+ years";
-# "Sequence number" prints "2nd of 3 or more primaries"; a labelled site
-# prints "C50.9-Breast, NOS" (validation drops the dot).
-_RULES = {
-    "age_at_dx": (r"^([0-9]{1,3})\+? years?$", "lpad(regexp_extract({v}, '^[0-9]+'), 3, '0')"),
-    "tumor_seq": (r"^([0-9]{1,2})(st|nd|rd|th) of [0-9]+ or more primaries$",
-                  "lpad(regexp_extract({v}, '^[0-9]+'), 2, '0')"),
-    "primary_site": (r"^C[0-9]{2}\.?[0-9]-.*$", "regexp_extract({v}, '^C[0-9]{{2}}\\.?[0-9]')"),
+DELIMITERS = {"tab": "\t", "comma": ",", "space": " ", "semi-colon": ";", "semicolon": ";",
+              "pipe": "|"}
+VARIABLE_FORMATS = ("numeric", "labels", "quotedlabels")
+FILE_FORMATS = {"dos/windows": "\r\n", "unix": "\n"}
+MISSING = {"period": ".", "space": " "}
+# Label shapes with a rule instead of a table row, by item: (regular
+# expression over the whole label, replacement). The same text is run by
+# Python (on the labels of a .dic) and by DuckDB (on labels met in the data).
+RULES = {
+    "age_at_dx": [
+        (r"([0-9]{1,3}) years?", r"\1"),  # Age recode with single ages: 65 years
+        (r"([0-9]{1,3})\+ years?", r"\1+"),  # top-coded: 85+ years, 90+ years, 100+ years
+        (r"([0-9]{1,3})-([0-9]{1,3}) years?", r"\1-\2"),  # age groups: 45-49 years
+        (r"< ?1 years?", "000"),  # Age recode with <1 year olds
+    ],
+    "tumor_seq": [(r"([0-9]{1,2})(st|nd|rd|th) of [0-9]+ or more primaries", r"\1")],
+    "primary_site": [(r"(C[0-9]{2})\.?([0-9])(-.*)?", r"\1\2")],  # C50.9-Breast, NOS
 }
+# SEER*Stat's own extensions for export data files
+SEER_SUFFIXES = (".txt", ".gz")
 
 
 @cache
@@ -50,6 +80,151 @@ def value_labels() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in csv.DictReader(text.splitlines()):
         out.setdefault(row["item"], {})[row["label"].strip().lower()] = row["code"]
+    return out
+
+
+def label_code(item: str | None, label: str) -> str | None:
+    """The code a SEER*Stat value label stands for (None for ``Blank(s)``);
+    a label with no known code is returned unchanged.
+
+    >>> label_code("vital_status_recode", "Dead")
+    '0'
+    >>> label_code("age_at_dx", "85+ years")
+    '85+'
+    >>> label_code("primary_site", "C50.9-Breast, NOS")
+    'C509'
+    >>> label_code("sex", "Blank(s)") is None
+    True
+    """
+    text = label.strip()
+    if text.lower() == BLANK:
+        return None
+    known = value_labels().get(item or "", {}).get(text.lower())
+    if known is not None:
+        return known
+    for pattern, replacement in RULES.get(item or "", ()):
+        if re.fullmatch(pattern, text):
+            return re.sub(f"^(?:{pattern})$", replacement, text)
+    return text
+
+
+@dataclass
+class ExportDictionary:
+    """What an export dictionary (``.dic``) says about its data file."""
+
+    path: Path
+    options: dict[str, str] = field(default_factory=dict)  # [Export Options], keys lower-case
+    variables: list[str] = field(default_factory=list)  # column names, in order
+    formats: dict[str, dict[str, str]] = field(default_factory=dict)  # variable -> {value: label}
+    data_file: str | None = None  # [System] Output filename
+
+    def option(self, name: str, default: str) -> str:
+        return self.options.get(name.lower(), default).strip()
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.option(name, "true" if default else "false").lower()
+        if value not in ("true", "false"):
+            raise InputError(
+                f"{self.path}: [Export Options] {name}={value!r} should be true or false; "
+                "export the matrix again"
+            )
+        return value == "true"
+
+    @property
+    def gzipped(self) -> bool:
+        return self.flag("GZipped", False)
+
+    @property
+    def variable_format(self) -> str:
+        value = self.option("Variable format", "labels").lower().replace(" ", "")
+        if value not in VARIABLE_FORMATS:
+            raise InputError(
+                f"{self.path}: Variable format={value!r} is not one SEER*Stat writes "
+                f"({', '.join(VARIABLE_FORMATS)}); export the matrix again"
+            )
+        return value
+
+    @property
+    def line_end(self) -> str:
+        value = self.option("File format", "UNIX").lower()
+        if value not in FILE_FORMATS:
+            raise InputError(
+                f"{self.path}: File format={value!r} is not DOS/Windows or UNIX; "
+                "export the matrix again with one of them"
+            )
+        return FILE_FORMATS[value]
+
+    @property
+    def delimiter(self) -> str:
+        value = self.option("Field delimiter", "tab").lower()
+        if value not in DELIMITERS:
+            raise InputError(
+                f"{self.path}: field delimiter {value!r} is not one cohort reads; export "
+                "again with tab, comma, space or semi-colon"
+            )
+        return DELIMITERS[value]
+
+    @property
+    def missing(self) -> str:
+        value = self.option("Missing character", "period").lower()
+        if value not in MISSING:
+            raise InputError(
+                f"{self.path}: Missing character={value!r} is not period or space; "
+                "export the matrix again with one of them"
+            )
+        return MISSING[value]
+
+    @property
+    def quoted(self) -> bool:
+        """Can a field be enclosed in double quotes?"""
+        return self.variable_format == "quotedlabels" or self.flag(
+            "Fields with delimiter in quotes", False)
+
+    @property
+    def thousands_removed(self) -> bool:
+        return self.flag("Remove thousands separators", True)
+
+    @property
+    def names_included(self) -> bool:
+        return self.flag("Variable names included", False)
+
+
+def read_dictionary(dic: Path) -> ExportDictionary:
+    """Parse an export dictionary (INI sections, ``key=value`` lines)."""
+    try:
+        text = dic.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        text = dic.read_bytes().decode("latin-1")  # SEER*Stat runs on Windows
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+            sections.setdefault(current, [])
+            continue
+        key, sep, value = line.partition("=")
+        if sep and current is not None:
+            sections[current].append((key.strip(), value.strip()))
+    if not sections:
+        raise InputError(f"{dic}: not a SEER*Stat export dictionary (no [sections]); "
+                         "give the .dic written beside the data file")
+    out = ExportDictionary(dic)
+    out.options = {k.lower(): v for k, v in sections.get("Export Options", [])}
+    out.data_file = dict(sections.get("System", [])).get("Output filename") or None
+    names = [s for s in sections if s.lower() == "variables"] or [
+        s for s in sections if s.lower().endswith("variables")]
+    numbered = []
+    for order, (key, value) in enumerate(sections.get(names[0], []) if names else []):
+        m = re.fullmatch(r"Var(\d+)Name", key, flags=re.IGNORECASE)
+        if m:
+            numbered.append((int(m.group(1)), order, value))
+    out.variables = [value for _, _, value in sorted(numbered)]
+    for section, entries in sections.items():
+        if section.lower().startswith("format="):
+            out.formats[section.partition("=")[2].strip()] = {k: v for k, v in entries}
     return out
 
 
@@ -64,59 +239,74 @@ def dictionary_path(path: Path) -> Path | None:
     return None
 
 
-def read_dictionary(dic: Path) -> dict:
-    """What cohort needs from a ``.dic``: delimiter, header flag, labels."""
-    options: dict = {"names": {}}
-    for raw in dic.read_text("utf-8", errors="replace").splitlines():
-        key, sep, value = raw.strip().partition("=")
-        if not sep:
-            continue
-        if key.lower() == "field delimiter":
-            delim = _DELIMITERS.get(value.strip().lower())
-            if delim is None:
-                raise InputError(
-                    f"{dic}: field delimiter {value!r} is not one cohort reads; export "
-                    f"again with one of {', '.join(_DELIMITERS)}"
-                )
-            options["delim"] = delim
-        elif key.lower() == "variable names included":
-            options["header"] = value.strip().lower() == "true"
-        elif key.startswith("Var") and key.endswith("Name") and key[3:-4].isdigit():
-            options["names"][int(key[3:-4])] = value.strip()
-    options["names"] = [options["names"][k] for k in sorted(options["names"])]
-    return options
+def is_dictionary(path: Path, head: bytes) -> bool:
+    """Is this file an export dictionary rather than data?"""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:40].lower()
+    return path.suffix.lower() == ".dic" or start.startswith((b"[system]", b"[export options]"))
+
+
+def _data_file_for(dic: Path) -> str:
+    spec = read_dictionary(dic)
+    if spec.data_file:
+        return spec.data_file
+    stem = dic.name[: -len(dic.suffix)]
+    return f"{stem}.gz" if spec.gzipped else f"{stem}.txt"
 
 
 def seerstat_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
-    """The :class:`Source` for a SEER*Stat case listing (and its ``.dic``)."""
+    """The :class:`Source` for a SEER*Stat export (and its ``.dic``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if is_dictionary(path, head):
+        raise InputError(
+            f"{path}: this is the SEER*Stat export dictionary, not the data; load the data "
+            f"file ({_data_file_for(path)}) and keep the .dic beside it, with the same name"
+        )
     dic = dictionary_path(path)
-    opts = read_dictionary(dic) if dic else {"names": []}
-    header = opts.get("header", True)
+    spec = read_dictionary(dic) if dic else None
+    compressed = head[:2] == b"\x1f\x8b"
+    if spec is not None and spec.gzipped and not compressed:
+        raise InputError(f"{path}: {dic.name} says the data are gzip-compressed, but this file "
+                         "is not; give the .gz data file the dictionary was written with")
     params: dict = {"path": str(path)}
-    csv_opts = ["all_varchar = true", f"header = {'true' if header else 'false'}"]
-    if "delim" in opts:
-        params["delim"] = opts["delim"]
-        csv_opts.append("delim = $delim")
-    if not header:
-        if not opts["names"]:
+    opts = ["all_varchar = true", f"compression = '{'gzip' if compressed else 'none'}'"]
+    if spec is None:
+        header, names, fmt = True, None, "labels"
+    else:
+        header, names, fmt = spec.names_included, spec.variables, spec.variable_format
+        if not names:
             raise InputError(
-                f"{path}: {dic} says the export has no variable names and lists none; "
-                "export again with variable names included"
+                f"{path}: {dic.name} lists no variables ([Variables] Var0Name=...); "
+                "export the matrix again, or load a file with variable names included"
             )
-        params["names"] = opts["names"]
-        csv_opts.append("names = $names")
-    options = ", ".join(csv_opts)
+        params["delim"] = spec.delimiter
+        params["quote"] = '"' if spec.quoted else ""
+        _ = spec.line_end  # checked; DuckDB reads CR LF and LF line ends alike
+        opts += ["delim = $delim", "quote = $quote", "escape = $quote"]
+    if names:
+        names = _unique(names)
+        params["columns"] = {n: "VARCHAR" for n in names}
+        opts += ["header = false", "auto_detect = false", "columns = $columns"]
+        if header:
+            opts.append("skip = 1")
+    else:
+        opts.append("header = true")
+    options = ", ".join(opts)
     try:
         described = con.execute(
             f"describe select * from read_csv($path, {options}, ignore_errors = true)", params
         ).fetchall()
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"{path}: cannot read as a SEER*Stat export: {first}") from exc
+        raise InputError(f"{path}: cannot read as a SEER*Stat export: {first_line(exc)}") from exc
     columns = [row[0] for row in described]
+    if spec is None:
+        _refuse_undecodable(con, path, columns, options, params)
     for table in (REJECTS_TABLE, SCANS_TABLE):
         con.execute(f"drop table if exists {table}")
-    exprs = [f"{_value_sql(col, params)} as {quote_ident(col)}" for col in columns]
+    exprs = [
+        f"{_value_sql(col, params, spec=spec, numeric=fmt == 'numeric')} as {quote_ident(col)}"
+        for col in columns
+    ]
     relation = (
         f"(select {', '.join(exprs)} from read_csv($path, {options}, store_rejects = true, "
         f"rejects_table = '{REJECTS_TABLE}', rejects_scan = '{SCANS_TABLE}'))"
@@ -125,24 +315,91 @@ def seerstat_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
                   structural_rejects=REJECTS_TABLE, first_line=2 if header else 1)
 
 
-def _value_sql(column: str, params: dict) -> str:
-    """SQL turning one column's SEER value labels into NAACCR codes."""
-    v = quote_ident(column)
-    low = f"lower(trim({v}))"
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique (a .dic may repeat one)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
 
-    def bind(value: str) -> str:
+
+def _refuse_undecodable(con, path: Path, columns: list[str], options: str, params: dict) -> None:
+    """A SEER*Stat data file (.txt, .gz) without its dictionary whose coded
+    variables hold numbers, not labels, is a numeric export: its numbers are
+    positions in the .dic's formats, not NAACCR codes, so it cannot be read."""
+    if not path.name.lower().endswith(SEER_SUFFIXES):
+        return  # a user-made CSV with SEER*Stat names: values are taken as codes
+    # variables a labels export prints as words (Male, Dead, One primary only)
+    labelled = [c for c in columns if canonical_name(c) in value_labels()
+                and items_by_name()[canonical_name(c)].kind == "code"]
+    if not labelled:
+        return
+    checks = " or ".join(
+        f"coalesce(bool_and(regexp_full_match(trim({quote_ident(c)}), '[0-9]+')), true)"
+        for c in labelled
+    )
+    numeric = con.execute(
+        f"select {checks} from (select * from read_csv($path, {options}, ignore_errors = true) "
+        "limit 1000)", params
+    ).fetchone()[0]
+    if numeric:
+        raise InputError(
+            f"{path}: the values of {', '.join(labelled[:3])} are numbers, not labels: this is "
+            "a numeric SEER*Stat export, whose numbers only its dictionary can decode; put "
+            f"the export dictionary ({path.name.split('.')[0]}.dic) beside it and load again "
+            "(if the numbers are NAACCR codes, not a SEER*Stat export, save it as .csv)"
+        )
+
+
+def _value_sql(column: str, params: dict, *, spec: ExportDictionary | None,
+               numeric: bool) -> str:
+    """SQL turning one column's SEER*Stat values into NAACCR codes."""
+    item = canonical_name(column)
+    v = f"trim({quote_ident(column)})"
+
+    def bind(value) -> str:
         name = f"s{len(params)}"
         params[name] = value
         return "$" + name
 
+    missing = spec.missing.strip() if spec else ""
+    value = f"nullif({v}, '')" if not missing else f"nullif(nullif({v}, ''), {bind(missing)})"
+    if spec is not None and not spec.thousands_removed:
+        value = (f"case when regexp_full_match({value}, '[0-9]{{1,3}}(,[0-9]{{3}})+') "
+                 f"then replace({value}, ',', '') else {value} end")
+    formats = spec.formats.get(column) if spec else None
+    if numeric and formats:
+        # the export's own numbering: number -> label -> code, decided here, once
+        codes = {k: label_code(item, label) for k, label in formats.items()}
+        lookup = bind({"key": list(codes), "value": list(codes.values())})
+        unknown = bind(f" is not a value of [Format={column}] in the export dictionary")
+        blank = bind([k for k, c in codes.items() if c is None])
+        return (f"case when list_contains({blank}, {value}) then null "
+                f"else coalesce({lookup}[{value}], 'number ' || {value} || {unknown}) end")
+    labels = dict(value_labels().get(item or "", {}))
+    if formats:  # the dictionary lists the labels this export can hold
+        for label in formats.values():
+            labels.setdefault(label.strip().lower(), label_code(item, label))
+    low = f"lower({value})"
     cases = [f"when {low} = '{BLANK}' then null"]
-    item = canonical_name(column)
-    for label, code in value_labels().get(item or "", {}).items():
-        cases.append(f"when {low} = {bind(label)} then {bind(code)}")
-    if item in _RULES:
-        pattern, extract = _RULES[item]
-        cases.append(
-            f"when regexp_full_match(trim({v}), {bind(pattern)}) "
-            f"then {extract.format(v=f'trim({v})')}"
-        )
-    return f"case {' '.join(cases)} else {v} end"
+    if len(labels) > 24:  # a map lookup beats a long CASE
+        known = {k: c for k, c in labels.items() if c is not None}
+        lookup = bind({"key": list(known), "value": list(known.values())})
+        cases.append(f"when {lookup}[{low}] is not null then {lookup}[{low}]")
+    else:
+        for label, code in labels.items():
+            cases.append(f"when {low} = {bind(label)} then {bind(code)}")
+    for pattern, replacement in RULES.get(item or "", ()):
+        cases.append(f"when regexp_full_match({value}, {bind(pattern)}) "
+                     f"then regexp_replace({value}, {bind(f'^(?:{pattern})$')}, "
+                     f"{bind(replacement)})")
+    return f"case {' '.join(cases)} else {value} end"
+
+
+def looks_like_values(columns: list[str]) -> bool:
+    """Do these header names look like SEER*Stat value labels (a data row read
+    as a header: an export without variable names, given without its .dic)?"""
+    known = {label for labels in value_labels().values() for label in labels} | {BLANK}
+    return sum(1 for c in columns if c.strip().lower() in known) >= 2
