@@ -429,7 +429,8 @@ def report(spec, db, output, figures):
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (.csv, .csv.gz or .parquet).")
+              help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
+                   "export).")
 @click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
@@ -439,12 +440,17 @@ def synth(n, seed, output, fmt):
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
     values), extranodal extension, sentinel nodes, multiple primaries and
     survival drawn from a proportional-hazards model; the true hazard ratios
-    go to OUTPUT.truth.json.
+    go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
+    seerstat-numeric) is written as SEER*Stat writes a case listing: the data
+    file and its export dictionary (.dic) beside it.
     """
     from cohort import synth as synth_module
 
     path = synth_module.write(output, n=n, seed=seed, format=fmt)
-    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json)")
+    dic = ""
+    if fmt and fmt.startswith("seerstat"):
+        dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"
+    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json{dic})")
 
 
 @main.command()
