@@ -97,7 +97,7 @@ def variables(*, age_top: int = 100, both_sites: bool = True) -> list[tuple[str,
         ("SEER cause-specific death classification", "cause_specific_death",
          _table(CAUSE_SPECIFIC)),
         ("SEER other cause of death classification", "other_cause_death", _table(OTHER_CAUSE)),
-        ("COD to site recode", "cod_site_recode", None),
+        ("COD to site recode", "cod_site_recode", {c: c for c in COD_SITE}),
     ]
     return out
 
@@ -132,6 +132,14 @@ OTHER_CAUSE = [
     ("8", "Dead (missing/unknown COD)"),
     ("9", "N/A not first tumor"),
 ]
+# COD to site recode labels of the synthetic causes of death (a recode: its
+# values are the labels themselves)
+COD_SITE = ["Alive", "Breast", "Colon excluding Rectum", "Rectum and Rectosigmoid Junction",
+            "Stomach", "Esophagus", "Pancreas", "Lung and Bronchus", "Melanoma of the Skin",
+            "Prostate", "Miscellaneous Malignant Cancer", "Diseases of Heart",
+            "Unknown/missing/invalid COD"]
+
+
 def seer_frame(df: pl.DataFrame) -> pl.DataFrame:
     """Canonical synthetic records as the items a SEER*Stat case listing holds:
     year instead of date, vital status recode, the three-digit site, and the

@@ -83,6 +83,14 @@ def value_labels() -> dict[str, dict[str, str]]:
     return out
 
 
+@cache
+def label_texts(item: str | None) -> dict[str, str]:
+    """``{label as written in seer_values.csv: code}`` of one item."""
+    text = resources.files("cohort").joinpath("data", "seer_values.csv").read_text("utf-8")
+    return {row["label"].strip(): row["code"] for row in csv.DictReader(text.splitlines())
+            if row["item"] == item}
+
+
 def label_code(item: str | None, label: str) -> str | None:
     """The code a SEER*Stat value label stands for (None for ``Blank(s)``);
     a label with no known code is returned unchanged.
@@ -303,12 +311,10 @@ def seerstat_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         _refuse_undecodable(con, path, columns, options, params)
     for table in (REJECTS_TABLE, SCANS_TABLE):
         con.execute(f"drop table if exists {table}")
-    exprs = [
-        f"{_value_sql(col, params, spec=spec, numeric=fmt == 'numeric')} as {quote_ident(col)}"
-        for col in columns
-    ]
+    decoded = [f"{_decode_sql(col, quote_ident(col), params, spec=spec, numeric=fmt == 'numeric')}"
+               f" as {quote_ident(col)}" for col in columns]
     relation = (
-        f"(select {', '.join(exprs)} from read_csv($path, {options}, store_rejects = true, "
+        f"(select {', '.join(decoded)} from read_csv($path, {options}, store_rejects = true, "
         f"rejects_table = '{REJECTS_TABLE}', rejects_scan = '{SCANS_TABLE}'))"
     )
     return Source("seerstat", relation, params, columns,
@@ -356,46 +362,87 @@ def _refuse_undecodable(con, path: Path, columns: list[str], options: str, param
 def _value_sql(column: str, params: dict, *, spec: ExportDictionary | None,
                numeric: bool) -> str:
     """SQL turning one column's SEER*Stat values into NAACCR codes."""
-    item = canonical_name(column)
-    v = f"trim({quote_ident(column)})"
+    return _decode_sql(column, quote_ident(column), params, spec=spec, numeric=numeric)
 
+
+def _binder(params: dict):
     def bind(value) -> str:
         name = f"s{len(params)}"
         params[name] = value
         return "$" + name
+    return bind
 
-    missing = spec.missing.strip() if spec else ""
-    value = f"nullif({v}, '')" if not missing else f"nullif(nullif({v}, ''), {bind(missing)})"
-    if spec is not None and not spec.thousands_removed:
-        value = (f"case when regexp_full_match({value}, '[0-9]{{1,3}}(,[0-9]{{3}})+') "
-                 f"then replace({value}, ',', '') else {value} end")
+
+def _decode_sql(column: str, value: str, params: dict, *, spec: ExportDictionary | None,
+                numeric: bool) -> str:
+    """SQL decoding one column's field (``value``: the untrimmed text, used
+    several times, so best a column) into a NAACCR code.
+
+    The common cases cost little: a blank or ``Blank(s)`` is NULL; a number
+    (survival months, node counts: unformatted variables) is itself; a
+    label is looked up by casting it to an ENUM of the known labels (a hash
+    lookup, an order of magnitude cheaper than a MAP or a long CASE) and
+    taking the code at that position. Only what is left is trimmed and
+    tried case-insensitively and against the label rules. The ENUM's labels
+    are written into the SQL text (a type cannot be a bound parameter),
+    quoted; the codes are bound.
+    """
+    bind = _binder(params)
+    item = canonical_name(column)
     formats = spec.formats.get(column) if spec else None
+    missing = spec.missing.strip() if spec else ""
+    blank = [f"{value} is null", f"{value} = ''", f"{value} = 'Blank(s)'"]
+    if missing:
+        blank.append(f"{value} = {bind(missing)}")
+    thousands = spec is not None and not spec.thousands_removed
     if numeric and formats:
-        # the export's own numbering: number -> label -> code, decided here, once
-        codes = {k: label_code(item, label) for k, label in formats.items()}
-        lookup = bind({"key": list(codes), "value": list(codes.values())})
+        # the export's own numbering: number -> label -> code, decided here, once;
+        # '' marks Blank(s), NULL a number the format does not have
+        numbers = {int(k): label_code(item, label) for k, label in formats.items()
+                   if re.fullmatch("[0-9]+", k)}
+        codes = [None] * (max(numbers, default=-1) + 1)
+        for k, code in numbers.items():
+            codes[k] = code if code is not None else ""
+        t = f"trim({value})"
+        found = f"{bind(codes)}[try_cast({t} as integer) + 1]"
         unknown = bind(f" is not a value of [Format={column}] in the export dictionary")
-        blank = bind([k for k, c in codes.items() if c is None])
-        return (f"case when list_contains({blank}, {value}) then null "
-                f"else coalesce({lookup}[{value}], 'number ' || {value} || {unknown}) end")
-    labels = dict(value_labels().get(item or "", {}))
-    if formats:  # the dictionary lists the labels this export can hold
-        for label in formats.values():
-            labels.setdefault(label.strip().lower(), label_code(item, label))
-    low = f"lower({value})"
-    cases = [f"when {low} = '{BLANK}' then null"]
-    if len(labels) > 24:  # a map lookup beats a long CASE
-        known = {k: c for k, c in labels.items() if c is not None}
-        lookup = bind({"key": list(known), "value": list(known.values())})
-        cases.append(f"when {lookup}[{low}] is not null then {lookup}[{low}]")
-    else:
-        for label, code in labels.items():
-            cases.append(f"when {low} = {bind(label)} then {bind(code)}")
+        return (f"case when {' or '.join(blank)} or {t} = '' then null when {found} is null "
+                f"then 'number ' || {t} || {unknown} else nullif({found}, '') end")
+    exact = dict(label_texts(item))
+    lower = dict(value_labels().get(item or "", {}))
+    for label in (formats or {}).values():  # the labels this export can hold
+        code = label_code(item, label)
+        if code is not None:
+            exact[label.strip()] = code
+            lower.setdefault(label.strip().lower(), code)
+    cases = [f"when {' or '.join(blank)} then null"]
+    if thousands:
+        cases.append(f"when regexp_full_match(trim({value}), '[0-9]{{1,3}}(,[0-9]{{3}})+') "
+                     f"then replace(trim({value}), ',', '')")
+    if all(code == label for label, code in exact.items() if label.isdigit()):
+        # a number that is not a label of its own: unformatted, itself
+        cases.append(f"when regexp_full_match({value}, '[0-9]+') then {value}")
+    if exact:
+        position = f"enum_code(try_cast({value} as {_enum(exact)}))"
+        cases.append(f"when {position} is not null then {bind(list(exact.values()))}"
+                     f"[{position} + 1]")
+    t = f"trim({value})"
+    cases.append(f"when {t} = '' or lower({t}) = '{BLANK}' then null")
+    if missing:
+        cases.append(f"when {t} = {bind(missing)} then null")
+    if lower:
+        position = f"enum_code(try_cast(lower({t}) as {_enum(lower)}))"
+        cases.append(f"when {position} is not null then {bind(list(lower.values()))}"
+                     f"[{position} + 1]")
     for pattern, replacement in RULES.get(item or "", ()):
-        cases.append(f"when regexp_full_match({value}, {bind(pattern)}) "
-                     f"then regexp_replace({value}, {bind(f'^(?:{pattern})$')}, "
-                     f"{bind(replacement)})")
+        cases.append(f"when regexp_full_match({t}, {bind(pattern)}) then "
+                     f"regexp_replace({t}, {bind(f'^(?:{pattern})$')}, {bind(replacement)})")
     return f"case {' '.join(cases)} else {value} end"
+
+
+def _enum(labels: dict[str, str]) -> str:
+    """An anonymous ENUM type of the labels (SQL text; quotes doubled)."""
+    return "enum(" + ", ".join("'" + label.replace("'", "''") + "'" for label in labels) + ")"
 
 
 def looks_like_values(columns: list[str]) -> bool:
