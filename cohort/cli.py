@@ -168,7 +168,8 @@ def derive(db):
 @_friendly
 def check(db, fmt):
     """Data-quality report: records failing the node-item edits (counts and
-    example records) and the attrition of a standard survival analysis."""
+    example records), values set to unknown on load (item edits), and the
+    attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
@@ -178,6 +179,11 @@ def check(db, fmt):
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
+    items = reg.sql("select file_name, item, records, "
+                    "array_to_string(example_values, ', ') as example_values "
+                    "from item_edit_reasons")
+    click.echo("\nvalues set to unknown on load (item_edits):")
+    click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
@@ -193,7 +199,8 @@ def check(db, fmt):
 @_friendly
 def sql(query, sql_file, db, fmt):
     """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, loads; views: load_summary, reject_reasons).
+    rejects, item_edits, loads; views: load_summary, reject_reasons,
+    item_edit_reasons).
 
     Nothing can be changed or written through this door.
     """

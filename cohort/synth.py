@@ -186,7 +186,23 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     truth_frame = df.drop("patient_id", "tumor_seq").hstack(coded).select(
         "patient_id", "tumor_seq", "site_group", _true_burden().alias("node_burden")
     )
+    before = out["nodes_positive_code"]
     out, invalid = _inject_invalid(rng, out)
+    # An invalid regional nodes positive loads as unknown, and the category is
+    # what the other items still show: breast counts the axillary nodes (3882);
+    # negative sentinel nodes (breast, melanoma) say N0; otherwise NX.
+    site = truth_frame["site_group"]
+    axillary = (site == "breast") & out["ln_axillary_code"].str.contains(
+        r"^([0-9]{2}|X1|X5|X6)$").fill_null(False)
+    sentinel_n0 = (site.is_in(["breast", "melanoma"])
+                   & (out["sentinel_positive_code"] == "00").fill_null(False)
+                   & out["sentinel_examined_code"].str.contains(
+                       r"^(0[1-9]|[1-8][0-9]|90)$").fill_null(False))
+    lost = before.ne_missing(out["nodes_positive_code"]) & ~axillary
+    truth_frame = truth_frame.with_columns(
+        pl.when(pl.Series(lost & sentinel_n0)).then(pl.lit("N0"))
+        .when(pl.Series(lost)).then(pl.lit("NX"))
+        .otherwise(pl.col("node_burden")).alias("node_burden"))
     return out, truth_frame, invalid
 
 
