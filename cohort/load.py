@@ -383,7 +383,8 @@ def _refusal(path: Path, result: LoadResult, max_share: float) -> str | None:
     if result.rows_loaded and result.rows_rejected <= max_share * result.rows_read:
         return None
     if result.rows_loaded == 0:
-        what = f"{path}: no record loaded ({result.rows_rejected:,} of {result.rows_read:,} rejected)"
+        what = (f"{path}: no record loaded ({result.rows_rejected:,} of "
+                f"{result.rows_read:,} rejected)")
     else:
         what = (
             f"{path}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "

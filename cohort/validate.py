@@ -80,7 +80,8 @@ def _normalise(item: Item, t: str) -> str:
             f"when regexp_full_match({t}, '{_AGE_TOP}') "
             f"then cast(try_cast(rtrim({t}, '+') as integer) as varchar) || '+' "
             f"when regexp_full_match({t}, '{_AGE_GROUP}') "
-            f"then lpad(split_part({t}, '-', 1), 2, '0') || '-' || lpad(split_part({t}, '-', 2), 2, '0') "
+            f"then lpad(split_part({t}, '-', 1), 2, '0') || '-' "
+            f"|| lpad(split_part({t}, '-', 2), 2, '0') "
             f"else {t} end"
         )
     if item.name == "primary_site":
@@ -274,7 +275,8 @@ def staging_query(
         if it.name == "last_contact_date" and before is not None:
             keep.append(f"case when __contact_before_dx then null else {v} end as {v}")
         elif it.name in edited:
-            keep.append(f"case when {quote_ident('__bad_' + it.name)} then null else {v} end as {v}")
+            bad = quote_ident("__bad_" + it.name)
+            keep.append(f"case when {bad} then null else {v} end as {v}")
         else:
             keep.append(v)
     keep.append("extra")

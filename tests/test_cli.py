@@ -113,7 +113,8 @@ def test_check_and_derive(tmp_path, write_csv):
     empty = run("sql", "select count(*) as n from cases", "--db", db)
     assert "| 0 |" in empty.output
     result = run("derive", "--db", db)
-    assert result.exit_code == 0 and result.output == "derived 2 records; see them in the cases view\n"
+    assert result.exit_code == 0
+    assert result.output == "derived 2 records; see them in the cases view\n"
     check = run("check", "--db", db)
     assert check.exit_code == 0
     assert "| positive exceeds examined        | 1       | load 1 record 1 (820=05, 830=03) |" in (

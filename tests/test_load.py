@@ -213,8 +213,8 @@ def test_gzip_and_other_delimiters(registry, tmp_path):
     with pytest.raises(LoadRefusedError) as err:
         registry.load(tsv)
     assert "no record loaded (2 of 2 rejected)" in str(err.value)
-    assert "2 x tumor_seq: duplicate (patient_id, tumor_seq): already loaded from extract.csv.gz record n" in str(
-        err.value)
+    assert ("2 x tumor_seq: duplicate (patient_id, tumor_seq): already loaded from "
+            "extract.csv.gz record n") in str(err.value)
     assert snapshot(registry) == before
 
 

@@ -71,7 +71,8 @@ def test_non_utf8_bytes_are_rejected_and_records_renumbered(registry, tmp_path):
     assert reject[:2] == (2, 3)
     assert "not valid UTF-8" in reject[2]
     # records after the bad line keep their own numbers
-    assert registry.sql("select patient_id, record_no from raw_cases order by record_no").rows() == [
+    got = registry.sql("select patient_id, record_no from raw_cases order by record_no").rows()
+    assert got == [
         ("1", 1),
         ("3", 3),
         ("4", 4),

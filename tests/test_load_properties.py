@@ -60,7 +60,8 @@ def test_read_equals_loaded_plus_rejected(records, truncate):
             assert snapshot(reg) == {"loads": [], "raw_cases": [], "rejects": []}
             return
         (result,) = reg.load(path, max_reject_share=1)
-        edited = [bool(set(kw) & set(EDITED)) and not r for kw, r in zip(records, rejected)]
+        edited = [bool(set(kw) & set(EDITED)) and not r
+                  for kw, r in zip(records, rejected, strict=True)]
         assert result.rows_read == len(records)
         assert result.rows_rejected == sum(rejected)
         assert result.rows_loaded + result.rows_rejected == result.rows_read

@@ -300,7 +300,7 @@ def _rows(path, wanted, **kw):
         batches = list(naaccr_xml.tumour_batches(path, wanted, **kw))
     except InputError as exc:
         return str(exc)
-    return [row for b in batches for row in zip(*(c.to_pylist() for c in b.columns))]
+    return [row for b in batches for row in zip(*(c.to_pylist() for c in b.columns), strict=True)]
 
 
 class _Spy:
