@@ -242,6 +242,12 @@ event_option = click.option(
     "--event", type=click.Choice(["event", "event_cancer"]), default="event", show_default=True,
     help="event = death from any cause; event_cancer = death from this cancer.",
 )
+convention_option = click.option(
+    "--time-convention", "convention", type=click.Choice(["completed", "exact"]),
+    default="completed", show_default=True,
+    help="Follow-up convention: completed months (a record with surv_months = m leaves at "
+    "m + 0.5, as SEER*Stat's monthly life tables) or exact (leaves at m, as R on raw months).",
+)
 suppress_option = click.option(
     "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
     help="Show counts below this as <N (0 to switch off, inside the registry only).",
@@ -255,8 +261,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
         _emit(render(tables[main_table], "csv"))
         return
     if fmt == "json":
-        click.echo(json.dumps({k: v.to_dicts() for k, v in tables.items() if v is not None},
-                              default=str, indent=1))
+        out = {k: v.to_dicts() for k, v in tables.items() if v is not None}
+        click.echo(json.dumps(out | {"notes": notes}, default=str, indent=1))
         return
     for name, df in tables.items():
         if df is None:
@@ -278,23 +284,36 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @click.option("--strata", default="", help="Columns to stratify the log-rank test on.")
 @click.option("--pairwise", type=click.Choice(["holm", "bonferroni", "none"]), default=None,
               help="Pairwise log-rank tests with this multiplicity correction.")
+@click.option("--trend-scores", default=None,
+              help="Scores of the log-rank test for trend: group=score pairs "
+              "(N0=0,N1=2,N2=6,N3=15) or a numeric column whose median in each group is its "
+              "score (nodes_positive). Default: 1, 2, ... over the ordered known groups "
+              "(NX and N1 NOS are never scored).")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
 @event_option
+@convention_option
 @suppress_option
 @db_option
 @format_option
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, fmt):
+def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, convention,
+       suppress_below, db, fmt):
     """Kaplan-Meier survival by group with log-rank tests.
 
-    Survival with 95% log-log CIs (as R conf.type = "log-log"), numbers at
-    risk and events at each time, median survival (95% CI), restricted mean
-    survival time, log-rank and log-rank-for-trend tests.
+    Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
+    survival is 1 or 0), numbers at risk and events at each time, median
+    survival (95% CI, R's rule), restricted mean survival time, log-rank and
+    log-rank-for-trend tests. Groups smaller than --suppress show
+    "suppressed (<11)", never "not reached".
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
     result = Registry(db).cohort(where).km(
         by=by or None, event=event, times=_times(times), horizon=horizon,
-        strata=_csv_list(strata), pairwise=pairwise,
+        strata=_csv_list(strata), pairwise=pairwise, convention=convention,
+        entry=entry or None, trend_scores=_scores(trend_scores),
     )
     tables = result.tables(suppress_below=suppress_below)
     if fmt == "table":
@@ -307,11 +326,27 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
     notes = [
         f"cohort: {where}; {result.records:,} eligible records with known "
         f"{event} ({result.unknown_event:,} with unknown {event} left out)",
-        f"95% CIs: {result.ci_method}; n_risk = at risk just before the time",
+        *result.notes(suppress_below=suppress_below),
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
     ]
     _emit_tables(tables, fmt, notes, "survival")
+
+
+def _scores(value: str | None) -> dict[str, float] | str | None:
+    if not value:
+        return None
+    if "=" not in value:
+        return value.strip()  # a column whose median per group is the score
+    scores = {}
+    for item in _csv_list(value):
+        group, _, score = item.rpartition("=")
+        try:
+            scores[group.strip()] = float(score)
+        except ValueError:
+            raise click.BadParameter(f"trend scores look like N0=0,N1=2 (group=number), got "
+                                     f"{item!r}", param_hint="--trend-scores") from None
+    return scores
 
 
 @main.command()
@@ -319,16 +354,27 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
 @click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx,sex.")
 @click.option("--strata", default="", help="Stratification columns, e.g. dx_year_group.")
 @click.option("--reference", default="",
-              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+              help="Reference levels, e.g. node_burden=N0 (default: the first level present, "
+              "as R's factor: clinical order, else numbers as numbers).")
+@click.option("--ties", type=click.Choice(["efron", "breslow"]), default="efron",
+              show_default=True,
+              help="Tied death times: Efron (R's default) or Breslow (SAS PHREG's default); "
+              "both exact on the collapsed counts.")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
 @event_option
+@convention_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, event, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
-    Efron ties; 95% Wald CIs; likelihood-ratio test, concordance and the
-    proportional-hazards check (scaled Schoenfeld residuals) per term.
+    Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
+    concordance (Harrell's C, within strata) and the proportional-hazards
+    check (scaled Schoenfeld residuals) per term. A term or stratum with one
+    value in the cohort is left out, with a note.
 
     Example: cohort cox --where "site_group = 'colon'" --terms node_burden,age_at_dx,sex
     """
@@ -339,11 +385,12 @@ def cox(where, terms, strata, reference, event, db, fmt):
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
     result = Registry(db).cohort(where).cox(
-        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs
+        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
+        convention=convention, entry=entry or None,
     )
-    notes = [f"cohort: {where}", result.note,
-             "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
-             "flags a term"]
+    notes = [f"cohort: {where}", *result.notes(),
+             "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
+             "p < 0.05 flags a term"]
     tables = result.tables()
     if fmt == "table":
         tables = {"hazard_ratios": result.summary(), "model": tables["model"],
@@ -364,11 +411,13 @@ def cox(where, terms, strata, reference, event, db, fmt):
               "US 1940-2014.")
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@convention_option
 @suppress_option
 @db_option
 @format_option
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db, fmt):
+def netsurv(where, by, times, method, lifetable, standardise, convention, suppress_below, db,
+            fmt):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -378,29 +427,31 @@ def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db
     """
     result = Registry(db).cohort(where).net_survival(
         by=by or None, times=_times(times), method=method, lifetable=lifetable,
-        standardise=int(standardise) if standardise else None,
+        standardise=int(standardise) if standardise else None, convention=convention,
     )
     _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", result.note], "net_survival")
+                 [f"cohort: {where}", *result.notes()], "net_survival")
 
 
 @main.command()
 @where_option
 @click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@convention_option
 @suppress_option
 @db_option
 @format_option
 @_friendly
-def cif(where, by, times, suppress_below, db, fmt):
+def cif(where, by, times, convention, suppress_below, db, fmt):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
     are left out and counted.
     """
-    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times))
+    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times),
+                                            convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
-             result.note]
+             *result.notes()]
     _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes,
                  "cumulative_incidence")
 
