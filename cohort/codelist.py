@@ -42,6 +42,31 @@ def entries(codes: str) -> list[tuple[str, str]]:
     return out
 
 
+_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+\-]{0,4}")
+
+
+def is_code_list(codes: str) -> bool:
+    """Is this text a code list (every entry a code specification and its
+    meaning), rather than a description?
+
+    >>> is_code_list("0 negative; 1 positive; 8,9 unknown")
+    True
+    >>> is_code_list("site-specific EOD regional nodes code")
+    False
+    """
+    found = entries(codes)
+    if not found:
+        return False
+    for spec, meaning in found:
+        if not meaning:
+            return False
+        for part in spec.split(","):
+            ends = part.split("-", 1) if _range(part) else [part]
+            if not all(_CODE.fullmatch(end) for end in ends):
+                return False
+    return True
+
+
 def expand(spec: str) -> list[str]:
     """Every code one specification stands for, in order.
 

@@ -75,7 +75,9 @@ def items() -> tuple[Item, ...]:
     out = []
     for row in _rows("items.csv"):
         pattern = row["pattern"]
-        code_list = not pattern and row["kind"] in ("code", "integer", "age")
+        # a blank pattern and a description (not a code list) means: no check
+        code_list = (not pattern and row["kind"] in ("code", "integer", "age")
+                     and codelist.is_code_list(row["codes"]))
         if code_list:
             try:
                 pattern = codelist.pattern(row["codes"])

@@ -68,3 +68,20 @@ def test_issue_13_values_are_not_codes():
                         ("histology", "9993"), ("ln_size_code", "6.5"),
                         ("ln_size_code", "XX.9"), ("tnm_path_n", "p0I-")]:
         assert re.fullmatch(by[name].pattern, value), (name, value)
+
+
+def test_codpub_is_the_cod_to_site_recode_not_the_icd_cause_of_death():
+    """Issue 12: SEER's CODPUB is the COD to site recode, not item 1910."""
+    from cohort.items import canonical_name
+
+    assert canonical_name("CODPUB") == "cod_site_recode"
+    assert canonical_name("COD to site recode") == "cod_site_recode"
+    assert canonical_name("causeOfDeath") == canonical_name("1910") == "cause_of_death"
+
+
+def test_every_code_item_is_checked():
+    """A code item needs a code list (or a pattern of its own): a row with
+    neither would accept any value without a word."""
+    for it in items():
+        if it.kind in ("code", "integer", "age"):
+            assert it.pattern, f"items.csv: {it.name} has no code list and no pattern"
