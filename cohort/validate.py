@@ -198,7 +198,9 @@ def staging_query(
         raws = ", ".join(quote_ident(f"__r{j}_{it.name}") for j in range(len(columns)))
         combined.append(f"coalesce({raws}) as {raw_name}")
         combined.append(f"{conflict} as {quote_ident('__conflict_' + it.name)}")
-        combined.append(f"{shown} as {quote_ident('__shown_' + it.name)}")
+        # the values side by side, built only for the records that disagree
+        combined.append(f"case when {conflict} then {shown} end "
+                        f"as {quote_ident('__shown_' + it.name)}")
         conflicts.append((it, quote_ident("__conflict_" + it.name),
                           quote_ident("__shown_" + it.name)))
     if extra:
