@@ -295,6 +295,18 @@ def test_thousands_separators_removed_leaves_commas_alone(registry, tmp_path):
     assert registry.sql("select count(*) from rejects where field = 'patient_id'").item() == 1
 
 
+@pytest.mark.parametrize("names", [True, False], ids=["names", "no-names"])
+def test_names_option_missing_from_the_dictionary(registry, tmp_path, names):
+    # a .dic that does not say: the first line is a header when it lists the variables
+    path = export(tmp_path, ROWS, names=names)
+    dic = tmp_path / "export.dic"
+    dic.write_text("\n".join(line for line in dic.read_text().splitlines()
+                             if not line.startswith("Variable names included")))
+    (result,) = registry.load(path)
+    assert (result.rows_read, result.rows_loaded) == (4, 4)
+    assert registry.sql(QUERY).rows() == EXPECTED
+
+
 def test_variables_from_the_exports_own_section(registry, tmp_path):
     path = export(tmp_path, ROWS, section="Case Listing Variables", first=1, names=False)
     (result,) = registry.load(path)

@@ -37,6 +37,7 @@ R package JPSurv (``inst/extdata/breast.example.dic``,
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -193,7 +194,10 @@ class ExportDictionary:
         return self.flag("Remove thousands separators", True)
 
     @property
-    def names_included(self) -> bool:
+    def names_included(self) -> bool | None:
+        """True or False as the dictionary says; None when it does not say."""
+        if "variable names included" not in self.options:
+            return None
         return self.flag("Variable names included", False)
 
 
@@ -236,11 +240,17 @@ def read_dictionary(dic: Path) -> ExportDictionary:
     return out
 
 
-def dictionary_path(path: Path) -> Path | None:
-    """The export dictionary written beside ``path`` (same stem, ``.dic``)."""
+def _stem(path: Path) -> str:
+    """The name of a data file without its data suffixes (export.txt.gz: export)."""
     name = path.name
     for suffix in (".gz", ".txt", ".csv", ".tsv"):
         name = name.removesuffix(suffix)
+    return name
+
+
+def dictionary_path(path: Path) -> Path | None:
+    """The export dictionary written beside ``path`` (same stem, ``.dic``)."""
+    name = _stem(path)
     for candidate in (path.with_name(name + ".dic"), path.with_name(name + ".DIC")):
         if candidate.is_file():
             return candidate
@@ -282,6 +292,8 @@ def seerstat_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         header, names, fmt = True, None, "labels"
     else:
         header, names, fmt = spec.names_included, spec.variables, spec.variable_format
+        if header is None:  # not said: a first line that lists the variables is a header
+            header = _first_line_names(path, compressed, spec)
         if not names:
             raise InputError(
                 f"{path}: {dic.name} lists no variables ([Variables] Var0Name=...); "
@@ -321,6 +333,15 @@ def seerstat_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
                   structural_rejects=REJECTS_TABLE, first_line=2 if header else 1)
 
 
+def _first_line_names(path: Path, compressed: bool, spec: ExportDictionary) -> bool:
+    """Does the data file's first line hold the dictionary's variable names?"""
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as fh:
+        line = fh.readline(1 << 20).decode("utf-8", "replace").rstrip("\r\n")
+    fields = [f.strip().strip('"') for f in line.split(spec.delimiter)]
+    return fields == [v.strip() for v in spec.variables]
+
+
 def _unique(names: list[str]) -> list[str]:
     """Column names made unique (a .dic may repeat one)."""
     seen: dict[str, int] = {}
@@ -354,7 +375,7 @@ def _refuse_undecodable(con, path: Path, columns: list[str], options: str, param
         raise InputError(
             f"{path}: the values of {', '.join(labelled[:3])} are numbers, not labels: this is "
             "a numeric SEER*Stat export, whose numbers only its dictionary can decode; put "
-            f"the export dictionary ({path.name.split('.')[0]}.dic) beside it and load again "
+            f"the export dictionary ({_stem(path)}.dic) beside it and load again "
             "(if the numbers are NAACCR codes, not a SEER*Stat export, save it as .csv)"
         )
 
