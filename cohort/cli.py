@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cohort.errors import CohortError
+from cohort.load import MAX_REJECT_SHARE
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
@@ -91,15 +92,29 @@ def main():
               help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
+@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+              show_default=True,
+              help="Refuse a file that rejects more than this share of its records "
+                   "(a file that loads nothing is always refused).")
+@click.option("--keep-partial", is_flag=True,
+              help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_share,
+         keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
-    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
+    data file .txt or .gz, with its .dic dictionary beside it).
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
-    transaction, and a file already loaded (same SHA-256) is skipped.
+    transaction, and a file already loaded (same SHA-256) is skipped. Only
+    invalid identity and analysis keys (patient, sequence, site, histology,
+    behaviour, dates, vital status, follow-up) reject a record; any other
+    invalid value is set to unknown and listed in item_edits. A file that
+    loads nothing, or rejects more than --max-reject-share of its records,
+    exits non-zero with the three most frequent reasons, and the database is
+    left as it was unless --keep-partial.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
@@ -107,6 +122,7 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         (result,) = reg.load(
             path, strict=strict, replace=replace, format=fmt, progress=progress,
             derive=not no_derive, keep_items=_csv_list(keep_items),
+            max_reject_share=max_reject_share, keep_partial=keep_partial,
         )
         if quiet:
             continue
@@ -120,6 +136,13 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         if result.rows_rejected:
             click.echo(
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
+                f"{result.load_id}\" --db {db}"
+            )
+        for item, reason, n in result.edit_reasons[:5]:
+            click.echo(f"  set to unknown {n:,}: {item}: {reason.removesuffix('; set to unknown')}")
+        if result.values_edited:
+            click.echo(
+                f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
 
@@ -145,7 +168,8 @@ def derive(db):
 @_friendly
 def check(db, fmt):
     """Data-quality report: records failing the node-item edits (counts and
-    example records) and the attrition of a standard survival analysis."""
+    example records), values set to unknown on load (item edits), and the
+    attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
@@ -155,6 +179,11 @@ def check(db, fmt):
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
+    items = reg.sql("select file_name, item, records, "
+                    "array_to_string(example_values, ', ') as example_values "
+                    "from item_edit_reasons")
+    click.echo("\nvalues set to unknown on load (item_edits):")
+    click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
@@ -170,7 +199,8 @@ def check(db, fmt):
 @_friendly
 def sql(query, sql_file, db, fmt):
     """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, loads; views: load_summary, reject_reasons).
+    rejects, item_edits, loads; views: load_summary, reject_reasons,
+    item_edit_reasons).
 
     Nothing can be changed or written through this door.
     """
@@ -742,7 +772,8 @@ def report(spec, db, output, figures):
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (.csv, .csv.gz or .parquet).")
+              help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
+                   "export).")
 @click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
@@ -752,12 +783,17 @@ def synth(n, seed, output, fmt):
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
     values), extranodal extension, sentinel nodes, multiple primaries and
     survival drawn from a proportional-hazards model; the true hazard ratios
-    go to OUTPUT.truth.json.
+    go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
+    seerstat-numeric) is written as SEER*Stat writes a case listing: the data
+    file and its export dictionary (.dic) beside it.
     """
     from cohort import synth as synth_module
 
     path = synth_module.write(output, n=n, seed=seed, format=fmt)
-    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json)")
+    dic = ""
+    if fmt and fmt.startswith("seerstat"):
+        dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"
+    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json{dic})")
 
 
 @main.command()
