@@ -20,10 +20,11 @@ estimators take the collapsed ``time`` as given.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -108,6 +109,8 @@ class Cohort:
     params: list | dict | None = None
     name: str | None = None
     sql: str = field(init=False)
+    entry: str | None = field(default=None, init=False)  # entry-time column (period cohorts)
+    window: object = field(default=None, init=False)  # the period window, if any
 
     def __post_init__(self):
         text = self.definition.strip().rstrip(";")
@@ -129,8 +132,8 @@ class Cohort:
             yield self
             return
         with self.registry.session() as session:
-            on = replace(self, registry=session)
-            on._counts = self._counts
+            on = copy.copy(self)  # every attribute (a period cohort's entry, window, ...)
+            on.registry = session
             yield on
             self._counts = on._counts
 
@@ -251,7 +254,7 @@ class Cohort:
             if kind in ("enum", "varchar", "boolean"):
                 categorical.add(c)
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
-                present = set(df[c].drop_nulls().to_list())
+                present = set(df[c].drop_nulls().unique().to_list())
                 if kind == "enum":  # clinical order, as declared in sql/schema
                     order = dict(types[c].children)["values"]
                     levels[c] = [str(v) for v in order if str(v) in present]
@@ -338,6 +341,37 @@ class Cohort:
         with self._connected() as c:
             return net_survival_analysis(c, by=by, **kwargs)
 
+    def period(self, window) -> Cohort:
+        """The same cohort seen through a calendar window (period analysis,
+        Brenner): ``cohort.period("2018-2020")``. See :mod:`cohort.survival.period`."""
+        from cohort.survival.period import period_cohort
+
+        return period_cohort(self, window)
+
+    def lifetable(self, by: str | None = "node_burden", **kwargs):
+        """Actuarial life table with observed, expected, relative and net survival:
+        see :func:`cohort.survival.relative.lifetable_analysis`."""
+        from cohort.survival.relative import lifetable_analysis
+
+        with self._connected() as c:
+            return lifetable_analysis(c, by=by, **kwargs)
+
+    def ehr(self, terms, **kwargs):
+        """Excess hazard ratios (Poisson model for relative survival): see
+        :func:`cohort.survival.relative.ehr_analysis`."""
+        from cohort.survival.relative import ehr_analysis
+
+        with self._connected() as c:
+            return ehr_analysis(c, terms, **kwargs)
+
+    def crude_probability(self, by: str | None = "node_burden", **kwargs):
+        """Crude probability of death from the cancer and from other causes: see
+        :func:`cohort.survival.relative.crude_analysis`."""
+        from cohort.survival.relative import crude_analysis
+
+        with self._connected() as c:
+            return crude_analysis(c, by=by, **kwargs)
+
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see
         :func:`cohort.survival.analysis.cif_analysis`."""
@@ -345,6 +379,23 @@ class Cohort:
 
         with self._connected() as c:
             return cif_analysis(c, by=by, **kwargs)
+
+    def finegray(self, terms, *, cause: str = "cancer", strata=None, **kwargs):
+        """Fine-Gray subdistribution hazard ratios (univariable and adjusted),
+        exact as ``cmprsk::crr``: see
+        :func:`cohort.survival.subdistribution.finegray_analysis`."""
+        from cohort.survival.subdistribution import finegray_analysis
+
+        with self._connected() as c:
+            return finegray_analysis(c, terms, cause=cause, strata=strata, **kwargs)
+
+    def competing_hazards(self, terms, *, strata=None, **kwargs):
+        """Cause-specific and subdistribution hazard ratios for both causes, side
+        by side: see :func:`cohort.survival.subdistribution.competing_hazards_analysis`."""
+        from cohort.survival.subdistribution import competing_hazards_analysis
+
+        with self._connected() as c:
+            return competing_hazards_analysis(c, terms, strata=strata, **kwargs)
 
 
 def _named_cohort(name: str) -> str:

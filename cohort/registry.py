@@ -226,6 +226,8 @@ class Registry:
         progress: bool = False,
         derive: bool = True,
         keep_items: Iterable[str] = (),
+        max_reject_share: float | None = None,
+        keep_partial: bool = False,
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -248,14 +250,24 @@ class Registry:
         keep_items
             NAACCR XML items outside the alias table to keep in
             ``raw_cases.extra`` (other unknown items are only counted).
+        max_reject_share
+            A file that loads no record, or rejects more than this share of
+            its records, raises :class:`~cohort.errors.LoadRefusedError`
+            naming the three most frequent reasons, and nothing of it is
+            kept (default ``cohort.load.MAX_REJECT_SHARE``, 0.5).
+        keep_partial
+            Commit such a file's partial load anyway (the error is still
+            raised, saying so).
 
         Returns
         -------
         list of LoadResult
             One per file, in order; ``rows_read = rows_loaded + rows_rejected``.
         """
-        from cohort.load import load_file
+        from cohort.load import MAX_REJECT_SHARE, load_file
 
+        if max_reject_share is None:
+            max_reject_share = MAX_REJECT_SHARE
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         results = []
@@ -272,6 +284,8 @@ class Registry:
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
                         keep_items=keep_items,
+                        max_reject_share=max_reject_share,
+                        keep_partial=keep_partial,
                     )
                 )
         return results

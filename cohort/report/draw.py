@@ -100,7 +100,8 @@ def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
     risk_ax.set_title("Number at risk", fontsize=FONT, loc="left")
 
 
-def forest(ax, rows: list[dict], *, title: str = ""):
+def forest(ax, rows: list[dict], *, title: str = "",
+           xlabel: str = "Hazard ratio (log scale), adjusted, 95% CI"):
     """Hazard ratios with 95% CIs on a log axis; reference rows at 1."""
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
@@ -120,7 +121,7 @@ def forest(ax, rows: list[dict], *, title: str = ""):
     ax.set_yticks(y)
     ax.set_yticklabels([r["label"] for r in rows], fontsize=FONT)
     ax.tick_params(labelsize=FONT)
-    ax.set_xlabel("Hazard ratio (log scale), adjusted, 95% CI", fontsize=FONT + 1)
+    ax.set_xlabel(xlabel, fontsize=FONT + 1)
     ax.grid(axis="x", alpha=0.25, lw=0.5)
     if title:
         ax.set_title(title, fontsize=FONT + 2, loc="left")
@@ -153,7 +154,8 @@ def flow(ax, steps: list[tuple[str, str]], final: str):
     ax.text(0.3, ys[0], steps[0][1] if steps else "", ha="center", va="center", fontsize=FONT,
             bbox=box)
     for i, (label, text) in enumerate(steps[1:], start=1):
-        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025), xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
+        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025),
+                    xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
                     arrowprops=dict(arrowstyle="-|>", color="#888888", lw=0.6))
         ax.annotate("", xy=(0.58, ys[i]), xytext=(0.3, ys[i]),
                     arrowprops=dict(arrowstyle="-|>", color="#d9a066", lw=0.6))

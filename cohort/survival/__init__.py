@@ -8,12 +8,21 @@ from importlib import import_module
 
 _EXPORTS = {
     "CIFResult": "analysis",
+    "CompetingHazardsResult": "subdistribution",
     "ConstantTermWarning": "cox",
     "CoxResult": "analysis",
+    "CrudeResult": "relative",
+    "EHRResult": "relative",
     "EmptyGroupWarning": "km",
+    "ExcessFitWarning": "ehr",
+    "ExcessModelError": "ehr",
+    "FineGrayConvergenceWarning": "finegray",
+    "FineGrayResult": "subdistribution",
     "InfiniteHazardRatioWarning": "cox",
     "KMResult": "analysis",
+    "LifeTableResult": "relative",
     "ModelError": "cox",
+    "NoCompetingEventsWarning": "finegray",
     "ProportionalHazardsWarning": "cox",
     "WeightError": "km",
 }
