@@ -128,7 +128,7 @@ def test_official_samples_load_with_date_of_birth_dropped(registry, name):
     assert result.format == "naaccr-xml"
     assert result.dropped_columns == ["dateOfBirth"]
     assert result.rows_read == result.rows_loaded + result.rows_rejected > 0
-    assert len(result.unused_items) > 100  # hundreds of items, none loaded as columns
+    assert len(result.unused_items) > 50  # dozens of items, none loaded as columns
     assert result.extra_columns == []
     assert registry.sql("select count(*) from raw_cases where extra is not null").item() == 0
 
