@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cohort.derive import receptors, staging, treatment
+from cohort.derive.covariates import age_band, grade_group, race_group, tumor_size_mm
 from cohort.derive.eligibility import exclusion_reason, exclusion_step
 from cohort.derive.ene import ene, ene_extent, ene_source
 from cohort.derive.followup import cause, event, event_cancer, surv_months, surv_months_source
@@ -37,7 +39,24 @@ from cohort.derive.nodes import (
     nodes_negative,
     nodes_positive,
 )
+from cohort.derive.receptors import er_status, her2_status, pr_status, subtype
 from cohort.derive.sites import n_rule, site_group
+from cohort.derive.staging import (
+    n_stage,
+    n_stage_edition,
+    n_stage_group,
+    node_count_group,
+    t_stage,
+)
+from cohort.derive.treatment import (
+    chemotherapy,
+    exam_adequacy,
+    ln_surgery,
+    neoadjuvant,
+    node_count_basis,
+    radiation,
+    surgery,
+)
 from cohort.items import items
 
 # Derived columns, in the order they are stored (case_derived table).
@@ -65,11 +84,33 @@ DERIVED_COLUMNS = (
     "cause",
     "exclusion_reason",
     "exclusion_step",
+    # staging, covariates and treatment (cohort.derive.staging, covariates,
+    # receptors, treatment)
+    "n_stage",
+    "n_stage_edition",
+    "n_stage_group",
+    "t_stage",
+    "node_count_group",
+    "age_band",
+    "race_group",
+    "grade_group",
+    "tumor_size_mm",
+    "er_status",
+    "pr_status",
+    "her2_status",
+    "subtype",
+    "surgery",
+    "radiation",
+    "chemotherapy",
+    "ln_surgery",
+    "neoadjuvant",
+    "node_count_basis",
+    "exam_adequacy",
 )
 
 _TYPED = {"age_at_dx": pl.Int32, "surv_months": pl.Int32, "surv_months_presumed": pl.Int32,
           "dx_year": pl.Int32, "dx_month": pl.Int32, "last_contact_year": pl.Int32,
-          "last_contact_month": pl.Int32}
+          "last_contact_month": pl.Int32, "tumors_total": pl.Int32}
 
 
 def input_columns() -> list[str]:
@@ -116,13 +157,26 @@ ENE_INPUTS = (
 )
 
 
-def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr]):
+RACE_INPUTS = ("race", "hispanic_origin", "nhia_origin", "origin_recode", "race_recode",
+               "race_origin_recode")
+GRADE_INPUTS = ("dx_year", "grade", "grade_clinical", "grade_pathological")
+SIZE_INPUTS = ("tumor_size_summary", "cs_tumor_size", "eod_tumor_size")
+
+
+def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr], *,
+                 where: pl.Expr | None = None):
     """Evaluate ``exprs`` once per distinct combination of ``keys`` and join
     the results back (in order). Registry codes repeat endlessly, so a million
     records have a few thousand combinations; the result is the same as
-    evaluating row by row, because the expressions read only ``keys``."""
-    keys = list(keys)
-    lookup = frame.select(keys).unique().with_columns(exprs)
+    evaluating row by row, because the expressions read only ``keys``.
+
+    ``where`` limits the evaluation to the records the expressions can give
+    a value for (they must be null elsewhere): breast receptor items, for
+    instance, whose site-specific factors take thousands of values at other
+    sites."""
+    keys = list(dict.fromkeys(keys))
+    rows = frame if where is None else frame.filter(where)
+    lookup = rows.select(keys).unique().with_columns(exprs)
     return frame.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
@@ -144,9 +198,23 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
             lodds(),
             adequate_exam(),
             node_edits(),
+            node_count_group(),
         ],
     )
     frame = _on_distinct(frame, ENE_INPUTS, [ene(), ene_extent(), ene_source()])
+    frame = _on_distinct(frame, staging.N_INPUTS, [n_stage(), n_stage_edition(), n_stage_group()])
+    frame = _on_distinct(frame, staging.T_INPUTS, [t_stage()])
+    frame = _on_distinct(frame, ("age_at_dx",), [age_band()])
+    frame = _on_distinct(frame, RACE_INPUTS, [race_group()])
+    frame = _on_distinct(frame, GRADE_INPUTS, [grade_group()])
+    frame = _on_distinct(frame, SIZE_INPUTS, [tumor_size_mm()])
+    frame = _on_distinct(frame, receptors.INPUTS,
+                         [er_status(), pr_status(), her2_status(), subtype()],
+                         where=pl.col("site_group") == "breast")
+    frame = _on_distinct(frame, treatment.TREATMENT_INPUTS,
+                         [surgery(), radiation(), chemotherapy(), ln_surgery()])
+    frame = _on_distinct(frame, treatment.NEOADJUVANT_INPUTS,
+                         [neoadjuvant(), node_count_basis(), exam_adequacy()])
     return frame.with_columns(
         surv_months(), surv_months_source(), event(), event_cancer(), cause()
     ).with_columns(exclusion_reason(), exclusion_step())
@@ -155,23 +223,43 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
 __all__ = [
     "DERIVED_COLUMNS",
     "adequate_exam",
+    "age_band",
     "cause",
+    "chemotherapy",
     "derive",
     "ene",
     "ene_extent",
+    "er_status",
     "event",
     "event_cancer",
+    "exam_adequacy",
     "exclusion_reason",
+    "grade_group",
+    "her2_status",
+    "ln_surgery",
     "lnr",
     "lodds",
+    "n_stage",
+    "n_stage_edition",
+    "n_stage_group",
+    "neoadjuvant",
     "node_burden",
     "node_burden_reason",
+    "node_count_basis",
+    "node_count_group",
     "node_edits",
     "node_status",
     "nodes_examined",
     "nodes_negative",
     "nodes_positive",
+    "pr_status",
+    "race_group",
+    "radiation",
     "site_group",
+    "subtype",
+    "surgery",
     "surv_months",
+    "t_stage",
+    "tumor_size_mm",
     "with_inputs",
 ]
