@@ -1,16 +1,25 @@
-"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival table."""
+"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival
+table (groups under their labels), and the note page of site groups left
+out for lack of any node category."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
+from cohort.labels import label as value_label
 from cohort.report import draw
-from cohort.report.common import count_text, p_phrase, time_ticks
+from cohort.report.common import count_text, p_phrase, site_label, time_ticks
 
 
-def km_page(pages, spec, label, site, km, values):
+def km_page(pages, spec, label, site, km, values, *, note=None):
+    """``note`` says why the grouping is not the one the specification asked
+    for (the staged N where node counts cannot give the N)."""
     t = spec.threshold
+
+    def shown(g):
+        return value_label(spec.group, g, site=site)
+
     end = max(spec.times)
     ticks = time_ticks(end)
     curves, at_risk, hidden = {}, {}, []
@@ -25,12 +34,12 @@ def km_page(pages, spec, label, site, km, values):
         times = sf.index.to_numpy()[keep]
         censored = est.times[(est.n_at_time - est.d_at_time) > 0]
         censored = censored[censored <= end]
-        curves[g] = (times, sf.to_numpy()[keep], ci.iloc[:, 0].to_numpy()[keep],
+        curves[shown(g)] = (times, sf.to_numpy()[keep], ci.iloc[:, 0].to_numpy()[keep],
                      ci.iloc[:, 1].to_numpy()[keep], censored,
                      f.survival_function_at_times(censored).to_numpy() if len(censored)
                      else np.array([]))
-        at_risk[g] = [count_text(est.at_risk(x), t) for x in ticks]
-        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[g], strict=True))
+        at_risk[shown(g)] = [count_text(est.at_risk(x), t) for x in ticks]
+        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[shown(g)], strict=True))
     tests = km.tests_.rows_by_key("test", named=True, unique=True)
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
@@ -52,17 +61,23 @@ def km_page(pages, spec, label, site, km, values):
     summary = km.summary(suppress_below=t)
     if hidden:
         summary = summary.filter(~pl.col("group").is_in(hidden))
+    summary = summary.with_columns(
+        pl.col("group").cast(pl.Utf8).map_elements(shown, return_dtype=pl.Utf8)
+    )
     if pages.figures_dir is not None:
         out = pages.figures_dir / f"{site or 'all'}_survival.csv"
         summary.write_csv(out)
         pages.tables.append(out)
-    widths = [0.1, 0.07, 0.07, 0.17] + [0.59 / max(1, len(spec.times))] * len(spec.times)
+    widths = [0.2, 0.06, 0.06, 0.15] + [0.53 / max(1, len(spec.times))] * len(spec.times)
     draw.table(fig.add_axes([0.07, 0.1, 0.86, min(0.2, 0.025 * (summary.height + 1))]),
                summary, fontsize=6.5, col_widths=widths)
     notes = ["Shaded: 95% CI (log-log). |: censored. Number at risk: alive and followed just "
              "before each time."]
+    if note:
+        notes.insert(0, f"Grouping: {note}.")
     if hidden:
-        notes.append(f"Groups with fewer than {t} cases not drawn: {', '.join(hidden)}.")
+        notes.append(f"Groups with fewer than {t} cases not drawn: "
+                     f"{', '.join(shown(g) for g in hidden)}.")
     if km.unknown_event:
         notes.append(f"{km.unknown_event:,} eligible cases with unknown {spec.event} left out.")
     draw.note(fig, 0.085, " ".join(notes))
@@ -73,3 +88,12 @@ def km_page(pages, spec, label, site, km, values):
     values["group_n"] = {g: e.n for g, e in km.km_.groups_.items()}
     values["hidden"] = hidden
     pages.add(fig, f"{site}_km")
+
+
+def skipped_page(pages, skipped):
+    """One page listing the site groups left out, each with the reason."""
+    fig = draw.page("Site groups without node information", "")
+    lines = [f"{site_label(None if site == 'all' else site).capitalize()}: {why}."
+             for site, why in skipped.items()]
+    draw.note(fig, 0.85, "These site groups have no section: " + " ".join(lines), size=9)
+    pages.add(fig, "skipped_sites")
