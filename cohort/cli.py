@@ -13,12 +13,13 @@ import warnings
 from pathlib import Path
 
 import click
+import polars as pl
 
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
-from cohort.synth import FORMATS as SYNTH_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
+from cohort.synth import FORMATS as SYNTH_FORMATS
 
 db_option = click.option(
     "--db",
@@ -212,6 +213,31 @@ event_option = click.option(
     "--event", type=click.Choice(["event", "event_cancer"]), default="event", show_default=True,
     help="event = death from any cause; event_cancer = death from this cancer.",
 )
+codes_option = click.option(
+    "--codes", is_flag=True,
+    help="Print raw codes (sex 2, node_burden N2) instead of labels (female, N2 (4-9 nodes)).",
+)
+by_help = ("Grouping column ('' for one curve). Default: node_burden, or the staged N "
+           "(n_stage_group) where node counts cannot give the N (lung, head and neck).")
+
+
+def _grouping(cohort, by):
+    from cohort.grouping import default_grouping
+
+    return default_grouping(cohort, by)
+
+
+def _labelled(tables: dict, by: str | None, cohort, codes: bool) -> dict:
+    """Result tables with group labels (unless --codes)."""
+    if codes or not by:
+        return tables
+    from cohort.grouping import single_site
+    from cohort.labels import decode_groups
+
+    site = single_site(cohort) if by == "node_burden" else None
+    return decode_groups(tables, by, site=site)
+
+
 suppress_option = click.option(
     "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
     help="Show counts below this as <N (0 to switch off, inside the registry only).",
@@ -240,8 +266,7 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for one curve).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--horizon", type=float, default=None,
               help="RMST horizon in months (default: the last time).")
@@ -250,10 +275,11 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
               help="Pairwise log-rank tests with this multiplicity correction.")
 @event_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, fmt):
+def km(where, by, times, horizon, strata, pairwise, event, suppress_below, codes, db, fmt):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"), numbers at
@@ -262,13 +288,18 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
-    result = Registry(db).cohort(where).km(
-        by=by or None, event=event, times=_times(times), horizon=horizon,
+    cohort = Registry(db).cohort(where)
+    grouping = _grouping(cohort, by)
+    result = cohort.km(
+        by=grouping.column, event=event, times=_times(times), horizon=horizon,
         strata=_csv_list(strata), pairwise=pairwise,
     )
-    tables = result.tables(suppress_below=suppress_below)
+    tables = _labelled(result.tables(suppress_below=suppress_below), grouping.column, cohort,
+                       codes)
     if fmt == "table":
-        tables = {"summary": result.summary(suppress_below=suppress_below),
+        summary = _labelled({"s": result.summary(suppress_below=suppress_below)},
+                            grouping.column, cohort, codes)["s"]
+        tables = {"summary": summary,
                   "numbers at risk and events": tables["survival"].select(
                       "group", "time", "n_risk", "n_events"),
                   "restricted mean survival time": tables["rmst"],
@@ -280,6 +311,7 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
         f"95% CIs: {result.ci_method}; n_risk = at risk just before the time",
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
+        *([f"grouping: {grouping.note}"] if grouping.note else []),
     ]
     _emit_tables(tables, fmt, notes, "survival")
 
@@ -291,10 +323,11 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
 @click.option("--reference", default="",
               help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
 @event_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, event, db, fmt):
+def cox(where, terms, strata, reference, event, codes, db, fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties; 95% Wald CIs; likelihood-ratio test, concordance and the
@@ -308,23 +341,31 @@ def cox(where, terms, strata, reference, event, db, fmt):
             raise click.BadParameter(f"reference must look like term=level, got {item!r}")
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
-    result = Registry(db).cohort(where).cox(
-        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs
-    )
+    cohort = Registry(db).cohort(where)
+    result = cohort.cox(_csv_list(terms), strata=_csv_list(strata), event=event, reference=refs)
     notes = [f"cohort: {where}", result.note,
              "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
              "flags a term"]
     tables = result.tables()
+    summary = result.summary()
+    if not codes:
+        from cohort.grouping import single_site
+        from cohort.labels import decode_terms
+
+        site = single_site(cohort) if "node_burden" in result.terms else None
+        references = {r["term"]: r["level"] for r in
+                      result.table_.filter(pl.col("reference")).iter_rows(named=True)}
+        tables["hazard_ratios"] = decode_terms(tables["hazard_ratios"], site=site)
+        summary = decode_terms(summary, references, site=site)
     if fmt == "table":
-        tables = {"hazard_ratios": result.summary(), "model": tables["model"],
+        tables = {"hazard_ratios": summary, "model": tables["model"],
                   "proportional_hazards": tables["proportional_hazards"]}
     _emit_tables(tables, fmt, notes, "hazard_ratios")
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for the whole cohort).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--method", type=click.Choice(["pohar-perme", "ederer2"]), default="pohar-perme",
               show_default=True, help="Net survival (Pohar Perme) or relative survival "
@@ -335,10 +376,11 @@ def cox(where, terms, strata, reference, event, db, fmt):
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db, fmt):
+def netsurv(where, by, times, method, lifetable, standardise, suppress_below, codes, db, fmt):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -346,33 +388,40 @@ def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db
     year in the life table, matched on sex; years past the table carry its
     last year forward (with a notice).
     """
-    result = Registry(db).cohort(where).net_survival(
-        by=by or None, times=_times(times), method=method, lifetable=lifetable,
+    cohort = Registry(db).cohort(where)
+    grouping = _grouping(cohort, by)
+    result = cohort.net_survival(
+        by=grouping.column, times=_times(times), method=method, lifetable=lifetable,
         standardise=int(standardise) if standardise else None,
     )
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", result.note], "net_survival")
+    notes = [f"cohort: {where}", result.note,
+             *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
+                           cohort, codes), fmt, notes, "net_survival")
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def cif(where, by, times, suppress_below, db, fmt):
+def cif(where, by, times, suppress_below, codes, db, fmt):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
     are left out and counted.
     """
-    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times))
+    cohort = Registry(db).cohort(where)
+    grouping = _grouping(cohort, by)
+    result = cohort.cif(by=grouping.column, times=_times(times))
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
-             result.note]
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes,
-                 "cumulative_incidence")
+             result.note, *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
+                           cohort, codes), fmt, notes, "cumulative_incidence")
 
 
 @main.command()

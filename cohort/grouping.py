@@ -77,3 +77,24 @@ def node_grouping(cohort, *, requested: str | None = DEFAULT) -> Grouping:
         f"{why}; grouped instead by the registry's staged N (n_stage_group: {editions}), "
         f"known for {_percent(staged, n)}"
     ))
+
+
+def default_grouping(cohort, by: str | None) -> Grouping:
+    """The grouping of a command's ``--by``: None (not given) chooses with
+    :func:`node_grouping` (keeping ``node_burden``, with the note, when no
+    case has a node category); ``""`` is no grouping (one curve); a column
+    name is kept as given."""
+    if by is None:
+        chosen = node_grouping(cohort)
+        return chosen if chosen.column else Grouping(DEFAULT, chosen.note)
+    return Grouping(by or None)
+
+
+def single_site(cohort) -> str | None:
+    """The site group of the cohort's eligible cases when there is one
+    (node-burden labels are site-specific), else None."""
+    sites = cohort.registry.sql(
+        f"select distinct site_group::varchar as s from ({cohort.sql}) "
+        "where exclusion_reason is null limit 2", cohort.params,
+    )["s"].to_list()
+    return sites[0] if len(sites) == 1 else None

@@ -145,4 +145,56 @@ def term_label(term: str, level: str | None, reference: str | None = None, *,
     return text
 
 
-__all__ = ["decode", "label", "label_values", "labels_for", "term_label"]
+_GROUP_COLUMNS = ("group", "group_1", "group_2")
+
+
+def decode_groups(tables: dict, by: str | None, *, site: str | None = None) -> dict:
+    """Result tables (``{name: frame}``, as ``tables()`` returns them) with
+    the group columns (``group``, and ``group_1``/``group_2`` of pairwise
+    tests) labelled as values of ``by``.
+
+    >>> t = {"medians": pl.DataFrame({"group": ["1", "2"], "n": [40, 60]}), "tests": None}
+    >>> decode_groups(t, "sex")["medians"]["group"].to_list()
+    ['male', 'female']
+    """
+    if not by:
+        return tables
+    return {
+        name: (decode(df, {c: by for c in _GROUP_COLUMNS}, site=site)
+               if isinstance(df, pl.DataFrame) else df)
+        for name, df in tables.items()
+    }
+
+
+def decode_terms(table: pl.DataFrame, references: dict[str, str] | None = None, *,
+                 site: str | None = None) -> pl.DataFrame:
+    """A hazard-ratio table (``term``, ``level``) as papers print it: each
+    level against its term's reference (``sex: female vs male``), the
+    reference row as ``sex: male (reference)``, a continuous term alone.
+    ``references`` maps a term to its reference level; by default the
+    levels of rows flagged in a ``reference`` column.
+
+    >>> hr = pl.DataFrame({"term": ["sex", "sex", "age_at_dx"], "level": ["1", "2", None],
+    ...                    "reference": [True, False, False], "hr": [1.0, 0.8, 1.02]})
+    >>> decode_terms(hr)["term"].to_list()
+    ['sex: male (reference)', 'sex: female vs male', 'age_at_dx']
+    """
+    if references is None:
+        references = {}
+        if "reference" in table.columns:
+            for r in table.filter(pl.col("reference")).iter_rows(named=True):
+                references[r["term"]] = r["level"]
+    terms, levels = [], []
+    for term, level in zip(table["term"], table["level"], strict=True):
+        ref = references.get(term)
+        if level is not None and level == ref:
+            terms.append(f"{term}: {label(term, level, site=site)} (reference)")
+        else:
+            terms.append(term_label(term, level, ref, site=site))
+        levels.append(None if level is None else label(term, level, site=site))
+    return table.with_columns(pl.Series("term", terms, dtype=pl.Utf8),
+                              pl.Series("level", levels, dtype=pl.Utf8))
+
+
+__all__ = ["decode", "decode_groups", "decode_terms", "label", "label_values", "labels_for",
+           "term_label"]
