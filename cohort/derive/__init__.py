@@ -39,7 +39,7 @@ from cohort.derive.nodes import (
     nodes_negative,
     nodes_positive,
 )
-from cohort.derive.receptors import er_status, her2_status, pr_status, subtype
+from cohort.derive.receptors import er_result, her2_result, pr_result, subtype
 from cohort.derive.sites import n_rule, site_group
 from cohort.derive.staging import (
     n_stage,
@@ -95,9 +95,9 @@ DERIVED_COLUMNS = (
     "race_group",
     "grade_group",
     "tumor_size_mm",
-    "er_status",
-    "pr_status",
-    "her2_status",
+    "er_result",
+    "pr_result",
+    "her2_result",
     "subtype",
     "surgery",
     "radiation",
@@ -209,7 +209,7 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     frame = _on_distinct(frame, GRADE_INPUTS, [grade_group()])
     frame = _on_distinct(frame, SIZE_INPUTS, [tumor_size_mm()])
     frame = _on_distinct(frame, receptors.INPUTS,
-                         [er_status(), pr_status(), her2_status(), subtype()],
+                         [er_result(), pr_result(), her2_result(), subtype()],
                          where=pl.col("site_group") == "breast")
     frame = _on_distinct(frame, treatment.TREATMENT_INPUTS,
                          [surgery(), radiation(), chemotherapy(), ln_surgery()])
@@ -229,13 +229,13 @@ __all__ = [
     "derive",
     "ene",
     "ene_extent",
-    "er_status",
+    "er_result",
     "event",
     "event_cancer",
     "exam_adequacy",
     "exclusion_reason",
     "grade_group",
-    "her2_status",
+    "her2_result",
     "ln_surgery",
     "lnr",
     "lodds",
@@ -252,7 +252,7 @@ __all__ = [
     "nodes_examined",
     "nodes_negative",
     "nodes_positive",
-    "pr_status",
+    "pr_result",
     "race_group",
     "radiation",
     "site_group",

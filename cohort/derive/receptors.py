@@ -54,11 +54,11 @@ def _status(receptor: str) -> pl.Expr:
 def _receptor(receptor: str) -> pl.Expr:
     return (
         pl.when(_breast()).then(pl.coalesce(_status(receptor), pl.lit("unknown")))
-        .cast(pl.Enum(RECEPTOR_LEVELS)).alias(f"{receptor}_status")
+        .cast(pl.Enum(RECEPTOR_LEVELS)).alias(f"{receptor}_result")
     )
 
 
-def er_status() -> pl.Expr:
+def er_result() -> pl.Expr:
     """Estrogen receptor: positive / negative / borderline / unknown (breast).
 
     >>> df = pl.DataFrame({"site_group": ["breast"] * 4 + ["colon"],
@@ -66,18 +66,18 @@ def er_status() -> pl.Expr:
     ...     "cs_ssf1": [None, "020", None, None, "010"],
     ...     "er_status_recode": [None, None, "3", None, None]},
     ...     schema_overrides={"er_status_recode": pl.Utf8})
-    >>> df.select(er_status())["er_status"].to_list()
+    >>> df.select(er_result())["er_result"].to_list()
     ['positive', 'negative', 'unknown', 'unknown', None]
     """
     return _receptor("er")
 
 
-def pr_status() -> pl.Expr:
+def pr_result() -> pl.Expr:
     """Progesterone receptor: positive / negative / borderline / unknown (breast)."""
     return _receptor("pr")
 
 
-def her2_status() -> pl.Expr:
+def her2_result() -> pl.Expr:
     """HER2: positive / negative / borderline / unknown (breast)."""
     return _receptor("her2")
 

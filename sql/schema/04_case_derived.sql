@@ -74,9 +74,9 @@ create table if not exists case_derived (
     race_group race_group_t,          -- Hispanic, else non-Hispanic White / Black / AIAN / API
     grade_group grade_group_t,        -- G1-G4 (low / intermediate / high) from grade 440 or 2018+ grade
     tumor_size_mm integer,            -- tumour size, mm (756, else 2800, else 780); null if descriptive
-    er_status receptor_t,             -- breast: estrogen receptor (3827, CS SSF1, SEER recode)
-    pr_status receptor_t,             -- breast: progesterone receptor (3915, CS SSF2, SEER recode)
-    her2_status receptor_t,           -- breast: HER2 (3855, CS SSF15, SEER recode)
+    er_result receptor_t,             -- breast: estrogen receptor (3827, CS SSF1, SEER recode)
+    pr_result receptor_t,             -- breast: progesterone receptor (3915, CS SSF2, SEER recode)
+    her2_result receptor_t,           -- breast: HER2 (3855, CS SSF15, SEER recode)
     subtype subtype_t,                -- breast: HR+/HER2-, HR+/HER2+, HR-/HER2+, HR-/HER2-, unknown
     surgery treatment_t,              -- surgery of the primary site (1290)
     radiation treatment_t,            -- radiation (1360, else SEER radiation recode)
