@@ -114,10 +114,23 @@ _TYPED = {"age_at_dx": pl.Int32, "surv_months": pl.Int32, "surv_months_presumed"
 
 
 def input_columns() -> list[str]:
-    """The raw_cases columns the derivations read."""
-    cols = [it.name for it in items()]
-    return cols + ["dx_date_code", "last_contact_date_code", "dx_month", "last_contact_year",
-                   "last_contact_month"]
+    """The raw_cases columns the derivations read (and no other: a batch of
+    half a million records is read whole, so unused items cost time and
+    memory).
+
+    >>> cols = input_columns()
+    >>> "nodes_positive_code" in cols and "marital_status" not in cols
+    True
+    """
+    blocks = [SITE_INPUTS, NODE_INPUTS, ENE_INPUTS, staging.N_INPUTS, staging.T_INPUTS,
+              ("age_at_dx",), RACE_INPUTS, GRADE_INPUTS, SIZE_INPUTS, receptors.INPUTS,
+              treatment.TREATMENT_INPUTS, treatment.NEOADJUVANT_INPUTS]
+    per_record = [surv_months(), surv_months_source(), event(), event_cancer(), cause(),
+                  exclusion_reason()]
+    names = [c for cols in blocks for c in cols]
+    names += [c for e in per_record for c in e.meta.root_names()]
+    produced = set(DERIVED_COLUMNS) - {"surv_months"}  # surv_months is also an item
+    return [c for c in dict.fromkeys(names) if c not in produced]
 
 
 def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:
@@ -170,18 +183,28 @@ def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr], *,
     records have a few thousand combinations; the result is the same as
     evaluating row by row, because the expressions read only ``keys``.
 
-    ``where`` limits the evaluation to the records the expressions can give
-    a value for (they must be null elsewhere): breast receptor items, for
-    instance, whose site-specific factors take thousands of values at other
-    sites."""
+    ``where`` (over the keys) limits the evaluation to the records the
+    expressions can give a value for (they must be null elsewhere): breast
+    receptor items, for instance, whose site-specific factors take thousands
+    of values at other sites."""
     keys = list(dict.fromkeys(keys))
-    rows = frame if where is None else frame.filter(where)
-    lookup = rows.select(keys).unique().with_columns(exprs)
-    return frame.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    rows = frame.select(keys)
+    if where is not None:
+        rows = rows.filter(where)  # ``where`` reads key columns only
+    lookup = rows.unique().with_columns(exprs)
+    # join on the key columns alone and set the results beside the frame:
+    # joining the whole (wide) frame would copy every column at every step
+    found = frame.select(keys).join(lookup, on=keys, how="left", nulls_equal=True,
+                                    maintain_order="left").drop(keys)
+    return pl.concat([frame, found], how="horizontal")
 
 
 def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Add every derived column to a frame of raw_cases columns."""
+    if isinstance(frame, pl.DataFrame):
+        # one chunk per column: results are set beside the inputs, and a frame
+        # whose columns are chunked differently is realigned at every step
+        frame = frame.rechunk()
     frame = _on_distinct(frame, SITE_INPUTS, [site_group(), n_rule()])
     frame = _on_distinct(
         frame,

@@ -125,27 +125,21 @@ def _t_parts(source: str) -> tuple[pl.Expr, pl.Expr]:
     return stage.is_not_null().fill_null(False), stage
 
 
-def _chosen(usable: dict[str, pl.Expr]) -> pl.Expr:
-    """The source used for each record, by year of diagnosis (module table)."""
-    expr = pl.lit(None, pl.Utf8)
+def _by_year(usable: dict[str, pl.Expr], values: dict[str, pl.Expr], dtype=pl.Utf8) -> pl.Expr:
+    """The value of the first usable source of the record's year (module
+    table). One ``when`` per (year rule, source): the expression grows with
+    the number of rules, not with their square."""
+    expr = pl.lit(None, dtype)
     cases = [(cond, src) for cond, order in _year_rules() for src in order]
     for cond, src in reversed(cases):
-        expr = pl.when(cond & usable[src]).then(pl.lit(src)).otherwise(expr)
+        expr = pl.when(cond & usable[src]).then(values[src]).otherwise(expr)
     return expr
 
 
-def _n_choice() -> tuple[pl.Expr, dict[str, tuple[pl.Expr, pl.Expr]]]:
+def _n_choice(part: int) -> pl.Expr:
+    """n_stage (part 1) or n_stage_group (part 2) of the source of the year."""
     parts = {src: _n_parts(src) for src in _SOURCES}
-    return _chosen({src: p[0] for src, p in parts.items()}), {
-        src: (p[1], p[2]) for src, p in parts.items()
-    }
-
-
-def _pick(chosen: pl.Expr, values: dict[str, pl.Expr], dtype=pl.Utf8) -> pl.Expr:
-    expr = pl.lit(None, dtype)
-    for src, value in values.items():
-        expr = pl.when(chosen == src).then(value).otherwise(expr)
-    return expr
+    return _by_year({s: p[0] for s, p in parts.items()}, {s: p[part] for s, p in parts.items()})
 
 
 def n_stage() -> pl.Expr:
@@ -165,23 +159,21 @@ def n_stage() -> pl.Expr:
      ('N1a', 'N1', 'AJCC 7th (SEER combined)'), ('N0(i+)', 'N0', 'AJCC 8th (EOD 2018)'),
      (None, 'NX', None)]
     """
-    chosen, parts = _n_choice()
-    return _pick(chosen, {s: p[0] for s, p in parts.items()}).alias("n_stage")
+    return _n_choice(1).alias("n_stage")
 
 
 def n_stage_group() -> pl.Expr:
     """Harmonised N group N0 / N1 / N2 / N3 / NX of :func:`n_stage`; NX when
     the record has no usable staged N (not assessed, not applicable, absent)."""
-    chosen, parts = _n_choice()
-    group = _pick(chosen, {s: p[1] for s, p in parts.items()})
+    group = _n_choice(2)
     return group.fill_null("NX").cast(pl.Enum(N_STAGE_GROUP_LEVELS)).alias("n_stage_group")
 
 
 def n_stage_edition() -> pl.Expr:
     """The staging system :func:`n_stage` comes from (null when none)."""
-    chosen, _ = _n_choice()
+    usable = {src: _n_parts(src)[0] for src in _SOURCES}
     labels = {src: pl.lit(v[0]) for src, v in _SOURCES.items()}
-    return _pick(chosen, labels).cast(pl.Enum(STAGE_EDITIONS)).alias("n_stage_edition")
+    return _by_year(usable, labels).cast(pl.Enum(STAGE_EDITIONS)).alias("n_stage_edition")
 
 
 def t_stage() -> pl.Expr:
@@ -198,8 +190,7 @@ def t_stage() -> pl.Expr:
     ['T1', 'T4', 'Tis', 'T1']
     """
     parts = {src: _t_parts(src) for src in _SOURCES}
-    chosen = _chosen({src: p[0] for src, p in parts.items()})
-    stage = _pick(chosen, {s: p[1] for s, p in parts.items()})
+    stage = _by_year({s: p[0] for s, p in parts.items()}, {s: p[1] for s, p in parts.items()})
     return stage.cast(pl.Enum(T_STAGE_LEVELS)).alias("t_stage")
 
 
