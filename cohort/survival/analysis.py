@@ -283,6 +283,7 @@ def cox_analysis(
     event: str = "event",
     reference: dict[str, str] | None = None,
     univariable: bool = True,
+    ties: str = "efron",
 ) -> CoxResult:
     """Cox proportional hazards: each term alone and all terms together.
 
@@ -300,6 +301,9 @@ def cox_analysis(
         ``{term: level}`` reference levels.
     univariable
         Also fit each term alone (papers report both).
+    ties
+        ``"efron"`` (default) or ``"breslow"`` (SAS PHREG's default), both exact on
+        the collapsed counts.
     """
     terms = list(terms)
     strata = list(strata or [])
@@ -316,7 +320,8 @@ def cox_analysis(
         t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
         for t in terms if t in col.categorical
     }
-    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference)
+    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference,
+                       ties=ties)
     models = {"adjusted": adjusted}
     table = adjusted.table().rename(
         {"hr": "hr_adjusted", "lower": "lower_adjusted", "upper": "upper_adjusted",
@@ -329,7 +334,7 @@ def cox_analysis(
                 warnings.simplefilter("ignore")  # the PH check is reported for the adjusted model
                 m = fit_cox(counts, [t], categorical={k: v for k, v in categorical.items()
                                                       if k == t},
-                            strata=strata, reference=reference)
+                            strata=strata, reference=reference, ties=ties)
             models[t] = m
             uni_rows.append(m.table())
         uni = pl.concat(uni_rows).rename(
@@ -342,6 +347,8 @@ def cox_analysis(
         cohort=cohort.definition, terms=terms, strata=strata, event=event, table_=table,
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows,
+        note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
+        "Wald CIs",
     )
 
 

@@ -11,9 +11,10 @@ coded as indicators against a reference level (default: the lowest level
 present, e.g. N0 for node_burden); continuous terms are used exactly as
 stored.
 
-Concordance (Harrell's C) is counted here from the collapsed table with the
-count of every pattern, as R's ``concordance`` does for individual records
-(lifelines' own index ignores case weights). The proportional-hazards check
+Concordance (Harrell's C, :mod:`cohort.survival.concordance`) is counted
+from the collapsed table with the count of every pattern, within strata, ties
+in the score decided by the covariate pattern, as R's ``concordance`` does for
+the records (lifelines' own index ignores case weights). The proportional-hazards check
 is the Grambsch-Therneau scaled-Schoenfeld test (KM time transform) on the
 collapsed fit, with the case weights in every sum (lifelines' own
 ``proportional_hazard_test`` ignores them); it is not R's ``cox.zph`` score
@@ -33,7 +34,6 @@ from lifelines import KaplanMeierFitter
 from scipy.stats import chi2, norm
 
 from cohort.errors import CohortError, CohortWarning
-
 
 Z95 = 1.959963984540054
 
@@ -94,40 +94,6 @@ def design(
     return pd.DataFrame(out), spec
 
 
-def concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray, weight: np.ndarray):
-    """Harrell's C with case weights, counted as R's ``concordance``.
-
-    A pair is comparable when the shorter time is an event (a record
-    censored at the same time counts as longer); pairs of events at the
-    same time are tied in time and left out. Ties in the risk score count
-    one half. Returns (C, concordant, discordant, tied_risk).
-    """
-    ranks = np.unique(risk, return_inverse=True)[1]
-    k = ranks.max() + 1 if ranks.size else 0
-    pool = np.zeros(k)  # weight of records with a longer time, by risk rank
-    conc = disc = tied = 0.0
-    order = np.unique(time)[::-1]
-    idx_by_time = {t: np.flatnonzero(time == t) for t in order}
-    for t in order:
-        idx = idx_by_time[t]
-        cens = idx[event[idx] == 0]
-        evs = idx[event[idx] == 1]
-        np.add.at(pool, ranks[cens], weight[cens])  # censored at t outlive events at t
-        if evs.size:
-            below = np.concatenate([[0.0], np.cumsum(pool)])
-            total = below[-1]
-            r = ranks[evs]
-            w = weight[evs]
-            lower = below[r]  # longer-lived records with a lower risk: concordant
-            same = pool[r]
-            conc += float((w * lower).sum())
-            tied += float((w * same).sum())
-            disc += float((w * (total - lower - same)).sum())
-        np.add.at(pool, ranks[evs], weight[evs])
-    denom = conc + disc + tied
-    return ((conc + tied / 2) / denom if denom else float("nan")), conc, disc, tied
-
-
 class EfronModel:
     """A fitted model with the attributes the rest of cohort reads (lifelines'
     names: ``params_``, ``variance_matrix_``, ``summary``)."""
@@ -150,6 +116,7 @@ class EfronModel:
             index=columns,
         )
         self.log_likelihood_ = fit.loglik
+        self.concordance_ = None  # set by fit_cox: a cohort.survival.concordance.Concordance
 
 
 @dataclass
@@ -201,9 +168,15 @@ def fit_cox(
     time: str = "time",
     event: str = "event",
     weight: str = "n",
+    entry: str | None = None,
+    ties: str = "efron",
     ph_alpha: float = 0.05,
 ) -> CoxModel:
-    """Fit a weighted Cox model to a collapsed table."""
+    """Fit a weighted Cox model to a collapsed table.
+
+    ``entry`` names a left-truncation (delayed entry) column: a row is at risk at t
+    when ``entry < t <= time``. ``ties`` is ``"efron"`` (default) or ``"breslow"``.
+    """
     strata = strata or []
     if counts.is_empty():
         raise ModelError("no eligible cases with known values of every term")
@@ -223,17 +196,19 @@ def fit_cox(
             f"term column(s) {', '.join(constant)} take a single value in this cohort; "
             "drop the term or widen the cohort"
         )
+    from cohort.survival.concordance import concordance, linear_predictor
     from cohort.survival.efron import fit_efron
 
     stratum = _strata_codes(frame, strata)
-    cph = EfronModel(
-        fit_efron(x.to_numpy(dtype=float), frame["__time"].to_numpy(),
-                  frame["__event"].to_numpy(), frame["__n"].to_numpy(), stratum),
-        list(x.columns),
-    )
-    risk = x.to_numpy(dtype=float) @ cph.params_.to_numpy()
-    c = concordance(frame["__time"].to_numpy(), frame["__event"].to_numpy(), risk,
-                    frame["__n"].to_numpy().astype(float))[0]
+    xm = x.to_numpy(dtype=float)
+    start = None if entry is None else counts[entry].cast(pl.Float64).to_numpy()
+    t, e, n = (frame[c].to_numpy() for c in ("__time", "__event", "__n"))
+    cph = EfronModel(fit_efron(xm, t, e, n, stratum, entry=start, ties=ties), list(x.columns))
+    # ties in the score are decided by the covariate pattern, not by rounding
+    risk, pattern = linear_predictor(xm, cph.params_.to_numpy())
+    cph.concordance_ = concordance(t, e, risk, weight=n.astype(float), strata=stratum,
+                                   entry=start, pattern=pattern)
+    c = cph.concordance_.c
     ph = _ph_test(cph, frame, spec, ph_alpha, strata)
     return CoxModel(terms, strata, cph, spec, int(frame["__n"].sum()), events, c, ph)
 
