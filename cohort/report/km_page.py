@@ -47,7 +47,8 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     ax = fig.add_axes([0.14, 0.5, 0.79, 0.39])
     risk = fig.add_axes([0.14, 0.335, 0.79, 0.115])
     if curves:
-        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis")
+        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis",
+                       short={shown(g): str(g) for g in km.km_.groups_})
     lr = tests.get("log-rank")
     tr = tests.get("log-rank for trend")
     ptxt = []
