@@ -238,6 +238,12 @@ def _labelled(tables: dict, by: str | None, cohort, codes: bool) -> dict:
     return decode_groups(tables, by, site=site)
 
 
+convention_option = click.option(
+    "--time-convention", "convention", type=click.Choice(["completed", "exact"]),
+    default="completed", show_default=True,
+    help="Follow-up convention: completed months (a record with surv_months = m leaves at "
+    "m + 0.5, as SEER*Stat's monthly life tables) or exact (leaves at m, as R on raw months).",
+)
 suppress_option = click.option(
     "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
     help="Show counts below this as <N (0 to switch off, inside the registry only).",
@@ -251,8 +257,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
         _emit(render(tables[main_table], "csv"))
         return
     if fmt == "json":
-        click.echo(json.dumps({k: v.to_dicts() for k, v in tables.items() if v is not None},
-                              default=str, indent=1))
+        out = {k: v.to_dicts() for k, v in tables.items() if v is not None}
+        click.echo(json.dumps(out | {"notes": notes}, default=str, indent=1))
         return
     for name, df in tables.items():
         if df is None:
@@ -273,18 +279,30 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @click.option("--strata", default="", help="Columns to stratify the log-rank test on.")
 @click.option("--pairwise", type=click.Choice(["holm", "bonferroni", "none"]), default=None,
               help="Pairwise log-rank tests with this multiplicity correction.")
+@click.option("--trend-scores", default=None,
+              help="Scores of the log-rank test for trend: group=score pairs "
+              "(N0=0,N1=2,N2=6,N3=15) or a numeric column whose median in each group is its "
+              "score (nodes_positive). Default: 1, 2, ... over the ordered known groups "
+              "(NX and N1 NOS are never scored).")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
 @event_option
+@convention_option
 @suppress_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, event, suppress_below, codes, db, fmt):
+def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, convention,
+       suppress_below, codes, db, fmt):
     """Kaplan-Meier survival by group with log-rank tests.
 
-    Survival with 95% log-log CIs (as R conf.type = "log-log"), numbers at
-    risk and events at each time, median survival (95% CI), restricted mean
-    survival time, log-rank and log-rank-for-trend tests.
+    Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
+    survival is 1 or 0), numbers at risk and events at each time, median
+    survival (95% CI, R's rule), restricted mean survival time, log-rank and
+    log-rank-for-trend tests. Groups smaller than --suppress show
+    "suppressed (<11)", never "not reached".
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
@@ -292,7 +310,8 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, codes
     grouping = _grouping(cohort, by)
     result = cohort.km(
         by=grouping.column, event=event, times=_times(times), horizon=horizon,
-        strata=_csv_list(strata), pairwise=pairwise,
+        strata=_csv_list(strata), pairwise=pairwise, convention=convention,
+        entry=entry or None, trend_scores=_scores(trend_scores),
     )
     tables = _labelled(result.tables(suppress_below=suppress_below), grouping.column, cohort,
                        codes)
@@ -308,7 +327,7 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, codes
     notes = [
         f"cohort: {where}; {result.records:,} eligible records with known "
         f"{event} ({result.unknown_event:,} with unknown {event} left out)",
-        f"95% CIs: {result.ci_method}; n_risk = at risk just before the time",
+        *result.notes(suppress_below=suppress_below),
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
         *([f"grouping: {grouping.note}"] if grouping.note else []),
@@ -316,27 +335,49 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, codes
     _emit_tables(tables, fmt, notes, "survival")
 
 
+def _scores(value: str | None) -> dict[str, float] | str | None:
+    if not value:
+        return None
+    if "=" not in value:
+        return value.strip()  # a column whose median per group is the score
+    scores = {}
+    for item in _csv_list(value):
+        group, _, score = item.rpartition("=")
+        try:
+            scores[group.strip()] = float(score)
+        except ValueError:
+            raise click.BadParameter(f"trend scores look like N0=0,N1=2 (group=number), got "
+                                     f"{item!r}", param_hint="--trend-scores") from None
+    return scores
+
+
 @main.command()
 @where_option
 @click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx,sex.")
 @click.option("--strata", default="", help="Stratification columns, e.g. dx_year_group.")
 @click.option("--reference", default="",
-              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+              help="Reference levels, e.g. node_burden=N0 (default: the first level present, "
+              "as R's factor: clinical order, else numbers as numbers).")
 @click.option("--ties", type=click.Choice(["efron", "breslow"]), default="efron",
               show_default=True,
               help="Tied death times: Efron (R's default) or Breslow (SAS PHREG's default); "
               "both exact on the collapsed counts.")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
 @event_option
+@convention_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, ties, event, codes, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, event, convention, codes, db, fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
     concordance (Harrell's C, within strata) and the proportional-hazards
-    check (scaled Schoenfeld residuals) per term.
+    check (scaled Schoenfeld residuals) per term. A term or stratum with one
+    value in the cohort is left out, with a note.
 
     Example: cohort cox --where "site_group = 'colon'" --terms node_burden,age_at_dx,sex
     """
@@ -347,11 +388,13 @@ def cox(where, terms, strata, reference, ties, event, codes, db, fmt):
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
     cohort = Registry(db).cohort(where)
-    result = cohort.cox(_csv_list(terms), strata=_csv_list(strata), event=event, reference=refs,
-                        ties=ties)
-    notes = [f"cohort: {where}", result.note,
-             "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
-             "flags a term"]
+    result = cohort.cox(
+        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
+        convention=convention, entry=entry or None,
+    )
+    notes = [f"cohort: {where}", *result.notes(),
+             "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
+             "p < 0.05 flags a term"]
     tables = result.tables()
     summary = result.summary()
     if not codes:
@@ -381,12 +424,14 @@ def cox(where, terms, strata, reference, ties, event, codes, db, fmt):
               "US 1940-2014.")
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@convention_option
 @suppress_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, suppress_below, codes, db, fmt):
+def netsurv(where, by, times, method, lifetable, standardise, convention, suppress_below, codes,
+            db, fmt):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -398,9 +443,9 @@ def netsurv(where, by, times, method, lifetable, standardise, suppress_below, co
     grouping = _grouping(cohort, by)
     result = cohort.net_survival(
         by=grouping.column, times=_times(times), method=method, lifetable=lifetable,
-        standardise=int(standardise) if standardise else None,
+        standardise=int(standardise) if standardise else None, convention=convention,
     )
-    notes = [f"cohort: {where}", result.note,
+    notes = [f"cohort: {where}", *result.notes(),
              *([f"grouping: {grouping.note}"] if grouping.note else [])]
     _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
                            cohort, codes), fmt, notes, "net_survival")
@@ -410,12 +455,13 @@ def netsurv(where, by, times, method, lifetable, standardise, suppress_below, co
 @where_option
 @click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@convention_option
 @suppress_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def cif(where, by, times, suppress_below, codes, db, fmt):
+def cif(where, by, times, convention, suppress_below, codes, db, fmt):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
@@ -423,9 +469,9 @@ def cif(where, by, times, suppress_below, codes, db, fmt):
     """
     cohort = Registry(db).cohort(where)
     grouping = _grouping(cohort, by)
-    result = cohort.cif(by=grouping.column, times=_times(times))
+    result = cohort.cif(by=grouping.column, times=_times(times), convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
-             result.note, *([f"grouping: {grouping.note}"] if grouping.note else [])]
+             *result.notes(), *([f"grouping: {grouping.note}"] if grouping.note else [])]
     _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
                            cohort, codes), fmt, notes, "cumulative_incidence")
 

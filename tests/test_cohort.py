@@ -87,7 +87,8 @@ def test_cli_km_cox_cif(reg):
     csv = run("km", "--where", "site_group = 'melanoma'", "--times", "12,60", "--db", db,
               "--format", "csv")
     df = pl.read_csv(csv.output.encode(), infer_schema=False)
-    assert df.columns == ["group", "time", "n_risk", "n_events", "survival", "lower", "upper"]
+    assert df.columns == ["group", "time", "n_risk", "n_events", "survival", "lower", "upper",
+                          "suppressed"]
     assert "<11" in set(df["n_risk"]) | set(df["n_events"])  # small cells suppressed
     raw = run("km", "--where", "site_group = 'melanoma'", "--times", "12,60", "--db", db,
               "--format", "json", "--suppress", "0")

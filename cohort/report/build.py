@@ -94,7 +94,7 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
             with PdfPages(output, metadata=metadata) as pdf:
                 pages = _Pages(pdf, spec, figures_dir)
                 cover_page(pages, s, spec, base, loads, data_date)
-                attrition_page(pages, s, spec)
+                attrition_page(pages, s, spec, base)
                 sites = _sites(s, spec)
                 for site in sites:
                     site_spec = _site_spec(s, spec, site, result)
@@ -159,7 +159,8 @@ def _site_section(pages, s, spec, site, result, figures_dir):
         pages.add(fig, f"{site}_too_few")
         return
     try:
-        km = cohort.km(by=spec.group, event=spec.event, times=spec.times, horizon=spec.horizon)
+        km = cohort.km(by=spec.group, event=spec.event, times=spec.times, horizon=spec.horizon,
+                       convention=spec.time_convention)
     except CauseNotRecordedError as exc:
         fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", "")
         draw.note(fig, 0.85, f"No cause-specific survival for this site group: {exc}.", size=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.cohort import convention_note
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
 from cohort.survival.compete import cumulative_incidence
@@ -12,7 +13,7 @@ from cohort.survival.compete import cumulative_incidence
 
 def cif_page(pages, s, spec, label, site, values):
     cohort = site_cohort(s, site)
-    col = cohort.collapse([spec.group], event="cause")
+    col = cohort.collapse([spec.group], event="cause", convention=spec.time_convention)
     known_causes = col.counts.filter(pl.col("event").is_in(["cancer_death", "other_death"]))
     if known_causes.is_empty():
         fig = draw.page(f"{label.capitalize()}: competing risks", "")
@@ -55,5 +56,6 @@ def cif_page(pages, s, spec, label, site, values):
     draw.table(fig.add_axes([0.07, 0.38 - h, 0.86, h]), tab, fontsize=6.5,
                col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
     draw.note(fig, 0.38 - h - 0.015, f"{col.unknown:,} deaths of unknown cause left out. "
-              f"Groups with fewer than {spec.threshold} cases not drawn.")
+              f"Groups with fewer than {spec.threshold} cases not drawn. "
+              f"{convention_note(col.convention).capitalize()}.")
     pages.add(fig, f"{site}_cif")

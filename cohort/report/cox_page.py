@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cohort.cohort import EmptyCohortError
 from cohort.labels import decode_terms, term_label
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, p_value
@@ -28,8 +29,9 @@ def cox_page(pages, s, spec, label, site, params, values):
                     f"Hazard ratios for {_event_words(spec.event)}"
                     + (f"; groups left out: {', '.join(excl)}" if excl else ""))
     try:
-        res = cohort.cox(cx.terms, strata=cx.strata, event=spec.event)
-    except (ModelError, CauseNotRecordedError, ValueError) as exc:
+        res = cohort.cox(cx.terms, strata=cx.strata, event=spec.event,
+                         convention=spec.time_convention)
+    except (ModelError, CauseNotRecordedError, EmptyCohortError, ValueError) as exc:
         draw.note(fig, 0.85, f"No Cox model for this site group: {exc}", size=10)
         pages.add(fig, f"{site}_cox")
         return
@@ -54,8 +56,10 @@ def cox_page(pages, s, spec, label, site, params, values):
         f"{count_text(fit['events'], spec.threshold)} events; "
         f"likelihood-ratio chi2 = {fit['lr_chisq']:.1f} on {fit['lr_df']} df, "
         f"{p_phrase(fit['lr_p'])}; concordance = {fit['concordance']:.3f}. Efron ties; "
-        f"strata: {', '.join(cx.strata) or 'none'}. Adjusted model: "
-        f"{' + '.join(cx.terms)}; univariable: each term alone (same strata)."))
+        f"strata: {', '.join(res.strata) or 'none'}. Adjusted model: "
+        f"{' + '.join(res.terms)}; univariable: each term alone (same strata)."
+        + "".join(f" {term} left out of the model: {why}." for term, why in res.dropped_.items())
+    ))
     ph_tab = ph.select(
         pl.Series("term", [term_label(r["term"], r["level"], site=site)
                            for r in ph.iter_rows(named=True)], dtype=pl.Utf8),

@@ -36,6 +36,7 @@ class ReportSpec:
     event: str = "event"
     times: list[int] = field(default_factory=lambda: [12, 36, 60])
     horizon: int = 60
+    time_convention: str = "completed"
     per_site: bool = True
     sites: list[str] = field(default_factory=list)
     min_cases: int = 30
@@ -47,7 +48,7 @@ class ReportSpec:
 
 _TOP = {
     "title": str, "cohort": str, "group": str, "event": str, "times": list, "horizon": int,
-    "per_site": bool, "sites": list, "min_cases": int,
+    "time_convention": str, "per_site": bool, "sites": list, "min_cases": int,
 }
 _COX = {"terms": list, "strata": list, "exclude_levels": list}
 _NET = {"enabled": bool, "method": str, "lifetable": str}
@@ -100,6 +101,9 @@ def load_spec(path: str | Path | None = None) -> ReportSpec:
     spec.threshold = data.get("disclosure", {}).get("threshold", spec.threshold)
     if spec.event not in ("event", "event_cancer"):
         raise SpecError(f"{path}: event must be 'event' or 'event_cancer', got {spec.event!r}")
+    if spec.time_convention not in ("completed", "exact"):
+        raise SpecError(f"{path}: time_convention must be 'completed' (surv_months + 0.5) or "
+                        f"'exact' (surv_months), got {spec.time_convention!r}")
     if not spec.times or not all(isinstance(t, int) and t > 0 for t in spec.times):
         raise SpecError(f"{path}: times must be positive whole months, got {spec.times!r}")
     if spec.threshold < 0:

@@ -17,12 +17,16 @@ jumps times the exponential of the population part,
 ``prod(1 - dN_w/Y_w) * exp(int Y_w dL* / Y_w)``, with a 95% CI on the log
 scale (R's default); expected survival is Ederer I (everyone followed to t).
 
-Registry follow-up is in whole months. Each record leaves (dies or is
-censored) in the middle of its last month, ``surv_months + 0.5``; expected
-hazards are integrated over half-month steps, with age at diagnosis taken
-as ``age_at_dx + 0.5`` (completed years) and the date of diagnosis as the
-middle of ``dx_year``. Collapsing to (age, sex, year of diagnosis, month,
-event, count) first makes a million cases a few thousand rows.
+Each record leaves (dies or is censored) at its collapsed ``time``, taken as
+given, on a half-month grid: with the default completed-months convention
+that is the middle of its last month, ``surv_months + 0.5``, and with the
+exact convention ``surv_months`` (:meth:`cohort.Cohort.collapse`), so the
+observed column is the Kaplan-Meier on the same times. Expected hazards are
+integrated over half-month steps, with age at diagnosis taken as
+``age_at_dx + 0.5`` (completed years) and the date of diagnosis as the
+middle of ``dx_year``. Collapsing to (age, sex, year of diagnosis, time,
+event, count) first makes a million cases a few thousand rows; rows with a
+count of 0 are left out (they change nothing).
 """
 
 from __future__ import annotations
@@ -152,10 +156,21 @@ def net_survival_table(
 ) -> pl.DataFrame:
     """Net (or relative) survival at ``times`` (months) for one group.
 
-    ``counts``: age_at_dx, sex (NAACCR code), dx_year, time (months), event, n.
+    ``counts``: age_at_dx, sex (NAACCR code), dx_year, time (months, the exit
+    time as given: whole or half months), event, n.
     """
     if method not in ("pohar-perme", "ederer2"):
         raise CohortError(f"method must be pohar-perme or ederer2, got {method!r}")
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
+    if counts.is_empty():
+        raise CohortError(f"{label}: no cases to estimate net survival from")
+    half = 2 * counts["time"].cast(pl.Float64)
+    off_grid = counts.filter((half - half.round()).abs() > 1e-9)
+    if off_grid.height:
+        raise CohortError(
+            f"{label}: net survival needs exit times in whole or half months, got "
+            f"{off_grid['time'][0]!r}; collapse with convention 'completed' or 'exact'"
+        )
     bad_sex = counts.filter(~pl.col("sex").is_in(list(SEXES)))
     if bad_sex.height:
         codes = ", ".join(sorted(set(bad_sex["sex"].cast(pl.Utf8).to_list())))
@@ -169,7 +184,7 @@ def net_survival_table(
     c = counts.join(key_index, on=["age_at_dx", "sex", "dx_year"], how="left")
     k = c["key"].to_numpy()
     n = c["n"].to_numpy().astype(float)
-    exit_h = 2 * c["time"].to_numpy() + 1  # half-month index of leaving (mid-month)
+    exit_h = np.round(2 * c["time"].to_numpy().astype(float)).astype(np.int64)  # half-months
     dead = c["event"].to_numpy().astype(bool)
     steps = int(round(2 * max(times))) + 2  # half-months needed; later exits are clipped
     lam = _cumulative(
@@ -263,6 +278,10 @@ class NetSurvivalResult:
     estimates_: pl.DataFrame
     standardised_: pl.DataFrame | None = None
     note: str = ""
+    convention: str = "completed"
+
+    def notes(self) -> list[str]:
+        return [self.note]
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
@@ -281,6 +300,7 @@ def net_survival_analysis(
     method: str = "pohar-perme",
     lifetable: str | Path | LifeTable | None = None,
     standardise: int | None = None,
+    convention: str = "completed",
 ) -> NetSurvivalResult:
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group.
 
@@ -297,14 +317,19 @@ def net_survival_analysis(
         the US 1940-2014 table.
     standardise
         ICSS standard 1, 2 or 3 for age-standardised estimates (ages 15+).
+    convention
+        ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``
+        (``surv_months``); the observed column is the Kaplan-Meier on the same times.
     """
+    from cohort.cohort import convention_note
     from cohort.survival.analysis import _collapse
-    from cohort.survival.km import fit_km
+    from cohort.survival.km import fit_km, natural_levels
 
     table = lifetable if isinstance(lifetable, LifeTable) else load_lifetable(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col = _collapse(cohort, cols, "event")
-    counts = col.counts
+    col = _collapse(cohort, cols, "event", convention=convention)
+    counts = col.counts.filter(pl.col("n") > 0)
+    cohort.require_records(counts)
     missing = counts.filter(pl.col("dx_year").is_null() | pl.col("age_at_dx").is_null())
     if missing.height:
         raise LifeTableError(
@@ -312,14 +337,12 @@ def net_survival_analysis(
             "survival needs both to match the life table. Restrict the cohort "
             "(dx_year is not null) or correct the records"
         )
-    if counts.is_empty():
-        raise CohortError("the cohort has no eligible cases with known survival time")
     times = tuple(times)
     carried: list[int] = []
-    groups = col.levels.get(by, []) if by else [None]
+    groups = (col.levels.get(by) or natural_levels(counts[by])) if by else [None]
     rows, std_rows = [], []
     for g in groups:
-        part = counts if g is None else counts.filter(pl.col(by) == g)
+        part = counts if g is None else counts.filter(pl.col(by).cast(pl.Utf8) == g)
         if part.is_empty():
             continue
         label = f"{by}={g}" if g is not None else "cohort"
@@ -356,7 +379,7 @@ def net_survival_analysis(
         "relative survival (Ederer II)"
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
-        estimates_=estimates, standardised_=std,
-        note=f"{name}; life table {table.source}; whole-month follow-up, exits mid-month; "
-             "95% CI log scale; observed = Kaplan-Meier, expected = Ederer I",
+        estimates_=estimates, standardised_=std, convention=col.convention,
+        note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "
+             "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I",
     )
