@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import click
-import polars as pl
 
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
@@ -228,7 +227,8 @@ def _grouping(cohort, by):
 
 
 def _labelled(tables: dict, by: str | None, cohort, codes: bool) -> dict:
-    """Result tables with group labels (unless --codes)."""
+    """Result tables with group labels (unless --codes), for results that do
+    not label themselves (net survival)."""
     if codes or not by:
         return tables
     from cohort.grouping import single_site
@@ -313,12 +313,9 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, 
         strata=_csv_list(strata), pairwise=pairwise, convention=convention,
         entry=entry or None, trend_scores=_scores(trend_scores),
     )
-    tables = _labelled(result.tables(suppress_below=suppress_below), grouping.column, cohort,
-                       codes)
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
     if fmt == "table":
-        summary = _labelled({"s": result.summary(suppress_below=suppress_below)},
-                            grouping.column, cohort, codes)["s"]
-        tables = {"summary": summary,
+        tables = {"summary": result.summary(suppress_below=suppress_below, codes=codes),
                   "numbers at risk and events": tables["survival"].select(
                       "group", "time", "n_risk", "n_events"),
                   "restricted mean survival time": tables["rmst"],
@@ -395,19 +392,9 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, codes, 
     notes = [f"cohort: {where}", *result.notes(),
              "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
              "p < 0.05 flags a term"]
-    tables = result.tables()
-    summary = result.summary()
-    if not codes:
-        from cohort.grouping import single_site
-        from cohort.labels import decode_terms
-
-        site = single_site(cohort) if "node_burden" in result.terms else None
-        references = {r["term"]: r["level"] for r in
-                      result.table_.filter(pl.col("reference")).iter_rows(named=True)}
-        tables["hazard_ratios"] = decode_terms(tables["hazard_ratios"], site=site)
-        summary = decode_terms(summary, references, site=site)
+    tables = result.tables(codes=codes)
     if fmt == "table":
-        tables = {"hazard_ratios": summary, "model": tables["model"],
+        tables = {"hazard_ratios": result.summary(codes=codes), "model": tables["model"],
                   "proportional_hazards": tables["proportional_hazards"]}
     _emit_tables(tables, fmt, notes, "hazard_ratios")
 
@@ -472,8 +459,8 @@ def cif(where, by, times, convention, suppress_below, codes, db, fmt):
     result = cohort.cif(by=grouping.column, times=_times(times), convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
              *result.notes(), *([f"grouping: {grouping.note}"] if grouping.note else [])]
-    _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
-                           cohort, codes), fmt, notes, "cumulative_incidence")
+    _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt, notes,
+                 "cumulative_incidence")
 
 
 @main.command()

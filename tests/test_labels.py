@@ -153,3 +153,22 @@ def test_cli_prints_labels_unless_asked_for_codes(reg):
     cif = run(main, ["cif", "--db", db, "--where", "site_group = 'colon'", "--format", "csv"])
     assert cif.exit_code == 0, cif.output
     assert "N2a (4-6 nodes)" in cif.output
+
+
+def test_results_label_what_a_person_reads_and_keep_codes_in_exact_tables(reg):
+    km = reg.cohort("site_group = 'breast'").km(times=[12])
+    assert "N2 (4-9 nodes)" in km.summary()["group"].to_list()
+    assert "N2 (4-9 nodes)" in km.tables()["survival"]["group"].to_list()
+    assert "N2" in km.summary(codes=True)["group"].to_list()
+    assert "N2" in km.estimates_["group"].to_list()  # exact tables: the estimator's values
+    by_sex = reg.cohort("site_group = 'colon'").km(by="sex", times=[12])
+    assert set(by_sex.summary()["group"]) == {"female", "male"}
+    cox = reg.cohort("site_group = 'breast' and node_burden in ('N0', 'N1', 'N2', 'N3')").cox(
+        ["node_burden", "sex"])
+    assert cox.summary()["term"].to_list()[:2] == [
+        "node_burden: N0 (0 nodes) (reference)", "node_burden: N1 (1-3 nodes) vs N0 (0 nodes)"]
+    assert "sex: female vs male" in cox.tables()["hazard_ratios"]["term"].to_list()
+    assert set(cox.table_["term"]) == {"node_burden", "sex"}
+    assert cox.summary(codes=True)["level"].to_list()[:2] == ["N0", "N1"]
+    cif = reg.cohort("site_group = 'colon'").cif(times=[12])
+    assert "N2a (4-6 nodes)" in cif.tables()["cumulative_incidence"]["group"].to_list()

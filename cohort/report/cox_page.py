@@ -42,7 +42,8 @@ def cox_page(pages, s, spec, label, site, params, values):
              "hr": r["hr_adjusted"], "lower": r["lower_adjusted"], "upper": r["upper_adjusted"],
              "reference": r["reference"]} for r in t.iter_rows(named=True)]
     draw.forest(fig.add_axes([0.3, 0.66, 0.63, 0.23]), rows)
-    summary = res.summary().with_columns(decode_terms(t, site=site)["term"]).drop("level")
+    summary = res.summary(codes=True).with_columns(decode_terms(t, site=site)["term"]).drop(
+        "level")
     row_h = 0.02
     top = 0.6
     draw.table(fig.add_axes([0.07, top - row_h * (summary.height + 1), 0.86,

@@ -156,7 +156,8 @@ def flow(ax, steps: list[tuple[str, str]], final: str):
     ax.text(0.3, ys[0], steps[0][1] if steps else "", ha="center", va="center", fontsize=FONT,
             bbox=box)
     for i, (label, text) in enumerate(steps[1:], start=1):
-        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025), xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
+        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025),
+                    xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
                     arrowprops=dict(arrowstyle="-|>", color="#888888", lw=0.6))
         ax.annotate("", xy=(0.58, ys[i]), xytext=(0.3, ys[i]),
                     arrowprops=dict(arrowstyle="-|>", color="#d9a066", lw=0.6))

@@ -59,7 +59,7 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     if ptxt:
         ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
-    summary = km.summary(suppress_below=t).with_columns(
+    summary = km.summary(suppress_below=t, codes=True).with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
     summary = summary.with_columns(
         pl.col("group").cast(pl.Utf8).map_elements(shown, return_dtype=pl.Utf8))
