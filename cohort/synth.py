@@ -182,9 +182,12 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     out = df.select(_columns(rng, n))
     latent = df.select("site_group", "dx_year", "examined_any", "dco", "category", "positive",
                        "examined", "age", "dead", "cancer_death", "u2", "rank")
-    out, more_truth = synth_covariates.add(
-        latent.hstack(synth_covariates.draw(rng, n)), out
-    )
+    # the new items draw from a generator of their own, seeded from the batch
+    # generator's state without drawing from it: every base value (node codes,
+    # survival, the deliberately invalid records) stays what the seed gave
+    state = rng.bit_generator.state["state"]["state"]
+    own = np.random.default_rng([state % 2**64, state >> 64, 12])
+    out, more_truth = synth_covariates.add(latent.hstack(synth_covariates.draw(own, n)), out)
     # Patient-level items (NAACCR XML puts them on the Patient) are the
     # first tumour's, so every format of the extract says the same thing.
     out = out.with_columns(pl.col(c).first().over("patient_id") for c in PATIENT_ITEMS)
