@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cohort.errors import CohortError
+from cohort.load import MAX_REJECT_SHARE
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
@@ -91,15 +92,29 @@ def main():
               help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
+@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+              show_default=True,
+              help="Refuse a file that rejects more than this share of its records "
+                   "(a file that loads nothing is always refused).")
+@click.option("--keep-partial", is_flag=True,
+              help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_share,
+         keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
-    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
+    data file .txt or .gz, with its .dic dictionary beside it).
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
-    transaction, and a file already loaded (same SHA-256) is skipped.
+    transaction, and a file already loaded (same SHA-256) is skipped. Only
+    invalid identity and analysis keys (patient, sequence, site, histology,
+    behaviour, dates, vital status, follow-up) reject a record; any other
+    invalid value is set to unknown and listed in item_edits. A file that
+    loads nothing, or rejects more than --max-reject-share of its records,
+    exits non-zero with the three most frequent reasons, and the database is
+    left as it was unless --keep-partial.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
@@ -107,6 +122,7 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         (result,) = reg.load(
             path, strict=strict, replace=replace, format=fmt, progress=progress,
             derive=not no_derive, keep_items=_csv_list(keep_items),
+            max_reject_share=max_reject_share, keep_partial=keep_partial,
         )
         if quiet:
             continue
@@ -120,6 +136,13 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         if result.rows_rejected:
             click.echo(
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
+                f"{result.load_id}\" --db {db}"
+            )
+        for item, reason, n in result.edit_reasons[:5]:
+            click.echo(f"  set to unknown {n:,}: {item}: {reason.removesuffix('; set to unknown')}")
+        if result.values_edited:
+            click.echo(
+                f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
 
@@ -145,7 +168,8 @@ def derive(db):
 @_friendly
 def check(db, fmt):
     """Data-quality report: records failing the node-item edits (counts and
-    example records) and the attrition of a standard survival analysis."""
+    example records), values set to unknown on load (item edits), and the
+    attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
@@ -155,6 +179,11 @@ def check(db, fmt):
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
+    items = reg.sql("select file_name, item, records, "
+                    "array_to_string(example_values, ', ') as example_values "
+                    "from item_edit_reasons")
+    click.echo("\nvalues set to unknown on load (item_edits):")
+    click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
@@ -170,7 +199,8 @@ def check(db, fmt):
 @_friendly
 def sql(query, sql_file, db, fmt):
     """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, loads; views: load_summary, reject_reasons).
+    rejects, item_edits, loads; views: load_summary, reject_reasons,
+    item_edit_reasons).
 
     Nothing can be changed or written through this door.
     """
@@ -451,16 +481,114 @@ def netsurv(where, by, times, method, lifetable, standardise, convention, suppre
 def cif(where, by, times, convention, suppress_below, codes, db, fmt):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
-    Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
-    are left out and counted.
+    Aalen-Johansen estimates with 95% CIs by group, and Gray's test of equal
+    cumulative incidence for each cause (with its trend version across the
+    ordered node categories); deaths of unknown cause are left out and counted.
     """
     cohort = Registry(db).cohort(where)
     grouping = _grouping(cohort, by)
     result = cohort.cif(by=grouping.column, times=_times(times), convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
              *result.notes(), *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    if result.tests_ is not None:
+        notes.append("Gray's test: cmprsk::cuminc's k-sample test of equal cumulative incidence "
+                     "(rho = 0); the trend test scores the ordered groups listed 1, 2, ... "
+                     "(NX, '... NOS' and unknown groups left out)")
     _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt, notes,
                  "cumulative_incidence")
+
+
+def _reference_levels(reference: str) -> dict[str, str]:
+    refs = {}
+    for item in _csv_list(reference):
+        if "=" not in item:
+            raise click.BadParameter(f"reference must look like term=level, got {item!r}")
+        k, v = item.split("=", 1)
+        refs[k.strip()] = v.strip()
+    return refs
+
+
+def _profiles(value: str) -> list[dict]:
+    """'node_burden=N0,age_at_dx=60;node_burden=N3,age_at_dx=60' -> two profiles."""
+    profiles = []
+    for part in [p for p in value.split(";") if p.strip()]:
+        prof = {}
+        for item in _csv_list(part):
+            if "=" not in item:
+                raise click.BadParameter(
+                    f"a profile is term=value pairs separated by commas, got {item!r}")
+            k, v = (x.strip() for x in item.split("=", 1))
+            try:
+                prof[k] = int(v)
+            except ValueError:
+                try:
+                    prof[k] = float(v)
+                except ValueError:
+                    prof[k] = v
+        profiles.append(prof)
+    return profiles
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx.")
+@click.option("--cause", type=click.Choice(["cancer", "other"]), default="cancer",
+              show_default=True,
+              help="Event of interest: death from this cancer (other deaths compete) or death "
+              "from other causes (cancer deaths compete).")
+@click.option("--strata", default="",
+              help="Columns whose levels get their own censoring distribution (crr's "
+              "cengroup), e.g. dx_year_group; with --compare they also stratify the Cox "
+              "models.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@click.option("--compare", is_flag=True,
+              help="Print cause-specific (Cox) and subdistribution (Fine-Gray) hazard ratios "
+              "for both causes side by side (adjusted models).")
+@click.option("--predict", "profiles", default="",
+              help="Predicted cumulative incidence for covariate profiles separated by ';', "
+              "e.g. 'node_burden=N0,age_at_dx=60;node_burden=N3,age_at_dx=60'.")
+@click.option("--times", default="12,36,60", show_default=True,
+              help="Months at which --predict reports the cumulative incidence.")
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def finegray(where, terms, cause, strata, reference, compare, profiles, times, convention,
+             suppress_below, db, fmt):
+    """Fine-Gray competing-risks regression: subdistribution hazard ratios.
+
+    Univariable and adjusted SHRs with 95% CIs and p-values, fitted exactly on
+    the collapsed counts and equal to R's cmprsk::crr on the records: censoring
+    weights from the Kaplan-Meier of the censoring distribution, Breslow ties,
+    robust (sandwich) standard errors. Deaths of unknown cause are left out
+    and counted.
+
+    Example: cohort finegray --where "site_group = 'breast'" --terms node_burden,age_at_dx
+    """
+    c = Registry(db).cohort(where)
+    refs = _reference_levels(reference)
+    if compare:
+        result = c.competing_hazards(_csv_list(terms), strata=_csv_list(strata),
+                                     reference=refs, convention=convention)
+        tables = result.tables(suppress_below=suppress_below)
+        if fmt == "table":
+            tables = {"hazard_ratios": result.summary(suppress_below=suppress_below),
+                      "model": tables["model"]}
+        _emit_tables(tables, fmt, [f"cohort: {where}", result.note], "hazard_ratios")
+        return
+    result = c.finegray(_csv_list(terms), cause=cause, strata=_csv_list(strata),
+                        reference=refs, convention=convention)
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below),
+                  "model": tables["model"]}
+    if profiles:
+        tables["predicted_cumulative_incidence"] = result.predict(
+            _profiles(profiles), times=_times(times))
+    notes = [f"cohort: {where}; event: {cause} death, the other cause competing", result.note]
+    _emit_tables(tables, fmt, notes, "subdistribution_hazard_ratios")
 
 
 @main.command()
@@ -494,7 +622,8 @@ def report(spec, db, output, figures):
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (.csv, .csv.gz or .parquet).")
+              help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
+                   "export).")
 @click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
@@ -504,12 +633,17 @@ def synth(n, seed, output, fmt):
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
     values), extranodal extension, sentinel nodes, multiple primaries and
     survival drawn from a proportional-hazards model; the true hazard ratios
-    go to OUTPUT.truth.json.
+    go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
+    seerstat-numeric) is written as SEER*Stat writes a case listing: the data
+    file and its export dictionary (.dic) beside it.
     """
     from cohort import synth as synth_module
 
     path = synth_module.write(output, n=n, seed=seed, format=fmt)
-    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json)")
+    dic = ""
+    if fmt and fmt.startswith("seerstat"):
+        dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"
+    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json{dic})")
 
 
 @main.command()

@@ -57,7 +57,6 @@ from cohort.derive.treatment import (
     radiation,
     surgery,
 )
-from cohort.items import items
 
 # Derived columns, in the order they are stored (case_derived table).
 DERIVED_COLUMNS = (

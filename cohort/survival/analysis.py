@@ -532,6 +532,7 @@ class CIFResult:
     convention: str = "completed"
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
+    tests_: pl.DataFrame | None = None  # Gray's test (and trend) per cause
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
@@ -541,6 +542,8 @@ class CIFResult:
                codes: bool = False) -> dict[str, pl.DataFrame]:
         out = {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
                                                 threshold=suppress_below)}
+        if self.tests_ is not None:
+            out["tests"] = self.tests_
         return out if codes else decode_groups(out, self.by, site=self.site)
 
 
@@ -555,4 +558,20 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
     est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
-                     note=f"{CIFResult.note}; {convention_note(col.convention)}", site=col.site)
+                     note=f"{CIFResult.note}; {convention_note(col.convention)}",
+                     tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
+                     site=col.site)
+
+
+def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:
+    """Gray's test (and its trend version) of each cause across ``by``, when
+    there are two groups and both causes occur."""
+    from cohort.survival.gray import gray_tests
+
+    if by is None:
+        return None
+    occurs = set(counts.filter(pl.col("n") > 0)["cause"].cast(pl.Utf8).to_list())
+    groups = counts.filter(pl.col("n") > 0)[by].drop_nulls().n_unique()
+    if groups < 2 or not {"cancer_death", "other_death"} <= occurs:
+        return None
+    return gray_tests(counts.filter(pl.col(by).is_not_null()), by=by, levels=levels)
