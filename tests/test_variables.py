@@ -197,7 +197,8 @@ INVALID = {
     "chemo_recode": ["2"], "race_recode": ["5", "8"], "race_origin_recode": ["6", "0"],
     "marital_status": ["0", "7", "8"], "nhia_origin": ["9"], "origin_recode": ["2"],
     "first_malignant": ["2"], "ajcc6_n": ["123", "A1"], "ajcc7_n": ["12", "1234"],
-    "cod_site_recode": ["2601", "ABCDE"], "seer_cmb_n": ["p1A1234"], "eod2018_n": ["N 1"],
+    "cod_site_recode": ["2601", "123456"],  # a label (SEER*Stat text) is kept as written
+    "seer_cmb_n": ["p1A1234"], "eod2018_n": ["N 1"],
 }
 
 
