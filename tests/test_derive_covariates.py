@@ -243,3 +243,11 @@ def test_node_count_basis_and_exam_adequacy():
              "adequate_exam": a} for s, p, e, a, _, _ in NODES]
     assert run(rows, node_count_basis()) == [r[4] for r in NODES]
     assert run(rows, exam_adequacy()) == [r[5] for r in NODES]
+
+
+def test_age_band_from_a_seer_age_group():
+    # SEER age recodes that are groups, not exact ages (age_at_dx left null)
+    groups = ["85+", "90+", "100+", "45-49", "40-44", "75-79", "75-84", "15-39", None]
+    expected = ["80+", "80+", "80+", "40-49", "40-49", "70-79", None, "<40", None]
+    assert run([{"age_group": g} for g in groups], age_band()) == expected
+    assert run([{"age_at_dx": 67, "age_group": "85+"}], age_band()) == ["60-69"]  # exact first

@@ -122,7 +122,7 @@ def input_columns() -> list[str]:
     True
     """
     blocks = [SITE_INPUTS, NODE_INPUTS, ENE_INPUTS, staging.N_INPUTS, staging.T_INPUTS,
-              ("age_at_dx",), RACE_INPUTS, GRADE_INPUTS, SIZE_INPUTS, receptors.INPUTS,
+              ("age_at_dx", "age_group"), RACE_INPUTS, GRADE_INPUTS, SIZE_INPUTS, receptors.INPUTS,
               treatment.TREATMENT_INPUTS, treatment.NEOADJUVANT_INPUTS]
     per_record = [surv_months(), surv_months_source(), event(), event_cancer(), cause(),
                   exclusion_reason()]
@@ -226,7 +226,7 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     frame = _on_distinct(frame, ENE_INPUTS, [ene(), ene_extent(), ene_source()])
     frame = _on_distinct(frame, staging.N_INPUTS, [n_stage(), n_stage_edition(), n_stage_group()])
     frame = _on_distinct(frame, staging.T_INPUTS, [t_stage()])
-    frame = _on_distinct(frame, ("age_at_dx",), [age_band()])
+    frame = _on_distinct(frame, ("age_at_dx", "age_group"), [age_band()])
     frame = _on_distinct(frame, RACE_INPUTS, [race_group()])
     frame = _on_distinct(frame, GRADE_INPUTS, [grade_group()])
     frame = _on_distinct(frame, SIZE_INPUTS, [tumor_size_mm()])

@@ -26,21 +26,34 @@ _SIZE_EXACT = r"^(00[1-9]|0[1-9][0-9]|[1-8][0-9]{2}|9[0-8][0-9])$"  # 001-989 mm
 
 
 def age_band() -> pl.Expr:
-    """Ten-year age bands at diagnosis (<40, 40-49, ..., 80+); null when the
-    age is unknown.
+    """Ten-year age bands at diagnosis (<40, 40-49, ..., 80+). A SEER age
+    recode that is a group rather than an exact age (``age_group``: 85+,
+    45-49) gives its band when the group lies inside one; null when the age
+    is unknown.
 
-    >>> df = pl.DataFrame({"age_at_dx": [39, 40, 65, 80, None]},
-    ...                   schema_overrides={"age_at_dx": pl.Int32})
+    >>> df = pl.DataFrame({"age_at_dx": [39, 40, 65, 80, None, None, None, None],
+    ...                    "age_group": [None, None, None, None, "85+", "45-49", "75-84", None]},
+    ...                   schema_overrides={"age_at_dx": pl.Int32, "age_group": pl.Utf8})
     >>> df.select(age_band())["age_band"].to_list()
-    ['<40', '40-49', '60-69', '80+', None]
+    ['<40', '40-49', '60-69', '80+', '80+', '40-49', None, None]
     """
-    age = pl.col("age_at_dx")
-    expr = pl.when(age < 40).then(pl.lit("<40"))
-    for lo in (40, 50, 60, 70):
-        expr = expr.when(age < lo + 10).then(pl.lit(f"{lo}-{lo + 9}"))
-    return expr.when(age >= 80).then(pl.lit("80+")).cast(pl.Enum(AGE_BAND_LEVELS)).alias(
-        "age_band"
+
+    def band(age: pl.Expr) -> pl.Expr:
+        expr = pl.when(age < 40).then(pl.lit("<40"))
+        for lo in (40, 50, 60, 70):
+            expr = expr.when(age < lo + 10).then(pl.lit(f"{lo}-{lo + 9}"))
+        return expr.when(age >= 80).then(pl.lit("80+"))
+
+    group = pl.col("age_group")
+    lo = group.str.extract(r"^([0-9]+)", 1).cast(pl.Int32, strict=False)
+    hi = group.str.extract(r"^[0-9]+-([0-9]+)$", 1).cast(pl.Int32, strict=False)
+    top = group.str.contains(r"^[0-9]+\+$")
+    from_group = (
+        pl.when(top & (lo >= 80)).then(pl.lit("80+"))
+        .when(hi.is_not_null() & (band(lo) == band(hi))).then(band(lo))
     )
+    return pl.coalesce(band(pl.col("age_at_dx")), from_group).cast(
+        pl.Enum(AGE_BAND_LEVELS)).alias("age_band")
 
 
 def _hispanic() -> pl.Expr:
