@@ -385,3 +385,65 @@ def add(latent: pl.DataFrame, coded: pl.DataFrame) -> tuple[pl.DataFrame, pl.Dat
     order = [*(n if n != "grade" else "grade" for n in coded.columns),
              *(n for n in names if n not in coded.columns)]
     return work.select(order), work.select(_truth())
+
+
+# The new items in a synthetic SEER*Stat case listing: (SEER*Stat variable,
+# item, labelled?). Labelled variables print the label of seer_values.csv
+# (the first of a code's labels); the others print the code, as SEER*Stat
+# prints those variables.
+SEERSTAT_VARIABLES = (
+    ("Derived AJCC T, 6th ed (2004-2015)", "ajcc6_t", True),
+    ("Derived AJCC N, 6th ed (2004-2015)", "ajcc6_n", True),
+    ("Derived AJCC M, 6th ed (2004-2015)", "ajcc6_m", True),
+    ("Derived AJCC Stage Group, 6th ed (2004-2015)", "ajcc6_stage", True),
+    ("Derived AJCC T, 7th ed (2010-2015)", "ajcc7_t", True),
+    ("Derived AJCC N, 7th ed (2010-2015)", "ajcc7_n", True),
+    ("Derived AJCC M, 7th ed (2010-2015)", "ajcc7_m", True),
+    ("Derived AJCC Stage Group, 7th ed (2010-2015)", "ajcc7_stage", True),
+    ("Derived SEER Combined T (2016-2017)", "seer_cmb_t", False),
+    ("Derived SEER Combined N (2016-2017)", "seer_cmb_n", False),
+    ("Derived SEER Combined M (2016-2017)", "seer_cmb_m", False),
+    ("Derived SEER Cmb Stg Grp (2016-2017)", "seer_cmb_stage", False),
+    ("Derived EOD 2018 T (2018+)", "eod2018_t", False),
+    ("Derived EOD 2018 N (2018+)", "eod2018_n", False),
+    ("Derived EOD 2018 M (2018+)", "eod2018_m", False),
+    ("Derived EOD 2018 Stage Group (2018+)", "eod2018_stage", False),
+    ("CS lymph nodes (2004-2015)", "cs_lymph_nodes", False),
+    ("Grade (thru 2017)", "grade", True),
+    ("Grade Clinical (2018+)", "grade_clinical", False),
+    ("Grade Pathological (2018+)", "grade_pathological", False),
+    ("Tumor Size Summary (2016+)", "tumor_size_summary", False),
+    ("CS tumor size (2004-2015)", "cs_tumor_size", False),
+    ("Laterality", "laterality", True),
+    ("Diagnostic Confirmation", "diagnostic_confirmation", True),
+    ("ER Status Recode Breast Cancer (1990+)", "er_status_recode", True),
+    ("PR Status Recode Breast Cancer (1990+)", "pr_status_recode", True),
+    ("Derived HER2 Recode (2010+)", "her2_recode", True),
+    ("Breast Subtype (2010+)", "breast_subtype", True),
+    ("RX Summ--Surg Prim Site (1998+)", "surgery_primary_site", False),
+    ("RX Summ--Scope Reg LN Sur (2003+)", "ln_surgery_scope", True),
+    ("RX Summ--Systemic/Sur Seq (2007+)", "systemic_surgery_seq", True),
+    ("RX Summ--Surg/Rad Seq", "radiation_surgery_seq", True),
+    ("Radiation recode", "radiation_recode", True),
+    ("Chemotherapy recode (yes, no/unk)", "chemo_recode", True),
+    ("Race recode (W, B, AI, API)", "race_recode", True),
+    ("Origin recode NHIA (Hispanic, Non-Hisp)", "origin_recode", True),
+    ("Race and origin recode (NHW, NHB, NHAIAN, NHAPI, Hispanic)", "race_origin_recode", True),
+    ("Marital status at diagnosis", "marital_status", True),
+    ("First malignant primary indicator", "first_malignant", True),
+    ("Total number of in situ/malignant tumors for patient", "tumors_total", False),
+)
+
+
+def seerstat_variables() -> list[tuple[str, str, dict | None]]:
+    """The new items as :func:`cohort.synth_seerstat.variables` lists them:
+    (SEER*Stat variable, item, {code: label} or None)."""
+    import csv
+    from importlib import resources
+
+    text = resources.files("cohort").joinpath("data", "seer_values.csv").read_text("utf-8")
+    first: dict[str, dict[str, str]] = {}
+    for row in csv.DictReader(text.splitlines()):
+        first.setdefault(row["item"], {}).setdefault(row["code"], row["label"])
+    return [(name, item, first[item] if labelled else None)
+            for name, item, labelled in SEERSTAT_VARIABLES]
