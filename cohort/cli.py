@@ -280,6 +280,28 @@ suppress_option = click.option(
 )
 
 
+period_option = click.option(
+    "--period", default=None, metavar="YYYY-YYYY",
+    help="Period analysis (Brenner): only follow-up inside these calendar years counts; "
+         "earlier diagnoses enter at their duration at the window's start. With --where "
+         "on dx_year: hybrid analysis.",
+)
+given_option = click.option(
+    "--given", type=click.FloatRange(min=0), default=0, show_default=True,
+    help="Conditional survival: survival to each time given survival to this many months.",
+)
+lifetable_option = click.option(
+    "--lifetable", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="Life table CSV (year, sex, age, annual_hazard); default: US 1940-2014.",
+)
+
+
+def _cohort(db, where: str, period: str | None):
+    """The cohort of --where, seen through the --period window when given."""
+    c = Registry(db).cohort(where)
+    return c.period(period) if period else c
+
+
 def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> None:
     import json
 
@@ -317,6 +339,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @click.option("--entry", default=None,
               help="Column of delayed-entry times in months (left truncation): a case is at "
               "risk at t when entry < t <= exit.")
+@period_option
+@given_option
 @event_option
 @convention_option
 @suppress_option
@@ -324,8 +348,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @db_option
 @format_option
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, convention,
-       suppress_below, codes, db, fmt):
+def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period, given, event,
+       convention, suppress_below, codes, db, fmt):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
@@ -336,12 +360,12 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, 
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
-    cohort = Registry(db).cohort(where)
+    cohort = _cohort(db, where, period)
     grouping = _grouping(cohort, by)
     result = cohort.km(
         by=grouping.column, event=event, times=_times(times), horizon=horizon,
         strata=_csv_list(strata), pairwise=pairwise, convention=convention,
-        entry=entry or None, trend_scores=_scores(trend_scores),
+        entry=entry or None, trend_scores=_scores(trend_scores), given=given,
     )
     tables = result.tables(suppress_below=suppress_below, codes=codes)
     if fmt == "table":
@@ -392,13 +416,15 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @click.option("--entry", default=None,
               help="Column of delayed-entry times in months (left truncation): a case is at "
               "risk at t when entry < t <= exit.")
+@period_option
 @event_option
 @convention_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, ties, entry, event, convention, codes, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, period, event, convention, codes, db,
+        fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
@@ -414,7 +440,7 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, codes, 
             raise click.BadParameter(f"reference must look like term=level, got {item!r}")
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
-    cohort = Registry(db).cohort(where)
+    cohort = _cohort(db, where, period)
     result = cohort.cox(
         _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
         convention=convention, entry=entry or None,
@@ -441,14 +467,16 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, codes, 
               "US 1940-2014.")
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@period_option
+@given_option
 @convention_option
 @suppress_option
 @codes_option
 @db_option
 @format_option
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, convention, suppress_below, codes,
-            db, fmt):
+def netsurv(where, by, times, method, lifetable, standardise, period, given, convention,
+            suppress_below, codes, db, fmt):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -456,11 +484,12 @@ def netsurv(where, by, times, method, lifetable, standardise, convention, suppre
     year in the life table, matched on sex; years past the table carry its
     last year forward (with a notice).
     """
-    cohort = Registry(db).cohort(where)
+    cohort = _cohort(db, where, period)
     grouping = _grouping(cohort, by)
     result = cohort.net_survival(
         by=grouping.column, times=_times(times), method=method, lifetable=lifetable,
-        standardise=int(standardise) if standardise else None, convention=convention,
+        standardise=int(standardise) if standardise else None, given=given,
+        convention=convention,
     )
     notes = [f"cohort: {where}", *result.notes(),
              *([f"grouping: {grouping.note}"] if grouping.note else [])]
@@ -589,6 +618,165 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
             _profiles(profiles), times=_times(times))
     notes = [f"cohort: {where}; event: {cause} death, the other cause competing", result.note]
     _emit_tables(tables, fmt, notes, "subdistribution_hazard_ratios")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--interval", type=click.Choice(["1", "3", "6", "12"]), default="12",
+              show_default=True, help="Printed interval in months (computed monthly).")
+@click.option("--horizon", type=click.IntRange(min=1), default=None,
+              help="Months to tabulate (default: the follow-up up to 120, in whole "
+                   "intervals).")
+@click.option("--expected", type=click.Choice(["ederer2", "ederer1", "hakulinen"]),
+              default="ederer2", show_default=True, help="Expected survival method.")
+@click.option("--closing", default=None, metavar="YYYY-MM",
+              help="Hakulinen: closing date of follow-up (default: the latest follow-up "
+                   "month in the cohort).")
+@click.option("--no-net", is_flag=True, help="Leave out the Pohar Perme net-survival columns.")
+@click.option("--min-at-risk", type=click.IntRange(min=0), default=25, show_default=True,
+              help="Blank the estimates from the first interval with fewer alive at its "
+                   "start (SEER's rule).")
+@click.option("--cap", is_flag=True,
+              help="Cap interval relative survival at 1 (relative survival never rises).")
+@click.option("--flag-se", type=click.FloatRange(min=0), default=0.1, show_default=True,
+              help="Flag intervals whose cumulative standard error exceeds this.")
+@click.option("--ci", "conf_type", type=click.Choice(["log-log", "log", "plain"]),
+              default="log-log", show_default=True,
+              help="95% CI of observed survival (relative and net: log scale unless plain).")
+@click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
+              help="Also give ICSS age-standardised cumulative survival (standard 1, 2, 3).")
+@lifetable_option
+@period_option
+@given_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_risk, cap,
+              flag_se, conf_type, standardise, lifetable, period, given, convention,
+              suppress_below, db, fmt):
+    """Actuarial life table with observed, expected, relative and net survival,
+    as SEER*Stat prints it.
+
+    Per interval: alive at start, died, lost or withdrawn, effective number at
+    risk (n - w/2), interval observed, expected and relative survival, and
+    cumulative observed, expected, relative (Ederer II, Ederer I or Hakulinen)
+    and Pohar Perme net survival with standard errors and 95% CIs. Computed
+    monthly, printed every --interval months.
+
+    Example: cohort lifetable --where "site_group = 'breast'" --period 2018-2020
+    """
+    if given and float(given) != int(given):
+        raise click.BadParameter("--given must be whole months for a life table")
+    result = _cohort(db, where, period).lifetable(
+        by=by or None, interval=int(interval), horizon=horizon, expected=expected,
+        net=not no_net, lifetable=lifetable, conf_type=conf_type, min_at_risk=min_at_risk,
+        cap=cap, flag_se=flag_se, standardise=int(standardise) if standardise else None,
+        given=int(given), closing=closing, convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"life table": result.printable(suppress_below=suppress_below),
+                  **({"age standardised (ICSS)": tables["age_standardised"]}
+                     if "age_standardised" in tables else {})}
+    notes = [f"cohort: {where}", result.note,
+             f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
+             else "counts are NOT suppressed: do not release this output"]
+    _emit_tables(tables, fmt, notes, "life_table" if fmt != "table" else "life table")
+
+
+def _levels_option(value: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in _csv_list(value):
+        if "=" not in item:
+            raise click.BadParameter(f"give term=level pairs, e.g. node_burden=NX; got {item!r}")
+        k, v = item.split("=", 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True,
+              help="Model terms, e.g. node_burden,age_group,sex (age_group: ICSS bands of "
+                   "age_at_dx).")
+@click.option("--intervals", default="0,1,2,3,5", show_default=True,
+              help="Follow-up interval boundaries in years (baseline excess hazard constant "
+                   "within each).")
+@click.option("--time-varying", default="",
+              help="Terms whose excess hazard ratio may differ between intervals.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@click.option("--exclude", "exclude", default="",
+              help="Levels to leave out, e.g. node_burden=NX,node_burden=N1 NOS.")
+@lifetable_option
+@period_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, period,
+        convention, suppress_below, db, fmt):
+    """Excess hazard ratios: the Poisson model for relative survival
+    (Dickman et al., Stat Med 2004).
+
+    Deaths, expected deaths and person-years per follow-up interval and
+    covariate pattern; d ~ Poisson(d* + y exp(b'x)). Excess hazard ratios with
+    95% Wald CIs, Wald and likelihood-ratio tests per term, deviance and its
+    goodness-of-fit test.
+
+    Example: cohort ehr --where "site_group = 'breast'" --terms node_burden,age_group,sex
+    """
+    try:
+        bounds = [float(x) for x in _csv_list(intervals)]
+    except ValueError:
+        raise click.BadParameter(f"intervals must be years separated by commas, got "
+                                 f"{intervals!r}") from None
+    refs = {k: v[-1] for k, v in _levels_option(reference).items()}
+    result = _cohort(db, where, period).ehr(
+        _csv_list(terms), intervals=bounds, time_varying=_csv_list(time_varying),
+        reference=refs, lifetable=lifetable, exclude_levels=_levels_option(exclude),
+        convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
+                  "model": tables["model"], "baseline excess mortality (per person-year)":
+                  tables["baseline_excess"]}
+    notes = [f"cohort: {where}; {result.records:,} cases in the model"
+             + (f", {result.unknown:,} with an unknown term left out" if result.unknown else ""),
+             result.note,
+             "goodness of fit: deviance on cells - parameters df (p < 0.05: the model misses "
+             "structure, e.g. non-proportional excess hazards)"]
+    _emit_tables(tables, fmt, notes, "excess_hazard_ratios")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@lifetable_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def crude(where, by, times, lifetable, convention, suppress_below, db, fmt):
+    """Crude probability of death from the cancer and from other causes
+    (Cronin & Feuer 2000), from all-cause deaths and the life table.
+
+    The relative-survival counterpart of the cumulative incidence: it needs no
+    cause of death. Cancer + other causes = 1 - observed survival.
+    """
+    result = Registry(db).cohort(where).crude_probability(
+        by=by or None, times=_times(times), lifetable=lifetable, convention=convention)
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
+                 [f"cohort: {where}", result.note], "crude_probability")
 
 
 @main.command()

@@ -103,7 +103,8 @@ def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
     risk_ax.set_title("Number at risk", fontsize=FONT, loc="left")
 
 
-def forest(ax, rows: list[dict], *, title: str = ""):
+def forest(ax, rows: list[dict], *, title: str = "",
+           xlabel: str = "Hazard ratio (log scale), adjusted, 95% CI"):
     """Hazard ratios with 95% CIs on a log axis; reference rows at 1."""
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
@@ -123,7 +124,7 @@ def forest(ax, rows: list[dict], *, title: str = ""):
     ax.set_yticks(y)
     ax.set_yticklabels([r["label"] for r in rows], fontsize=FONT)
     ax.tick_params(labelsize=FONT)
-    ax.set_xlabel("Hazard ratio (log scale), adjusted, 95% CI", fontsize=FONT + 1)
+    ax.set_xlabel(xlabel, fontsize=FONT + 1)
     ax.grid(axis="x", alpha=0.25, lw=0.5)
     if title:
         ax.set_title(title, fontsize=FONT + 2, loc="left")
