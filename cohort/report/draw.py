@@ -60,12 +60,14 @@ def table(ax, df: pl.DataFrame, *, fontsize: float = FONT, col_widths=None, titl
 
 
 def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
-              *, xlabel: str, ylabel: str = "Survival probability"):
+              *, xlabel: str, ylabel: str = "Survival probability",
+              short: dict | None = None):
     """Step curves with 95% CI bands and censor marks; the numbers-at-risk
     table in ``risk_ax`` sharing the time axis, one row per group.
 
     ``curves[group] = (times, surv, lower, upper, censor_times, censor_surv)``;
-    ``at_risk[group] = [text at each tick]`` (already suppressed).
+    ``at_risk[group] = [text at each tick]`` (already suppressed); ``short``
+    gives the risk table a short name of a group whose legend label is long.
     """
     for i, (label, (t, s, lo, hi, ct, cs)) in enumerate(curves.items()):
         color = COLORS[i % len(COLORS)]
@@ -87,7 +89,8 @@ def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
     risk_ax.set_xticks([])
     risk_ax.tick_params(axis="y", labelsize=FONT, pad=22)
     risk_ax.set_yticks(range(len(at_risk)))
-    risk_ax.set_yticklabels(list(at_risk)[::-1], fontsize=FONT)
+    risk_ax.set_yticklabels([(short or {}).get(g, g) for g in list(at_risk)[::-1]],
+                            fontsize=FONT)
     for i, (label, values) in enumerate(at_risk.items()):
         y = len(at_risk) - 1 - i
         color = COLORS[list(curves).index(label) % len(COLORS)] if label in curves else "#777777"

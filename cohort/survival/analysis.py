@@ -16,6 +16,7 @@ import polars as pl
 from cohort.cohort import convention_note
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
 from cohort.errors import CohortError, CohortWarning
+from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
@@ -49,6 +50,7 @@ class KMResult:
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
     design: str = ""  # period window or conditioning, when used
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     @property
     def curves_(self) -> pl.DataFrame:
@@ -73,10 +75,12 @@ class KMResult:
                        f"(<{suppress_below}), not 'not reached'")
         return out
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
         """The result tables for release: counts under the threshold as ``<11``;
         the estimates of groups smaller than the threshold are null with
-        ``suppressed`` true."""
+        ``suppressed`` true. Groups are labelled (``N2 (4-9 nodes)``) unless
+        ``codes``."""
         sizes = self.medians_.select("group", "n")
 
         def masked(df, columns):
@@ -97,12 +101,14 @@ class KMResult:
         }
         if self.pairwise_ is not None:
             out["pairwise"] = self.pairwise_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
-    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+                codes: bool = False) -> pl.DataFrame:
         """One row per group, as papers print it: n, events, median (95% CI),
-        survival at each time (95% CI). A suppressed group says so."""
-        t = self.tables(suppress_below=suppress_below)
+        survival at each time (95% CI). A suppressed group says so. Groups
+        are labelled unless ``codes``."""
+        t = self.tables(suppress_below=suppress_below, codes=codes)
         hidden = f"suppressed (<{suppress_below})"
         rows = []
         for r in t["medians"].iter_rows(named=True):
@@ -297,6 +303,7 @@ def km_analysis(
                                            "df": pl.Int64, "p": pl.Float64,
                                            "groups": pl.Utf8}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
+        site=col.site,
         unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
         note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
         + (f"; {design}" if design else ""), design=design,
@@ -367,6 +374,7 @@ def _collapse(cohort, columns: list[str], event: str, *, convention: str = "comp
                 PooledSitesWarning,
                 stacklevel=4,
             )
+        col.site = sites[0] if len(sites) == 1 else None
         col.counts = col.without("site_group")
         col.levels.pop("site_group", None)
         col.categorical.discard("site_group")
@@ -390,6 +398,7 @@ class CoxResult:
     convention: str = "completed"
     dropped_: dict = field(default_factory=dict)  # term or stratum -> why it was left out
     note: str = "Efron ties (exact, from collapsed counts); hazard ratios with 95% Wald CIs"
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         """The method, the follow-up convention and the terms left out."""
@@ -398,9 +407,10 @@ class CoxResult:
             out.append(f"{term} left out of the model: {why}")
         return out
 
-    def summary(self) -> pl.DataFrame:
+    def summary(self, *, codes: bool = False) -> pl.DataFrame:
         """The hazard-ratio table as papers print it: HR (95% CI) and p,
-        univariable beside adjusted."""
+        univariable beside adjusted; terms labelled (``sex: female vs male``)
+        unless ``codes``."""
         t = self.table_
         cols = [pl.col("term"), pl.col("level")]
         for kind in ("univariable", "adjusted"):
@@ -413,9 +423,10 @@ class CoxResult:
                 return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
             cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
                                                          skip_nulls=True).alias(f"p {kind}"))
-        return t.select(cols)
+        out = t.select(cols)
+        return out if codes else decode_terms(out, _references(t), site=self.site)
 
-    def tables(self) -> dict[str, pl.DataFrame]:
+    def tables(self, *, codes: bool = False) -> dict[str, pl.DataFrame]:
         adjusted = self.models_.get("adjusted")
         fit = {
             "records": self.records, "events": self.events,
@@ -425,8 +436,13 @@ class CoxResult:
             lr = adjusted.lr_test()
             fit |= {"lr_chisq": lr["chisq"], "lr_df": lr["df"], "lr_p": lr["p"],
                     "concordance": adjusted.concordance}
-        return {"hazard_ratios": self.table_, "model": pl.DataFrame([fit]),
+        hr = self.table_ if codes else decode_terms(self.table_, site=self.site)
+        return {"hazard_ratios": hr, "model": pl.DataFrame([fit]),
                 "proportional_hazards": self.ph_}
+
+
+def _references(table: pl.DataFrame) -> dict[str, str]:
+    return {r["term"]: r["level"] for r in table.filter(pl.col("reference")).iter_rows(named=True)}
 
 
 def cox_analysis(
@@ -524,6 +540,7 @@ def cox_analysis(
         cohort=cohort.definition, terms=kept, strata=kept_strata, event=event, table_=table,
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
+        site=col.site,
         note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
         "Wald CIs" + (f"; period analysis {cohort.window}: follow-up inside the window only"
                       if getattr(cohort, "window", None) else
@@ -541,16 +558,18 @@ class CIFResult:
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
     tests_: pl.DataFrame | None = None  # Gray's test (and trend) per cause
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         return [self.note]
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
         out = {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
-                                                 threshold=suppress_below)}
+                                                threshold=suppress_below)}
         if self.tests_ is not None:
             out["tests"] = self.tests_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
@@ -565,7 +584,8 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
                                levels=levels)
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
                      note=f"{CIFResult.note}; {convention_note(col.convention)}",
-                     tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels))
+                     tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
+                     site=col.site)
 
 
 def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:
