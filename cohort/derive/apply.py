@@ -17,7 +17,10 @@ from cohort.derive import DERIVED_COLUMNS, derive, input_columns
 from cohort.derive.eligibility import EXCLUSIONS
 from cohort.readers.base import quote_ident
 
-BATCH_ROWS = 500_000
+#: records per batch: a derivation's peak memory is about 0.4 GB + 3.5 kB per batch record
+#: (1M records, one run each: 500,000 -> 1.9-2.2 GB; 250,000 -> 1.3 GB for 1.15x the CPU;
+#: 100,000 -> 0.7 GB for 1.4x the CPU; benchmarks/README.md)
+BATCH_ROWS = 250_000
 
 
 def derive_loads(
