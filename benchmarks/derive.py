@@ -26,9 +26,9 @@ from cohort.derive import input_columns
 cols = ", ".join(["load_id", "record_no", *input_columns()])
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 n = con.sql(f"select {cols} from raw_cases").to_arrow_table().num_rows
-print(time.perf_counter() - t, __PEAK__, n)
+print(time.perf_counter() - t, __PEAK__, n, time.process_time() - c)
 """
 
 COPY = """
@@ -37,18 +37,18 @@ from cohort.derive import input_columns
 cols = ", ".join(["load_id", "record_no", *input_columns()])
 con = duckdb.connect(sys.argv[1])
 con.execute("set enable_progress_bar = false")
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 con.execute(f"create or replace table __copy as select {cols} from raw_cases")
 n = con.execute("select count(*) from __copy").fetchall()[0][0]
 con.execute("drop table __copy")
-print(time.perf_counter() - t, __PEAK__, n)
+print(time.perf_counter() - t, __PEAK__, n, time.process_time() - c)
 """
 
 DERIVE = """
 import cohort, resource, sys, time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 n = cohort.Registry(sys.argv[1]).derive()
-print(time.perf_counter() - t, __PEAK__, n)
+print(time.perf_counter() - t, __PEAK__, n, time.process_time() - c)
 """
 
 
@@ -56,9 +56,9 @@ SCAN = SCAN.replace("__PEAK__", PEAK)
 COPY = COPY.replace("__PEAK__", PEAK)
 DERIVE = DERIVE.replace("__PEAK__", PEAK)
 
-def run(code: str, db: Path) -> tuple[float, float, int]:
+def run(code: str, db: Path) -> tuple[float, float, int, float]:
     out = run_child(code, db)
-    return float(out[0]), int(out[1]) / 1024, int(out[2])
+    return float(out[0]), int(out[1]) / 1024, int(out[2]), float(out[3])  # s, MB, rows, CPU s
 
 
 def main() -> None:
@@ -75,8 +75,10 @@ def main() -> None:
         for name, code in (("scan", SCAN), ("copy", COPY), ("derive", DERIVE)):
             results[name].append(run(code, db))
         print(f"run {i + 1}: " + " | ".join(
-            f"{k} {v[-1][0]:.1f} s {v[-1][1]:.0f} MB" for k, v in results.items()))
+            f"{k} {v[-1][0]:.1f} s (cpu {v[-1][3]:.1f} s) {v[-1][1]:.0f} MB"
+            for k, v in results.items()), flush=True)
     med = {k: statistics.median(x[0] for x in v) for k, v in results.items()}
+    cpu = {k: statistics.median(x[3] for x in v) for k, v in results.items()}
     print(json.dumps({
         "records": results["derive"][-1][2],
         "scan_to_arrow_median_s": round(med["scan"], 2),
@@ -84,6 +86,9 @@ def main() -> None:
         "derive_median_s": round(med["derive"], 2),
         "ratio_to_scan": round(med["derive"] / med["scan"], 2),
         "ratio_to_copy": round(med["derive"] / med["copy"], 2),
+        "cpu_median_s": {k: round(v, 2) for k, v in cpu.items()},
+        "cpu_ratio_to_scan": round(cpu["derive"] / cpu["scan"], 2),
+        "cpu_ratio_to_copy": round(cpu["derive"] / cpu["copy"], 2),
         "derive_peak_mb": round(max(x[1] for x in results["derive"])),
         "scan_peak_mb": round(max(x[1] for x in results["scan"])),
         "machine": f"{platform.machine()}, python {platform.python_version()}, "

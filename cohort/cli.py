@@ -8,18 +8,61 @@ wrong usage).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import warnings
+from importlib import import_module
 from pathlib import Path
 
-import click
+# One BLAS thread: the products of a Cox fit are N x p with p small, where a second
+# thread only waits (on a busy 2-core machine a 100,000 x 4 product varied tenfold);
+# set before numpy loads. An OPENBLAS_NUM_THREADS set by the user is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from cohort.errors import CohortError
-from cohort.load import MAX_REJECT_SHARE
-from cohort.output import FORMATS, render
-from cohort.readers import FORMATS as READER_FORMATS
-from cohort.registry import DEFAULT_DB, Registry
-from cohort.synth import FORMATS as SYNTH_FORMATS
+import click  # noqa: E402
+
+from cohort.errors import CohortError  # noqa: E402
+from cohort.output import FORMATS, render  # noqa: E402
+from cohort.registry import DEFAULT_DB, Registry  # noqa: E402
+
+
+class _ModuleChoice(click.Choice):
+    """The choices are a module's ``FORMATS``, read when first needed, so that
+    ``cohort --help`` and the analysis commands do not import the readers or
+    the synthetic-data generator (numpy)."""
+
+    def __init__(self, module: str):
+        self.module = module
+        super().__init__(())
+
+    @property
+    def choices(self):
+        return import_module(self.module).FORMATS
+
+    @choices.setter
+    def choices(self, value):  # click's __init__ sets it; the module decides
+        pass
+
+
+READER_FORMATS = _ModuleChoice("cohort.readers")
+SYNTH_FORMATS = _ModuleChoice("cohort.synth")
+
+
+class _LoadDefault:
+    """A number of ``cohort.load`` as an option's default, read when first
+    needed (the help of ``cohort load``, or a load), not on every command."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def value(self) -> float:
+        return getattr(import_module("cohort.load"), self.name)
+
+    def __float__(self) -> float:
+        return float(self.value())
+
+    def __str__(self) -> str:
+        return str(self.value())
 
 db_option = click.option(
     "--db",
@@ -84,7 +127,7 @@ def main():
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(READER_FORMATS),
+    type=READER_FORMATS,
     default=None,
     help="Input format (default: detected from the file's content).",
 )
@@ -92,7 +135,8 @@ def main():
               help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
-@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+@click.option("--max-reject-share", type=click.FloatRange(0, 1),
+              default=_LoadDefault("MAX_REJECT_SHARE"),
               show_default=True,
               help="Refuse a file that rejects more than this share of its records "
                    "(a file that loads nothing is always refused).")
@@ -812,7 +856,7 @@ def report(spec, db, output, figures):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
                    "export).")
-@click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
+@click.option("--format", "fmt", type=SYNTH_FORMATS, default=None,
               help="Output format (default: from the file name).")
 @_friendly
 def synth(n, seed, output, fmt):

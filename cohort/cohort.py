@@ -20,7 +20,10 @@ estimators take the collapsed ``time`` as given.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -122,6 +125,19 @@ class Cohort:
             self.sql = f"select * from cases where ({text})"
         self._counts = None
 
+    @contextmanager
+    def _connected(self) -> Iterator[Cohort]:
+        """This cohort on one read-only connection for the length of an
+        analysis: the database is opened once, not once per query."""
+        if not hasattr(self.registry, "session"):  # already on a Session
+            yield self
+            return
+        with self.registry.session() as session:
+            on = copy.copy(self)  # every attribute (a period cohort's entry, window, ...)
+            on.registry = session
+            yield on
+            self._counts = on._counts
+
     # -- size and exclusions ---------------------------------------------------
     def _count_by_reason(self) -> pl.DataFrame:
         if self._counts is None:
@@ -209,6 +225,12 @@ class Cohort:
                 f"convention must be 'completed' (surv_months + 0.5, the default) or 'exact' "
                 f"(surv_months as given), got {convention!r}"
             )
+        with self._connected() as c:
+            return c._collapse(list(columns), event=event, time=time, entry=entry,
+                               convention=convention)
+
+    def _collapse(self, columns: list[str], *, event: str, time: str, entry: str | None,
+                  convention: str) -> Collapsed:
         columns = list(dict.fromkeys(columns))
         cols = [_quote(c) for c in columns]
         shift = " + 0.5" if convention == "completed" else ""
@@ -216,7 +238,8 @@ class Cohort:
         if entry is not None:
             keys.append(f"{_quote(entry)}::double as entry")
         order = ", ".join([*cols, "time", "event", *(["entry"] if entry else [])])
-        df = self.registry.sql(
+        # one query: its relation also gives the columns' types (ENUM levels included)
+        df, types = self.registry.sql_typed(
             f"select {', '.join(keys)}, count(*) as n from ({self.sql}) "
             f"where exclusion_reason is null group by all order by {order} nulls last",
             self.params,
@@ -227,15 +250,14 @@ class Cohort:
         unknown = int(df.filter(~known)["n"].sum())
         df = df.filter(known)
         levels, categorical = {}, set()
-        types = self._types(columns)
         for c in columns:
-            kind = types[c]
-            if kind.startswith("ENUM") or kind in ("VARCHAR", "BOOLEAN"):
+            kind = types[c].id
+            if kind in ("enum", "varchar", "boolean"):
                 categorical.add(c)
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
                 present = set(df[c].drop_nulls().unique().to_list())
-                if kind.startswith("ENUM"):  # clinical order, as declared in sql/schema
-                    order = self.registry.sql(f"select enum_range(null::{kind}) as r")["r"][0]
+                if kind == "enum":  # clinical order, as declared in sql/schema
+                    order = dict(types[c].children)["values"]
                     levels[c] = [str(v) for v in order if str(v) in present]
                 else:
                     from cohort.survival.km import natural_levels
@@ -295,35 +317,30 @@ class Cohort:
                 parts.append(f"{c} ranges {r[0]} to {r[1]}" if r[2] else f"{c} is always null")
         return "; ".join(parts)
 
-    def _types(self, columns: list[str]) -> dict[str, str]:
-        """DuckDB types of columns of the cohort (binding only, no scan)."""
-        if not columns:
-            return {}
-        cols = ", ".join(_quote(c) for c in columns)
-        desc = self.registry.sql(f"describe select {cols} from ({self.sql})", self.params)
-        return dict(zip(desc["column_name"], desc["column_type"], strict=True))
-
     # -- analyses ------------------------------------------------------------------
     def km(self, by: str | None = "node_burden", **kwargs):
         """Kaplan-Meier by group, log-rank tests, medians, RMST: see
         :func:`cohort.survival.analysis.km_analysis`."""
         from cohort.survival.analysis import km_analysis
 
-        return km_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return km_analysis(c, by=by, **kwargs)
 
     def cox(self, terms, **kwargs):
         """Cox models (univariable and adjusted): see
         :func:`cohort.survival.analysis.cox_analysis`."""
         from cohort.survival.analysis import cox_analysis
 
-        return cox_analysis(self, terms, **kwargs)
+        with self._connected() as c:
+            return cox_analysis(c, terms, **kwargs)
 
     def net_survival(self, by: str | None = "node_burden", **kwargs):
         """Net (Pohar Perme) or relative (Ederer II) survival with life tables:
         see :func:`cohort.survival.netsurv.net_survival_analysis`."""
         from cohort.survival.netsurv import net_survival_analysis
 
-        return net_survival_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return net_survival_analysis(c, by=by, **kwargs)
 
     def period(self, window) -> Cohort:
         """The same cohort seen through a calendar window (period analysis,
@@ -337,28 +354,32 @@ class Cohort:
         see :func:`cohort.survival.relative.lifetable_analysis`."""
         from cohort.survival.relative import lifetable_analysis
 
-        return lifetable_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return lifetable_analysis(c, by=by, **kwargs)
 
     def ehr(self, terms, **kwargs):
         """Excess hazard ratios (Poisson model for relative survival): see
         :func:`cohort.survival.relative.ehr_analysis`."""
         from cohort.survival.relative import ehr_analysis
 
-        return ehr_analysis(self, terms, **kwargs)
+        with self._connected() as c:
+            return ehr_analysis(c, terms, **kwargs)
 
     def crude_probability(self, by: str | None = "node_burden", **kwargs):
         """Crude probability of death from the cancer and from other causes: see
         :func:`cohort.survival.relative.crude_analysis`."""
         from cohort.survival.relative import crude_analysis
 
-        return crude_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return crude_analysis(c, by=by, **kwargs)
 
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see
         :func:`cohort.survival.analysis.cif_analysis`."""
         from cohort.survival.analysis import cif_analysis
 
-        return cif_analysis(self, by=by, **kwargs)
+        with self._connected() as c:
+            return cif_analysis(c, by=by, **kwargs)
 
     def finegray(self, terms, *, cause: str = "cancer", strata=None, **kwargs):
         """Fine-Gray subdistribution hazard ratios (univariable and adjusted),
@@ -366,14 +387,16 @@ class Cohort:
         :func:`cohort.survival.subdistribution.finegray_analysis`."""
         from cohort.survival.subdistribution import finegray_analysis
 
-        return finegray_analysis(self, terms, cause=cause, strata=strata, **kwargs)
+        with self._connected() as c:
+            return finegray_analysis(c, terms, cause=cause, strata=strata, **kwargs)
 
     def competing_hazards(self, terms, *, strata=None, **kwargs):
         """Cause-specific and subdistribution hazard ratios for both causes, side
         by side: see :func:`cohort.survival.subdistribution.competing_hazards_analysis`."""
         from cohort.survival.subdistribution import competing_hazards_analysis
 
-        return competing_hazards_analysis(self, terms, strata=strata, **kwargs)
+        with self._connected() as c:
+            return competing_hazards_analysis(c, terms, strata=strata, **kwargs)
 
 
 def _named_cohort(name: str) -> str:

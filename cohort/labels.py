@@ -26,7 +26,7 @@ from functools import cache
 import polars as pl
 
 from cohort.codebook import value_labels
-from cohort.derive.tables import n_categories, site_rules
+from cohort.site_tables import n_categories, site_rules
 
 
 @cache

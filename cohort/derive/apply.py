@@ -1,9 +1,10 @@
 """Writing derived variables into the registry database, batch by batch.
 
-Records are read from raw_cases in record-number ranges of one load at a
-time (bounded memory), derived with polars and appended to case_derived
-through Arrow. Runs inside the caller's transaction, so a load and its
-derivation land together.
+Records are read from raw_cases in ranges of physical position (rowid) of
+one load at a time (bounded memory), derived with polars and appended to
+case_derived through Arrow, in the order of raw_cases: the two tables stay in
+step, so ``cases`` pairs them by position. Runs inside the caller's
+transaction, so a load and its derivation land together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from cohort.derive import DERIVED_COLUMNS, derive, input_columns
 from cohort.derive.eligibility import EXCLUSIONS
 from cohort.readers.base import quote_ident
 
-BATCH_ROWS = 500_000
+#: records per batch: a derivation's peak memory is about 0.4 GB + 3.5 kB per batch record
+#: (1M records, one run each: 500,000 -> 1.9-2.2 GB; 250,000 -> 1.3 GB for 1.15x the CPU;
+#: 100,000 -> 0.7 GB for 1.4x the CPU; benchmarks/README.md)
+BATCH_ROWS = 250_000
 
 
 def derive_loads(
@@ -39,13 +43,17 @@ def derive_loads(
     written = 0
     for load_id in load_ids:
         con.execute("delete from case_derived where load_id = ?", [load_id])
-        ((last,),) = con.execute(
-            "select coalesce(max(record_no), 0) from raw_cases where load_id = ?", [load_id]
+        ((first, last),) = con.execute(
+            "select min(rowid), max(rowid) from raw_cases where load_id = ?", [load_id]
         ).fetchall()
-        for start in range(1, last + 1, batch_rows):
+        if first is None:
+            continue
+        # batches of physical positions (rowid), read and written in that order, so
+        # that case_derived follows raw_cases row for row (sql/pairing/by_position.sql)
+        for start in range(first, last + 1, batch_rows):
             batch = con.sql(
                 f"select {cols} from raw_cases where load_id = ? "
-                "and record_no between ? and ?",
+                "and rowid between ? and ?",
                 params=[load_id, start, start + batch_rows - 1],
             ).pl()
             if batch.is_empty():

@@ -1,7 +1,7 @@
 """Survival analysis on collapsed registry counts: exact estimators checked against R.
 
-The names below load their module on first use (PEP 562), so an analysis
-that needs no lifelines (Fine-Gray, Gray's test) does not import it.
+The names below load their module on first use (PEP 562), so a command
+imports only the estimators it runs.
 """
 
 from importlib import import_module

@@ -502,10 +502,11 @@ def cox_analysis(
         counts = counts.filter(pl.col(c).is_not_null())
     cohort.require_records(counts, what=f"records with known {', '.join([*terms, *strata])}")
     collapsed_rows = counts.height
-    categorical = {
-        t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
-        for t in terms if t in col.categorical
-    }
+    categorical = {}
+    for t in terms:
+        if t in col.categorical:
+            present = set(counts[t].unique().to_list())
+            categorical[t] = [lv for lv in col.levels[t] if lv in present]
     adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference,
                        ties=ties, entry=entry_col)
     models = {"adjusted": adjusted}
@@ -518,12 +519,15 @@ def cox_analysis(
     if univariable and len(kept) > 1:
         uni_rows = []
         for t in kept:
+            # the counts summed over the other terms: the same likelihood, fewer rows
+            keys = [c for c in counts.columns if c == t or c not in (*terms, "n")]
+            alone = counts.group_by(keys, maintain_order=True).agg(pl.col("n").sum())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the PH check is reported for the adjusted model
-                m = fit_cox(counts, [t], categorical={k: v for k, v in categorical.items()
-                                                      if k == t},
+                m = fit_cox(alone, [t], categorical={k: v for k, v in categorical.items()
+                                                     if k == t},
                             strata=kept_strata, reference=reference, ties=ties,
-                            entry=entry_col)
+                            entry=entry_col, diagnostics=False)
             models[t] = m
             uni_rows.append(m.table())
         uni = pl.concat(uni_rows).rename(

@@ -19,7 +19,8 @@ is the Grambsch-Therneau scaled-Schoenfeld test (KM time transform) on the
 collapsed fit, with the case weights in every sum (lifelines' own
 ``proportional_hazard_test`` ignores them); it is not R's ``cox.zph`` score
 test and its p-values differ (lifelines #997) — the comparison on GBSG2 is
-in docs/methods.md.
+in docs/methods.md. With delayed entry its risk sets and KM time transform
+take ``entry < t <= time``, as the fit does.
 
 Edge cases: a term (or stratum) that takes one value in the cohort is
 dropped from the model with a :class:`ConstantTermWarning` naming it, and
@@ -35,15 +36,15 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import polars as pl
-from scipy.stats import chi2, norm
 
 from cohort.errors import CohortError, CohortWarning
 from cohort.survival.km import km_curve
+from cohort.survival.tails import chi2_sf, normal_two_sided
 
 Z95 = 1.959963984540054
 
@@ -78,11 +79,12 @@ def design(
     *,
     categorical: dict[str, list[str]],
     reference: dict[str, str] | None = None,
-) -> tuple[pd.DataFrame, Design]:
-    """Indicator-code the categorical terms of a collapsed table (pandas, for lifelines)."""
+) -> tuple[np.ndarray, list[str], Design]:
+    """The design matrix of a collapsed table: indicator-coded categorical
+    terms, continuous terms as stored; ``(x, column names, Design)``."""
     reference = reference or {}
     spec = Design()
-    out = {}
+    names, cols = [], []
     for term in terms:
         if term in categorical:
             levels = categorical[term]
@@ -104,47 +106,88 @@ def design(
                 if level == ref:
                     continue
                 name = f"{term}[{level}]"
-                out[name] = (values == level).cast(pl.Float64).to_numpy()
+                names.append(name)
+                cols.append((values == level).cast(pl.Float64).to_numpy())
                 spec.columns[term].append((name, level))
         else:
-            out[term] = counts[term].cast(pl.Float64).to_numpy()
+            names.append(term)
+            cols.append(counts[term].cast(pl.Float64).to_numpy())
             spec.columns[term] = [(term, None)]
-    return pd.DataFrame(out), spec
+    x = np.column_stack(cols) if cols else np.zeros((counts.height, 0))
+    return np.asarray(x, dtype=float), names, spec
 
 
 class EfronModel:
     """A fitted model with the attributes the rest of cohort reads (lifelines'
-    names: ``params_``, ``variance_matrix_``, ``summary``)."""
+    names: ``params_``, ``variance_matrix_``, ``summary``, built with pandas only
+    when asked for; the analysis path reads the numpy arrays ``beta``,
+    ``variance`` and :meth:`coefficients`)."""
 
     def __init__(self, fit, columns: list[str]):
         self.fit = fit
-        self.params_ = pd.Series(fit.beta, index=columns, name="coef")
-        self.variance_matrix_ = pd.DataFrame(fit.variance, index=columns, columns=columns)
+        self.columns = list(columns)
+        self.beta = np.asarray(fit.beta, dtype=float)
+        self.variance = np.asarray(fit.variance, dtype=float)
+        self.log_likelihood_ = fit.loglik
+        self._concordance: Callable | object | None = None  # set by fit_cox
+
+    @property
+    def concordance_(self):
+        """Harrell's C (a :class:`cohort.survival.concordance.Concordance`),
+        counted on first use."""
+        if callable(self._concordance):
+            self._concordance = self._concordance()
+        return self._concordance
+
+    @concordance_.setter
+    def concordance_(self, value) -> None:
+        self._concordance = value
+
+    def coefficients(self) -> dict[str, np.ndarray]:
+        """coef, exp(coef), se, 95% limits of exp(coef), z and two-sided p."""
+        fit = self.fit
         z = Z95 * fit.se
         with np.errstate(over="ignore", under="ignore"):  # an infinite HR is warned about
-            self.summary = self._summary(fit, z, columns)
-        self.log_likelihood_ = fit.loglik
-        self.concordance_ = None  # set by fit_cox: a cohort.survival.concordance.Concordance
-
-    @staticmethod
-    def _summary(fit, z, columns) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
+            return {
                 "coef": fit.beta,
                 "exp(coef)": np.exp(fit.beta),
                 "se(coef)": fit.se,
                 "exp(coef) lower 95%": np.exp(fit.beta - z),
                 "exp(coef) upper 95%": np.exp(fit.beta + z),
                 "z": fit.z,
-                "p": 2 * norm.sf(np.abs(fit.z)),
-            },
-            index=columns,
-        )
+                "p": normal_two_sided(fit.z),
+            }
+
+    @property
+    def params_(self):
+        """The coefficients as a pandas Series indexed by column (lifelines' name)."""
+        import pandas as pd
+
+        return pd.Series(self.beta, index=self.columns, name="coef")
+
+    @property
+    def variance_matrix_(self):
+        """The variance matrix as a pandas DataFrame (lifelines' name)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.variance, index=self.columns, columns=self.columns)
+
+    @property
+    def summary(self):
+        """The coefficient table as a pandas DataFrame (lifelines' columns)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.coefficients(), index=self.columns)
 
 
-@dataclass
+@dataclass(eq=False)
 class CoxModel:
-    """One fitted model: lifelines' fitter, its tidy table and diagnostics."""
+    """One fitted model: the fit, its tidy table and diagnostics.
+
+    ``concordance`` and ``ph_test`` are computed on first use (:func:`fit_cox`
+    computes them at once unless asked not to, e.g. for the univariable
+    models of an analysis, which report neither).
+    """
 
     terms: list[str]
     strata: list[str]
@@ -152,12 +195,25 @@ class CoxModel:
     spec: Design
     n: int
     events: int
-    concordance: float
-    ph_test: pl.DataFrame
     dropped: dict[str, str] = field(default_factory=dict)  # term -> why it was left out
+    ph_alpha: float = 0.05
+    _ph: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def concordance(self) -> float:
+        """Harrell's C of the model (within strata, as R's ``concordance``)."""
+        return self.fitter.concordance_.c
+
+    @property
+    def ph_test(self) -> pl.DataFrame:
+        """The Grambsch-Therneau check per coefficient (warns below ``ph_alpha``)."""
+        if self._ph is None:
+            self._ph = _ph_test(self.fitter, self.spec, self.ph_alpha)
+        return self._ph
 
     def table(self) -> pl.DataFrame:
-        s = self.fitter.summary
+        s = self.fitter.coefficients()
+        index = {c: i for i, c in enumerate(self.fitter.columns)}
         rows = []
         for term in self.terms:
             if term in self.spec.references:
@@ -165,13 +221,13 @@ class CoxModel:
                              "hr": 1.0, "lower": None, "upper": None, "p": None,
                              "coef": 0.0, "se": None, "reference": True})
             for col, level in self.spec.columns[term]:
-                r = s.loc[col]
+                i = index[col]
                 rows.append({
-                    "term": term, "level": level, "hr": float(r["exp(coef)"]),
-                    "lower": float(r["exp(coef) lower 95%"]),
-                    "upper": float(r["exp(coef) upper 95%"]),
-                    "p": float(r["p"]), "coef": float(r["coef"]), "se": float(r["se(coef)"]),
-                    "reference": False,
+                    "term": term, "level": level, "hr": float(s["exp(coef)"][i]),
+                    "lower": float(s["exp(coef) lower 95%"][i]),
+                    "upper": float(s["exp(coef) upper 95%"][i]),
+                    "p": float(s["p"][i]), "coef": float(s["coef"][i]),
+                    "se": float(s["se(coef)"][i]), "reference": False,
                 })
         return pl.DataFrame(rows, schema_overrides={"level": pl.Utf8, "lower": pl.Float64,
                                                      "upper": pl.Float64, "p": pl.Float64,
@@ -195,6 +251,7 @@ def fit_cox(
     entry: str | None = None,
     ties: str = "efron",
     ph_alpha: float = 0.05,
+    diagnostics: bool = True,
 ) -> CoxModel:
     """Fit a weighted Cox model to a collapsed table.
 
@@ -202,24 +259,22 @@ def fit_cox(
     when ``entry < t <= time``. ``ties`` is ``"efron"`` (default) or ``"breslow"``.
     Terms or strata that take a single value among the rows are dropped with
     a :class:`ConstantTermWarning` (listed in ``CoxModel.dropped``); rows
-    with a count of 0 are left out.
+    with a count of 0 are left out. With ``diagnostics=False`` the
+    concordance and the proportional-hazards check wait until first asked for.
     """
     strata = strata or []
     counts = counts.filter(pl.col(weight) > 0)  # zero-count rows are neutral
     if counts.is_empty():
         raise ModelError("no eligible cases with known values of every term")
     terms, strata, categorical, dropped = _varying(counts, terms, strata, categorical)
-    x, spec = design(counts, terms, categorical=categorical, reference=reference)
-    frame = x.assign(
-        __time=counts[time].to_numpy(), __event=counts[event].to_numpy(),
-        __n=counts[weight].to_numpy(),
-    )
-    for s in strata:
-        frame[s] = counts[s].cast(pl.Utf8).to_numpy()
-    events = int((frame["__event"] * frame["__n"]).sum())
+    xm, columns, spec = design(counts, terms, categorical=categorical, reference=reference)
+    t = counts[time].to_numpy()
+    e = counts[event].to_numpy()
+    n = counts[weight].to_numpy()
+    events = int((e * n).sum())
     if events == 0:
         raise ModelError("the cohort has no events; a Cox model cannot be fitted")
-    constant = [c for c in x.columns if x[c].nunique() < 2]
+    constant = [c for j, c in enumerate(columns) if _constant(xm[:, j])]
     if constant:
         raise ModelError(
             f"term column(s) {', '.join(constant)} take a single value in this cohort; "
@@ -228,21 +283,28 @@ def fit_cox(
     from cohort.survival.concordance import concordance, linear_predictor
     from cohort.survival.efron import fit_efron
 
-    stratum = _strata_codes(frame, strata)
-    xm = x.to_numpy(dtype=float)
+    stratum = _strata_codes(counts, strata)
     start = None if entry is None else counts[entry].cast(pl.Float64).to_numpy()
-    t, e, n = (frame[c].to_numpy() for c in ("__time", "__event", "__n"))
-    with _named_terms(list(x.columns), spec, counts, event, weight):
-        cph = EfronModel(fit_efron(xm, t, e, n, stratum, entry=start, ties=ties),
-                         list(x.columns))
-    # ties in the score are decided by the covariate pattern, not by rounding
-    risk, pattern = linear_predictor(xm, cph.params_.to_numpy())
-    cph.concordance_ = concordance(t, e, risk, weight=n.astype(float), strata=stratum,
-                                   entry=start, pattern=pattern)
-    c = cph.concordance_.c
-    ph = _ph_test(cph, frame, spec, ph_alpha, strata)
-    return CoxModel(terms, strata, cph, spec, int(frame["__n"].sum()), events, c, ph,
-                    dropped)
+    with _named_terms(columns, spec, counts, event, weight):
+        cph = EfronModel(fit_efron(xm, t, e, n, stratum, entry=start, ties=ties), columns)
+
+    def count_pairs():
+        # ties in the score are decided by the covariate pattern, not by rounding
+        risk, pattern = linear_predictor(xm, cph.beta)
+        return concordance(t, e, risk, weight=n.astype(float), strata=stratum, entry=start,
+                           pattern=pattern)
+
+    cph.concordance_ = count_pairs
+    model = CoxModel(terms, strata, cph, spec, int(n.sum()), events, dropped, ph_alpha)
+    if diagnostics:
+        _ = model.concordance, model.ph_test
+    return model
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Fewer than two distinct non-missing values (pandas' ``nunique() < 2``)."""
+    v = values[~np.isnan(values)]
+    return v.size == 0 or bool((v == v[0]).all())
 
 
 def _varying(counts: pl.DataFrame, terms: list[str], strata: list[str],
@@ -343,54 +405,37 @@ class _named_terms:
         return False
 
 
-def _strata_codes(frame: pd.DataFrame, strata: list[str]) -> np.ndarray | None:
+def _strata_codes(counts: pl.DataFrame, strata: list[str]) -> np.ndarray | None:
     """One integer per combination of the strata columns (vectorised; a row-wise
-    string join took over a minute on a 10-million-case report)."""
+    string join took over a minute on a 10-million-case report). Each column's
+    values are numbered in order of first appearance (as pandas' factorize)."""
     if not strata:
         return None
-    codes = np.zeros(len(frame), dtype=np.int64)
+    codes = np.zeros(counts.height, dtype=np.int64)
     for col in strata:
-        c, uniques = pd.factorize(frame[col])
-        codes = codes * (len(uniques) + 1) + c
+        c, k = _factorize(counts[col])
+        codes = codes * (k + 1) + c
     return codes
 
 
-def _schoenfeld(cph: EfronModel, frame: pd.DataFrame, cols: list[str], strata: list[str]):
-    """Schoenfeld residuals x_i - xbar(t_i) of the event rows, per record.
-
-    lifelines' own residuals grow quadratically with the rows (lifelines
-    #1067: a 90,000-row collapsed table takes minutes). Here the weighted
-    risk-set means come from reverse cumulative sums over the time-sorted
-    rows, within strata: linear. The means are Breslow's (no Efron
-    adjustment inside tied deaths), which moves the test statistic in the
-    third digit at most on tied data.
-    """
-    x = frame[cols].to_numpy(dtype=float)
-    beta = cph.params_.loc[cols].to_numpy()
-    eta = x @ beta
-    risk = frame["__n"].to_numpy(dtype=float) * np.exp(eta - eta.max())
-    t = frame["__time"].to_numpy()
-    e = frame["__event"].to_numpy().astype(bool)
-    groups = _strata_codes(frame, strata)
-    if groups is None:
-        groups = np.zeros(len(frame), dtype=int)
-    resid = np.zeros_like(x)
-    for key in np.unique(groups):
-        idx = np.flatnonzero(groups == key)
-        order = idx[np.argsort(-t[idx], kind="stable")]  # longest time first
-        s0 = np.cumsum(risk[order])
-        s1 = np.cumsum(risk[order, None] * x[order], axis=0)
-        ts = t[order]
-        # the risk set at t is every row with time >= t: the cumulative sum at
-        # the last row holding that time in this order
-        last = np.searchsorted(-ts, -ts, side="right") - 1
-        mean = s1[last] / s0[last, None]
-        resid[order] = x[order] - mean
-    return resid[e], e
+def _factorize(values: pl.Series) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 of the values in order of first appearance (-1 for null), and k."""
+    text = values.cast(pl.Utf8)
+    missing = text.is_null().to_numpy()
+    arr = text.fill_null("").to_numpy().astype(str)
+    _, first, inverse = np.unique(arr, return_index=True, return_inverse=True)
+    if missing.any():  # null is not a level: keep it out of the numbering
+        present = np.zeros(first.size, dtype=bool)
+        present[inverse[~missing]] = True
+        first = np.where(present, first, arr.size)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    codes = rank[inverse.ravel()]
+    codes[missing] = -1
+    return codes, int((first < arr.size).sum())
 
 
-def _ph_test(cph: EfronModel, frame: pd.DataFrame, spec: Design, alpha: float,
-             strata: list[str]) -> pl.DataFrame:
+def _ph_test(cph: EfronModel, spec: Design, alpha: float) -> pl.DataFrame:
     """Grambsch-Therneau test per coefficient, with the case weights.
 
     lifelines' ``proportional_hazard_test`` sums over rows and ignores case
@@ -399,27 +444,34 @@ def _ph_test(cph: EfronModel, frame: pd.DataFrame, spec: Design, alpha: float,
     ``T_j = (sum w (g - gbar) s*_j)^2 / (D V_jj sum w (g - gbar)^2)``, with
     ``s* = D V r`` the scaled Schoenfeld residuals, ``D`` the number of
     deaths and ``g`` the KM time transform ``1 - S(t)``.
+
+    The Schoenfeld residuals ``r = x_i - xbar(t_i)`` of the death rows use the
+    weighted risk-set means of the fit (Breslow's: no Efron adjustment inside
+    tied deaths, which moves the statistic in the third digit at most on tied
+    data), within strata, over the rows with ``entry < t <= time`` when the
+    model has delayed entry; the KM of the time transform is R's
+    ``survfit(Surv(entry, time, event) ~ 1)`` then. lifelines' own residuals
+    grow quadratically with the rows (lifelines #1067); these are linear.
     """
-    cols = list(cph.params_.index)
-    resid, event_rows = _schoenfeld(cph, frame, cols, strata)
-    w = frame["__n"].to_numpy(dtype=float)[event_rows]
+    cols = cph.columns
+    prep = cph.fit.prepared
+    resid, w, death_time = prep.schoenfeld(cph.beta)
     deaths = w.sum()
-    km = km_curve(frame["__time"].to_numpy(), frame["__event"].to_numpy(),
-                  frame["__n"].to_numpy())
-    at = np.searchsorted(km.time, frame["__time"].to_numpy()[event_rows], side="right") - 1
+    km = km_curve(prep.time, prep.event, prep.w, prep.entry_time)
+    at = np.searchsorted(km.time, death_time, side="right") - 1
     g = 1 - km.survival[at]  # the KM at each event time (R cox.zph's "km" transform)
     g = g - (w * g).sum() / deaths
-    v = cph.variance_matrix_.loc[cols, cols].to_numpy()
+    v = cph.variance
     scaled = deaths * resid @ v
     num = ((w * g)[:, None] * scaled).sum(axis=0) ** 2
     stat = num / (deaths * np.diag(v) * (w * g * g).sum())
     stat_by_col = dict(zip(cols, stat, strict=True))
     rows = []
-    for term, cols in spec.columns.items():
-        for col, level in cols:
+    for term, term_cols in spec.columns.items():
+        for col, level in term_cols:
             chisq = float(stat_by_col[col])
             rows.append({"term": term, "level": level, "chisq": chisq,
-                         "p": float(chi2.sf(chisq, 1))})
+                         "p": chi2_sf(chisq, 1)})
     table = pl.DataFrame(rows, schema_overrides={"level": pl.Utf8})
     failing = table.filter(pl.col("p") < alpha)
     if failing.height:

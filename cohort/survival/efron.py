@@ -52,12 +52,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cohort.errors import CohortWarning
 from cohort.survival.cox import ModelError
+from cohort.survival.tails import chi2_sf
 from cohort.survival.ties import TIES, TieSums
 
 
@@ -96,6 +97,8 @@ class EfronFit:
     wald_test: float  # beta' I beta
     lr_test: float  # 2 (loglik - loglik_null)
     ties: str = "efron"
+    # the sorted, grouped rows of the fit (for residuals and diagnostics)
+    prepared: _Prepared | None = field(default=None, repr=False, compare=False)
 
     @property
     def df(self) -> int:
@@ -119,9 +122,7 @@ class EfronFit:
 
 
 def _chi2_sf(stat: float, df: int) -> float:
-    from scipy.stats import chi2
-
-    return float(chi2.sf(stat, df))
+    return chi2_sf(float(stat), int(df))
 
 
 # ---------------------------------------------------------------------------
@@ -256,7 +257,9 @@ class _Prepared:
         self.dead_rows = np.flatnonzero(event > 0)
         dg = self.row_group[self.dead_rows]
         self.dead_start = np.flatnonzero(np.r_[True, dg[1:] != dg[:-1]])
-        self._prepare_entry(entry[order] if entry is not None else None, time, scode, gstart)
+        self.time = time
+        self.entry_time = entry[order] if entry is not None else None
+        self._prepare_entry(self.entry_time, time, scode, gstart)
         self.tie_sums = TieSums(self.D, ties)
 
     def _prepare_entry(self, entry, time, scode, gstart):
@@ -301,6 +304,30 @@ class _Prepared:
             S1 = S1 - (c[self.late_to] - c[self.late_from])
         return S0, T0, S1, T1
 
+    def _risk(self, beta: np.ndarray) -> np.ndarray:
+        """``r = n exp(eta)``, eta shifted per stratum against overflow (the partial
+        likelihood and the risk-set means are invariant to the shift)."""
+        eta = self.x @ beta
+        if self.n_strata == 1:
+            eta = eta - eta.max()
+        else:
+            smax = np.maximum.reduceat(eta, self.row_strat_start)
+            eta = eta - np.repeat(smax, np.diff(np.append(self.row_strat_start, eta.size)))
+        return eta, self.w * np.exp(eta)
+
+    def schoenfeld(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Schoenfeld residuals ``x_i - S1(t_i) / S0(t_i)`` of the death rows at
+        ``beta`` (the risk-set means of Breslow: every row with ``entry < t <=
+        time`` in the stratum, no Efron weighting inside tied deaths), with the
+        death rows' counts and times. O(N p) with the sums of the fit."""
+        with np.errstate(over="ignore", under="ignore"):
+            r = self._risk(np.asarray(beta, dtype=float))[1]
+            S0, _, S1, _ = self._risk_sums(r, r[:, None] * self.x)
+        k = np.repeat(np.arange(self.dead_start.size),
+                      np.diff(np.append(self.dead_start, self.dead_rows.size)))
+        rows = self.dead_rows
+        return self.x[rows] - S1[k] / S0[k, None], self.w[rows], self.time[rows]
+
     def evaluate(self, beta: np.ndarray, derivatives: bool = True):
         """Log-likelihood, or (loglik, score, information, scale), at beta (centred x).
 
@@ -313,15 +340,8 @@ class _Prepared:
             return self._evaluate(beta, derivatives)
 
     def _evaluate(self, beta: np.ndarray, derivatives: bool):
-        x, w, ev = self.x, self.w, self.event
-        eta = x @ beta
-        # per-stratum shift against overflow; the partial likelihood is invariant to it
-        if self.n_strata == 1:
-            eta = eta - eta.max()
-        else:
-            smax = np.maximum.reduceat(eta, self.row_strat_start)
-            eta = eta - np.repeat(smax, np.diff(np.append(self.row_strat_start, eta.size)))
-        r = w * np.exp(eta)
+        x, ev = self.x, self.event
+        eta, r = self._risk(beta)
         re = r * ev
         if not derivatives:
             S0, T0 = self._risk_sums(r)
@@ -533,4 +553,5 @@ def fit_efron(
         wald_test=float(beta @ info @ beta),
         lr_test=2 * (float(newlk) - float(loglik0)),
         ties=ties,
+        prepared=prep,
     )

@@ -26,39 +26,13 @@ with scores ``w`` (df 1).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from cohort.survival.km import at_risk_counts, check_counts, natural_levels
-
-
-def chi2_sf(x: float, df: int) -> float:
-    """Upper tail of the chi-square distribution for whole ``df`` (closed form).
-
-    >>> round(chi2_sf(3.841458820694124, 1), 12), round(chi2_sf(5.991464547107979, 2), 12)
-    (0.05, 0.05)
-    """
-    if not (df > 0 and math.isfinite(x)):
-        return float("nan")
-    if x <= 0:
-        return 1.0
-    h = x / 2
-    if df % 2 == 0:  # exp(-h) sum_{i < df/2} h^i / i!
-        term = total = 1.0
-        for i in range(1, df // 2):
-            term *= h / i
-            total += term
-        return min(1.0, math.exp(-h) * total)
-    total = math.erfc(math.sqrt(h))  # df = 1
-    term = math.sqrt(h) / math.gamma(1.5)  # h^(i - 1/2) / Gamma(i + 1/2), i = 1
-    for i in range(1, (df - 1) // 2 + 1):
-        if i > 1:
-            term *= h / (i - 0.5)
-        total += math.exp(-h) * term
-    return min(1.0, total)
+from cohort.survival.tails import chi2_sf
 
 
 @dataclass
@@ -172,7 +146,7 @@ def _components(df, group, time, event, weight, levels, entry):
     if en is not None:
         keep = en < t  # never at risk otherwise
         g, t, e, w, en = g[keep], t[keep], e[keep], w[keep], en[keep]
-    times = np.unique(t[e])
+    times = np.unique(t[e], return_inverse=True)[0]  # plain unique() imports numpy.ma
     if times.size == 0:
         return np.zeros(k), np.zeros(k), np.zeros((k, k))
     at_risk = np.column_stack([

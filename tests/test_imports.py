@@ -1,0 +1,67 @@
+"""What a command imports (issue 16): the fixed cost of every command is its
+imports, so the help and the Kaplan-Meier / Cox / log-rank path must not
+pull in lifelines, scipy, pandas or matplotlib (nor numpy for the help, nor
+the synthetic-data generator). The test checks which modules are loaded, in
+a fresh interpreter, never how long anything takes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("lifelines", "scipy", "pandas", "matplotlib")
+
+# run the cohort command in this interpreter, then print its exit code and the modules loaded
+RUN = """
+import json, runpy, sys
+sys.argv = ["cohort", *json.loads(sys.argv[1])]
+code = 0
+try:
+    runpy.run_module("cohort", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code or 0
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def imported(*args: str) -> set[str]:
+    """The modules loaded by ``cohort ARGS`` (which must succeed)."""
+    out = subprocess.run([sys.executable, "-c", RUN, json.dumps([str(a) for a in args])],
+                         capture_output=True, text=True, timeout=300)
+    result = json.loads(out.stderr.strip().splitlines()[-1])
+    assert result["exit"] == 0, out.stdout + out.stderr
+    return set(result["modules"])
+
+
+def test_help_importtime_lists_nothing_heavy():
+    """``python -X importtime -m cohort --help``, as the issue states the check: the
+    modules named in the import-time log (one line per module imported)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "cohort", "--help"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "Usage:" in out.stdout, out.stderr[-2000:]
+    names = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()
+             if line.startswith("import time:")}
+    assert "cohort.cli" in names  # the log was read
+    assert not {m for m in names if m.split(".")[0] in (*HEAVY, "numpy")}
+
+
+def test_help_imports_nothing_heavy():
+    modules = imported("--help")
+    assert not {m for m in modules if m.split(".")[0] in (*HEAVY, "numpy")}
+    assert "cohort.synth" not in modules and "cohort.readers" not in modules
+
+
+@pytest.mark.parametrize("command", [
+    ("km", "--where", "site_group = 'breast'"),
+    ("km", "--where", "site_group = 'breast'", "--strata", "sex", "--pairwise", "holm"),
+    ("cox", "--where", "site_group = 'breast'", "--terms", "node_burden,age_at_dx"),
+])
+def test_survival_commands_import_only_what_they_use(gbsg2, command):
+    modules = imported(*command, "--db", gbsg2.path)
+    ran = "cohort.survival.efron" if command[0] == "cox" else "cohort.survival.logrank"
+    assert ran in modules
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    assert not {"cohort.synth", "cohort.readers", "cohort.load", "cohort.derive"} & modules
