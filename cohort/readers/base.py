@@ -26,9 +26,10 @@ class Source:
 
     ``relation`` is a SQL ``FROM`` item with every value as text, in file
     order (DuckDB preserves insertion order, so the n-th row staged from it
-    is the file's n-th record); ``params`` are bound to its ``$name`` placeholders. ``columns`` are the
-    file's own column names (for NAACCR files: the item ids the loader should
-    know about, identifiers included; the relation carries the others only).
+    is the file's n-th record); ``params`` are bound to its ``$name``
+    placeholders. ``columns`` are the file's own column names (for NAACCR
+    files: the item ids the loader should know about, identifiers included;
+    the relation carries the others only).
     ``structural_rejects`` is the name of a temp table of records the reader
     itself could not parse (columns ``record_no``, ``line_no``, ``field``,
     ``value``, ``reason``), or None.

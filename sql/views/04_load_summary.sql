@@ -1,17 +1,32 @@
--- load_summary: one row per loaded file with its accounting.
+-- load_summary: one row per loaded file with its accounting: records read =
+-- loaded + rejected; blank lines skipped; how many of its records are in force
+-- (not replaced by a newer submission) and how many older ones it replaced.
 create or replace view load_summary as
-with final as (
+with in_force as (
     select
         load_id,
-        file_name,
-        format,
-        rows_read,
-        rows_loaded,
-        rows_rejected,
-        rows_read = rows_loaded + rows_rejected as accounted,
-        loaded_at,
-        left(sha256, 12) as sha256_prefix
-    from loads
+        count(*) as in_force
+    from raw_cases
+    where superseded_by is null
+    group by load_id
+),
+final as (
+    select
+        l.load_id,
+        l.file_name,
+        l.format,
+        l.rows_read,
+        l.rows_loaded,
+        l.rows_rejected,
+        l.rows_read = l.rows_loaded + l.rows_rejected as accounted,
+        coalesce(l.blank_lines, 0) as blank_lines,
+        coalesce(f.in_force, 0) as in_force,
+        coalesce(l.records_superseded, 0) as records_superseded,
+        l.loaded_at,
+        left(l.sha256, 12) as sha256_prefix
+    from loads as l
+    left join in_force as f
+        using (load_id)
 )
 select * from final
 order by load_id
