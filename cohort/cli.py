@@ -146,11 +146,11 @@ def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, quie
                 derive=not no_derive, keep_items=_csv_list(keep_items), supersede=supersede,
             )
         except BaseException as exc:
-            if not interrupted(exc):
-                if done:
-                    click.echo(_committed(done), err=True)
-                raise
-            raise Interrupted(_interrupt_message(exc, done, files[i:])) from None
+            if isinstance(exc, LoadInterrupted) or interrupted(exc):
+                raise Interrupted(_interrupt_message(exc, done, files[i:])) from None
+            if done:
+                click.echo(_committed(done), err=True)
+            raise
         done.append(result)
         if quiet:
             continue

@@ -43,6 +43,7 @@ from cohort.readers.textfile import (
     FileScan,
     Lines,
     check_file_head,
+    normalise_endings,
     read_head,
     scan_file,
     scan_lines,
@@ -214,8 +215,10 @@ class _Prepared:
 def _prepared(path: Path, fmt: str | None) -> Iterator[_Prepared]:
     """Check the file's bytes, find its format, hash and verify it in one pass.
 
-    A UTF-16 or UTF-32 delimited file is decoded into a temporary UTF-8 copy
-    that the reader opens instead (line breaks kept, so line numbers hold).
+    Delimited text DuckDB cannot read as it is gets a temporary UTF-8 copy
+    that the reader opens instead: UTF-16 or UTF-32 text decoded, and line
+    endings made uniform when CR LF and LF are mixed (line breaks kept, so
+    line numbers hold).
     """
     check_file_head(path)
     head = read_head(path)
@@ -230,15 +233,18 @@ def _prepared(path: Path, fmt: str | None) -> Iterator[_Prepared]:
                     f"{path}: the file is {encoding.upper()} text; NAACCR XML and fixed-width "
                     "files must be UTF-8 or ASCII. Save the file as UTF-8 and load again"
                 )
-            tmp = Path(tempfile.mkdtemp(prefix="cohort-utf8-"))
-            read_path = transcode_to_utf8(path, encoding, tmp / path.name)
-            dic = dictionary_path(path)
-            if dic is not None:
-                shutil.copy(dic, tmp / dic.name)
+            tmp = _temp_dir(path)
+            read_path = transcode_to_utf8(path, encoding, tmp / f"utf8-{path.name}")
         fmt = fmt or detect_format(read_path)
-        scan = scan_file(path, lines=fmt in _LINE_FORMATS and read_path == path)
-        if read_path != path and fmt in _LINE_FORMATS:
+        lines_here = fmt in _LINE_FORMATS
+        scan = scan_file(path, lines=lines_here and read_path == path)
+        if lines_here and read_path != path:
             scan.lines = scan_lines(read_path, quote=b'"')
+        if lines_here and scan.lines is not None and scan.lines.mixed_endings:
+            tmp = tmp or _temp_dir(path)
+            read_path = normalise_endings(read_path, tmp / f"lf-{path.name}")
+        if read_path != path:
+            read_path = read_path.rename(read_path.with_name(path.name))
         yield _Prepared(read_path, fmt, scan)
     except InputError as exc:
         if read_path == path:
@@ -247,6 +253,16 @@ def _prepared(path: Path, fmt: str | None) -> Iterator[_Prepared]:
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _temp_dir(path: Path) -> Path:
+    """A private folder for a rewritten copy of ``path``, with the SEER*Stat
+    dictionary beside it when the file has one."""
+    tmp = Path(tempfile.mkdtemp(prefix="cohort-"))
+    dic = dictionary_path(path)
+    if dic is not None:
+        shutil.copy(dic, tmp / dic.name)
+    return tmp
 
 
 # -- the load -------------------------------------------------------------------

@@ -123,6 +123,7 @@ def naaccr_xml_source(
     con: duckdb.DuckDBPyConnection, path: Path, *, keep_items: Iterable[str] = ()
 ) -> Source:
     """The :class:`Source` for a NAACCR XML file; one record per Tumor."""
+    _check_declared_encoding(path)
     read, idents, unused = plan_columns(scan_item_ids(path), keep_items)
     return arrow_stream_source(
         con,
@@ -132,6 +133,30 @@ def naaccr_xml_source(
         relation_columns=read,
         unused_items=unused,
     )
+
+
+def _check_declared_encoding(path: Path) -> None:
+    """Refuse, before anything is read, an XML declaration naming an encoding
+    expat cannot use (unknown, or multi-byte other than UTF-8/16)."""
+    with open_bytes(path) as fh:
+        try:
+            head = fh.read(4096)
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
+    end = head.find(b"?>")
+    if not head.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") or end < 0:
+        return
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(head[:end + 2], False)
+    except (LookupError, ValueError) as exc:
+        raise InputError(
+            f"{path}: line 1: the XML declaration names an encoding cohort cannot read "
+            f"({shorten(str(exc), 80)}); NAACCR XML is UTF-8: save the file as UTF-8 (and say "
+            "so in its first line) and load again"
+        ) from None
+    except expat.ExpatError:
+        pass  # the parse proper names the problem, with its line
 
 
 def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH_ROWS

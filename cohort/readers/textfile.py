@@ -84,6 +84,8 @@ def gzip_error(path: Path, exc: BaseException | str) -> InputError:
         what = "its length check fails, so data are missing or added"
     elif "ended before" in detail or "truncated" in detail or "end of" in detail:
         what = "it is truncated (the compressed data end early)"
+    elif "Not a gzipped file" in detail:
+        what = "bytes after the end of the compressed data are not another gzip member"
     else:
         what = f"the compressed data are corrupt ({shorten(detail, 120)})"
     return InputError(
@@ -196,6 +198,22 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> Path:
     return target
 
 
+def normalise_endings(path: Path, target: Path) -> Path:
+    """Write the text of ``path`` to ``target`` with every CR LF made LF,
+    streamed (line numbers do not change)."""
+    pending = b""
+    try:
+        with open_bytes(path) as src, open(target, "wb") as out:
+            while block := src.read(_BLOCK):
+                data = pending + block
+                pending = b"\r" if data.endswith(b"\r") else b""
+                out.write((data[:-1] if pending else data).replace(b"\r\n", b"\n"))
+            out.write(pending)
+    except GZIP_ERRORS as exc:
+        raise gzip_error(path, exc) from exc
+    return target
+
+
 # -- width ---------------------------------------------------------------------
 def check_width(path: Path, head: bytes, *, limit: int = MAX_COLUMNS) -> None:
     """Refuse a delimited file whose header has more than ``limit`` fields,
@@ -237,6 +255,14 @@ class Lines:
     span_extra: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     quote: bytes | None = b'"'
     complete: bool = True
+    line_breaks: int = 0
+    crlf: int = 0
+
+    @property
+    def mixed_endings(self) -> bool:
+        """Some lines end with CR LF and others with LF alone (DuckDB's
+        sniffer gives up on such a file)."""
+        return 0 < self.crlf < self.line_breaks
 
     def leading_blank(self) -> int:
         """How many rows at the top of the file are blank."""
@@ -302,6 +328,8 @@ class LineScan:
     def _region(self, region: bytes) -> None:
         """The rows of whole lines (``region`` ends with a line break)."""
         base = self.lines.rows  # rows finished before this region
+        self.lines.line_breaks += region.count(b"\n")
+        self.lines.crlf += region.count(b"\r\n")
         q = self._q
         if q is None or (not self._inside and q not in region):
             n = region.count(b"\n")
@@ -437,22 +465,18 @@ def _gunzip(path: Path, blocks: Iterator[bytes], digest) -> Iterator[bytes]:
 
     zlib with ``wbits=31`` verifies the CRC-32 and length in each member's
     trailer. Output comes in pieces of at most 1 MB (``max_length``), so a
-    highly compressed block cannot blow up memory. After the last member
-    only zero bytes may follow (padding, which gzip itself accepts).
+    highly compressed block cannot blow up memory. Nothing may follow the
+    last member, not even the zero padding ``gzip -d`` tolerates: DuckDB's
+    reader stops there with an error.
     """
     d = zlib.decompressobj(31)
-    in_member, between, padding = True, b"", False
+    in_member, between = True, b""
     for block in blocks:
         digest.update(block)
         data = block
         while data:
             if not in_member:
                 data, between = between + data, b""
-                if padding or data[:1] == b"\x00":
-                    if data.strip(b"\x00"):
-                        raise _trailing(path)
-                    padding = True
-                    break
                 if len(data) < 2:
                     between = data
                     break
@@ -482,6 +506,6 @@ def _gunzip(path: Path, blocks: Iterator[bytes], digest) -> Iterator[bytes]:
 def _trailing(path: Path) -> InputError:
     return InputError(
         f"{path}: damaged gzip file: bytes after the end of the compressed data are not "
-        "another gzip member; nothing was loaded. Copy or export the file again "
-        "(gzip -t FILE tests it)"
+        "another gzip member (padding or garbage); nothing was loaded. Copy or export the "
+        "file again, or decompress it and load the plain file"
     )
