@@ -161,6 +161,8 @@ _PERSON = frozenset("""last first middle given family maiden birth sur fore full
     patient pt person spouse parent mother father legal preferred contact""".split())
 _NUMBERISH = frozenset("number num no nbr nr id".split())
 _NOT_A_PLACE = frozenset("state country county province region type".split())
+_DECOR = frozenset("text raw value field string str txt var data col column yyyymmdd mmddyyyy"
+                   .split())
 _FREE = frozenset("notes note remarks remark comment comments narrative memo".split())
 
 
@@ -188,8 +190,9 @@ def name_tokens(column: str) -> list[str]:
 
 @cache
 def _split_glued(word: str) -> list[str]:
-    """A word glued from identifier words split into them (fewest pieces),
-    else the word itself."""
+    """A word glued from identifier words split into them (fewest pieces;
+    up to two trailing letters may be left over: ``lastnamex``), else the
+    word itself."""
     if word in _VOCAB or len(word) < 4 or not word.isalpha():
         return [word]
     best: list[list[str] | None] = [[]] + [None] * len(word)
@@ -200,13 +203,19 @@ def _split_glued(word: str) -> list[str]:
                 cand = best[start] + [piece]
                 if best[end] is None or len(cand) < len(best[end]):
                     best[end] = cand
-    return best[-1] if best[-1] else [word]
+    for rest in range(3):  # whole word, or all but its last one or two letters
+        found = best[len(word) - rest]
+        if found and (rest == 0 or len(found) > 1 or len(found[0]) >= 3):
+            return found + ([word[len(word) - rest:]] if rest else [])
+    return [word]
 
 
 def _by_words(tokens: list[str]) -> tuple[str, str] | None:
     """(kind, what) when the words of a name say it is an identifier."""
     t = set(tokens)
-    if "name" in t and (len(tokens) == 1 or t & _PERSON) or t & {
+    # "name", "name_2", "Name (text)": nothing but the name and decoration
+    bare = all(w == "name" or len(w) <= 2 or w.isdigit() or w in _DECOR for w in tokens)
+    if "name" in t and (bare or t & _PERSON) or t & {
             "surname", "forename", "lname", "fname", "initials"}:
         return "direct", "a person's name"
     if "ssn" in t or {"social", "security"} <= t or {"soc", "sec"} <= t:
