@@ -12,10 +12,10 @@ from helpers import HEADER, record, snapshot
 import cohort
 from cohort.errors import (
     ColumnError,
-    LoadInterrupted,
     DatabaseError,
     DatabaseLockedError,
     InputError,
+    LoadInterrupted,
 )
 
 
@@ -72,7 +72,8 @@ def test_non_utf8_bytes_are_rejected_and_records_renumbered(registry, tmp_path):
     assert reject[:2] == (2, 3)
     assert "not valid UTF-8" in reject[2]
     # records after the bad line keep their own numbers
-    assert registry.sql("select patient_id, record_no from raw_cases order by record_no").rows() == [
+    numbers = registry.sql("select patient_id, record_no from raw_cases order by record_no")
+    assert numbers.rows() == [
         ("1", 1),
         ("3", 3),
         ("4", 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.disclosure import COMPLEMENT
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, time_ticks
 
@@ -14,6 +15,10 @@ def km_page(pages, spec, label, site, km, values):
     end = max(spec.times)
     ticks = time_ticks(end)
     curves, at_risk, hidden = {}, {}, []
+    summary = km.summary(suppress_below=t)
+    # a group whose n is hidden beside the printed total (complementary
+    # suppression) keeps it hidden in the numbers at risk too
+    masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == COMPLEMENT}
     for g, est in km.km_.groups_.items():
         if est.n < t:
             hidden.append(g)
@@ -29,7 +34,8 @@ def km_page(pages, spec, label, site, km, values):
                      ci.iloc[:, 1].to_numpy()[keep], censored,
                      f.survival_function_at_times(censored).to_numpy() if len(censored)
                      else np.array([]))
-        at_risk[g] = [count_text(est.at_risk(x), t) for x in ticks]
+        at_risk[g] = [COMPLEMENT if g in masked and est.at_risk(x) == est.n
+                      else count_text(est.at_risk(x), t) for x in ticks]
         values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[g], strict=True))
     tests = km.tests_.rows_by_key("test", named=True, unique=True)
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
@@ -49,7 +55,6 @@ def km_page(pages, spec, label, site, km, values):
     if ptxt:
         ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
-    summary = km.summary(suppress_below=t)
     if hidden:
         summary = summary.filter(~pl.col("group").is_in(hidden))
     if pages.figures_dir is not None:

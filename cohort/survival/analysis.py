@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
+from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, protect_frame, suppress
 from cohort.errors import CohortError, CohortWarning
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
@@ -58,9 +58,14 @@ class KMResult:
             self.rmst_.join(self.medians_.select("group", "n"), on="group"), count="n",
             columns=["rmst", "se", "lower", "upper"], threshold=suppress_below,
         ).drop("n")
+        # n and events by group sit beside the cohort's printed totals: a
+        # hidden small group gets a complementary cell (cohort.disclosure)
+        totals = {"n": int(self.medians_["n"].sum()), "events": int(self.medians_["events"].sum())}
+        med = protect_frame(med, ["n", "events"], threshold=suppress_below, totals=totals,
+                            within=[("events", "n")])
         out = {
             "survival": suppress(est, ["n_risk", "n_events"], threshold=suppress_below),
-            "medians": suppress(med, ["n", "events"], threshold=suppress_below),
+            "medians": med,
             "rmst": rmst,
             "tests": self.tests_,
         }
