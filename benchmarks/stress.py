@@ -174,7 +174,7 @@ def worker(work: Path, lo: int, hi: int, seed: int) -> None:
         db = empty_registry(work / "empty.duckdb", scratch / "r.duckdb")
         msg = {"event": "done", "task": task, "kind": kind}
         try:
-            out = check_load(path, db, count=count_by_cli)
+            out = check_load(path, db, count=count_by_cli, fresh=True)
             msg.update(outcome="refused" if out.refused else "loaded", read=out.read)
         except InvariantError as exc:
             msg.update(outcome="invariant", error=str(exc)[:300])

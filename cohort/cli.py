@@ -371,6 +371,10 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
     ]
+    medians = result.tables(suppress_below=suppress_below)["medians"]
+    if suppress_below and any("*" in medians[c].to_list() for c in ("n", "events")):
+        notes.append(f"*: hidden as well, so that no count below {suppress_below} can be "
+                     "worked out from the totals (complementary suppression)")
     _emit_tables(tables, fmt, notes, "survival")
 
 

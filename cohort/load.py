@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,16 +25,8 @@ import duckdb
 import numpy as np
 
 from cohort import numbering
-from cohort.errors import (
-    ColumnError,
-    FreeTextWarning,
-    IdentifierError,
-    InputError,
-    LoadInterrupted,
-    QuasiIdentifierWarning,
-    StrictLoadError,
-)
-from cohort.items import canonical_name, identifier, items_by_name, required_groups
+from cohort.columns import drop_free_text, map_columns
+from cohort.errors import InputError, LoadInterrupted, StrictLoadError
 from cohort.readers import Source, detect_format, open_source
 from cohort.readers.base import first_line
 from cohort.readers.seerstat import dictionary_path
@@ -48,7 +39,6 @@ from cohort.readers.textfile import (
     scan_file,
     scan_lines,
     shorten,
-    shorten_list,
     transcode_to_utf8,
     utf_encoding,
 )
@@ -58,9 +48,6 @@ STAGING = "__staging"
 DUPLICATES = "__duplicates"
 STRUCTURAL = "__structural"
 _LINE_FORMATS = ("csv", "seerstat")  # records are rows of delimited text
-# A value of free text: five words or more (runs of letters), 25 characters or more
-_FREE_TEXT = r"([A-Za-z]{2,}[^A-Za-z0-9]+){4}[A-Za-z]{2,}"
-_FREE_TEXT_SAMPLE = 20_000_000  # (column, value) pairs looked at, at most
 
 
 @dataclass
@@ -116,91 +103,6 @@ def check_file(path: Path) -> Path:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty; export the extract again")
     return path
-
-
-def map_columns(
-    path: Path, columns: list[str], keep_items: Iterable[str] = ()
-) -> tuple[dict[str, str], list[str], list[str]]:
-    """Match a file's columns to items: (canonical -> column, extra, dropped).
-
-    Refuses direct identifiers (and NAACCR confidential and text items,
-    whatever ``keep_items`` says) and missing required items; drops
-    quasi-identifiers with a :class:`QuasiIdentifierWarning`, and free-text
-    columns not named in ``keep_items`` with a :class:`FreeTextWarning`.
-    """
-    keep = {k.strip().casefold() for k in keep_items}
-    mapping: dict[str, str] = {}
-    extra, dropped, free, direct = [], [], [], []
-    for col in columns:
-        name = canonical_name(col)
-        ident = identifier(col) if name is None else None
-        if ident is not None and ident.kind == "direct":
-            direct.append(f"{shorten(col, 60)!r} ({ident.what})")
-            continue
-        if ident is not None and ident.kind == "quasi":
-            dropped.append(col)
-            continue
-        if ident is not None and col.strip().casefold() not in keep:  # free text
-            free.append(col)
-            continue
-        if name is None:
-            extra.append(col)
-        elif name in mapping:
-            raise ColumnError(
-                f"{path}: columns {shorten(mapping[name], 60)!r} and {shorten(col, 60)!r} both "
-                f"mean {name}; keep one of them and load again"
-            )
-        else:
-            mapping[name] = col
-    if direct:
-        raise IdentifierError(
-            f"{path}: column {shorten_list(direct, 10)} is a direct identifier; cohort loads "
-            "de-identified extracts only, so nothing was loaded. Remove the column from "
-            "the extract and load again"
-        )
-    missing = []
-    for group, names in required_groups().items():
-        if group == "yes":
-            missing += [_describe(n) for n in names if n not in mapping]
-        elif not any(n in mapping for n in names):
-            missing.append("one of " + " or ".join(_describe(n) for n in names))
-    if missing:
-        hint = ""
-        if len(columns) == 1:
-            hint = (
-                " The header was read as one column, so the delimiter was not recognised;"
-                " use comma, tab, semicolon or pipe."
-            )
-        raise ColumnError(
-            f"{path}: required columns missing: {'; '.join(missing)}. "
-            f"The file has: {shorten_list([shorten(c, 60) for c in columns], 40)}.{hint} "
-            "Rename or add the columns (accepted names are listed in cohort's items.csv) "
-            "and load again"
-        )
-    if dropped:
-        warnings.warn(
-            f"{path}: dropped quasi-identifier column(s) {shorten_list(dropped, 20)}; "
-            "they are not needed for survival analysis",
-            QuasiIdentifierWarning,
-            stacklevel=3,
-        )
-    if free:
-        _warn_free_text(path, free, "by name")
-    return mapping, extra, dropped + free
-
-
-def _warn_free_text(path: Path, columns: list[str], how: str) -> None:
-    warnings.warn(
-        f"{path}: dropped free-text column(s) {shorten_list(columns, 20)} ({how}: notes and "
-        "remarks can hold names); keep one with --keep-items NAME if it holds no identifiers",
-        FreeTextWarning,
-        stacklevel=4,
-    )
-
-
-def _describe(name: str) -> str:
-    it = items_by_name()[name]
-    return f"{name} (NAACCR {it.item} {it.naaccr_id})" if it.item else name
 
 
 # -- reading the file before the transaction ------------------------------------
@@ -354,7 +256,13 @@ def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *
         _stage(con, path, source, mapping, result.extra_columns)
         num = _number(con, source, scan)
         result.blank_lines = num.blank
-        _drop_free_text(con, path, result, keep_items)
+        dropped = drop_free_text(con, STAGING, path, result.extra_columns, keep_items)
+        if dropped:
+            result.extra_columns = [c for c in result.extra_columns if c not in dropped]
+            result.dropped_columns = result.dropped_columns + dropped
+            con.execute("update loads set columns_kept_extra = ?, columns_dropped = ? "
+                        "where load_id = ?",
+                        [result.extra_columns, result.dropped_columns, result.load_id])
         rec, line = num.record_no, num.line_no
         _flag_duplicates(con, rec, supersede=supersede)
         ok = f"len(errors) = 0 and rowid not in (select row_id from {DUPLICATES})"
@@ -532,34 +440,6 @@ def _structural_rejects(con, source: Source):
     con.execute(f"delete from {STRUCTURAL} where blank").fetchall()
     rows = con.execute(f"select distinct row_no from {STRUCTURAL} order by 1").fetchall()
     return (np.array([r[0] for r in rows], np.int64), np.array([r[0] for r in blank], np.int64))
-
-
-def _drop_free_text(con, path: Path, result: LoadResult, keep_items: list[str]) -> None:
-    """Extra columns whose values read like sentences (five words or more)
-    are dropped with a notice unless named in ``keep_items``."""
-    keep = {k.strip().casefold() for k in keep_items}
-    candidates = [c for c in result.extra_columns if c.strip().casefold() not in keep]
-    if not candidates:
-        return
-    limit = max(1, _FREE_TEXT_SAMPLE // len(result.extra_columns))
-    found = [r[0] for r in con.execute(
-        "select k from (select unnest(map_keys(extra)) as k, unnest(map_values(extra)) as v "
-        f"from (select extra from {STAGING} where extra is not null limit {limit})) "
-        "where list_contains($cand, k) and length(v) >= 25 and regexp_matches(v, $pattern) "
-        "group by k", {"cand": candidates, "pattern": _FREE_TEXT}).fetchall()]
-    if not found:
-        return
-    found = [c for c in result.extra_columns if c in found]
-    con.execute(
-        f"update {STAGING} set extra = case when len(e) = 0 then null "
-        "else map_from_entries(e) end from (select rowid as r, list_filter(map_entries(extra), "
-        f"lambda x: not list_contains($drop, x.key)) as e from {STAGING}) as f "
-        f"where {STAGING}.rowid = f.r", {"drop": found})
-    result.extra_columns = [c for c in result.extra_columns if c not in found]
-    result.dropped_columns = result.dropped_columns + found
-    con.execute("update loads set columns_kept_extra = ?, columns_dropped = ? where load_id = ?",
-                [result.extra_columns, result.dropped_columns, result.load_id])
-    _warn_free_text(path, found, "values of five words or more")
 
 
 def _insert_rejects(con, load_id: int, file_name: str, rec: str, line: str,

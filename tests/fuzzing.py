@@ -120,17 +120,18 @@ class InvariantError(AssertionError):
     """A load broke an invariant (the message says which)."""
 
 
-def check_load(path: Path, db: Path, *, count=None) -> Outcome:
+def check_load(path: Path, db: Path, *, count=None, fresh: bool = False) -> Outcome:
     """Load ``path`` into the registry ``db`` and check the invariants.
 
     ``count(db, load_id)`` returns (records in raw_cases, distinct record
     numbers in rejects, lowest and highest record number) for the load;
-    by default through the Python SQL door. Raises InvariantError, or lets
-    any exception that is not a CohortError through (a traceback in the
-    CLI).
+    by default through the Python SQL door. ``fresh``: ``db`` is a new,
+    empty registry (not read before the load). Raises InvariantError, or
+    lets any exception that is not a CohortError through (a traceback in
+    the CLI).
     """
     reg = cohort.Registry(db)
-    before = _loads(reg)
+    before = (0, 0, 0, 0) if fresh else _loads(reg)
     try:
         import warnings
 
@@ -173,9 +174,9 @@ def _count(db: Path, load_id: int) -> tuple[int, int, int, int, int]:
 def _loads(reg: cohort.Registry) -> tuple:
     if not reg.path.exists():
         return ()
-    return reg.sql("select count(*), coalesce(max(load_id), 0) from loads").row(0) + (
-        reg.sql("select count(*) from raw_cases").item(),
-        reg.sql("select count(*) from rejects").item())
+    return reg.sql("select (select count(*) from loads), (select coalesce(max(load_id), 0) "
+                   "from loads), (select count(*) from raw_cases), "
+                   "(select count(*) from rejects)").row(0)
 
 
 def empty_registry(template: Path, target: Path) -> Path:

@@ -49,7 +49,7 @@ def test_damaged_extracts_are_refused_cleanly_or_fully_accounted(corpus, tmp_pat
     path = tmp_path / f"fuzz{seed}.{kind}"
     path.write_bytes(mutate(kind, base[kind], rng))
     db = empty_registry(folder / "empty.duckdb", tmp_path / f"r{seed}.duckdb")
-    check_load(path, db)  # raises on a broken invariant or any non-CohortError
+    check_load(path, db, fresh=True)  # raises on a broken invariant or any non-CohortError
     path.unlink()
     db.unlink()
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import cohort
 from cohort.errors import FreeTextWarning, IdentifierError, QuasiIdentifierWarning
 from cohort.items import canonical_name, identifier, items
-from cohort.load import map_columns
+from cohort.columns import map_columns
 
 FIXTURES = Path(__file__).parent / "fixtures" / "naaccr"
 REQUIRED = HEADER.split(",")
