@@ -203,7 +203,8 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
     ascii_safe = True  # the declared encoding reads ASCII bytes as ASCII
 
     def fail(what: str, fix: str) -> None:
-        raise InputError(f"{path}: line {parser.CurrentLineNumber}: {what}; {fix}")
+        # item ids come from the file: a hostile one must not make a page of message
+        raise InputError(f"{path}: line {parser.CurrentLineNumber}: {shorten(what, 300)}; {fix}")
 
     def start(name: str, attrs: list) -> None:
         nonlocal level, in_item, extension, item_id, item_text, pat_vals, tum_vals, target
@@ -349,7 +350,7 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
             ) from None
         except expat.ExpatError as exc:
             message = expat.errors.messages[exc.code]
-            near = f" after item {last_item!r}" if last_item else ""
+            near = f" after item {shorten(last_item, 80)!r}" if last_item else ""
             if final and level in (1, 2, 3):
                 open_ = ("NaaccrData", "Patient", "Tumor")[level - 1]
                 what = f"the file ends inside <{open_}> (unclosed tag){near}"
