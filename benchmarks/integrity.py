@@ -26,8 +26,8 @@ STEPS = {
 
 
 def timed(code: str, path) -> float:
-    script = ("import time, pathlib; P = pathlib.Path(%r); t = time.perf_counter()\n%s\n"
-              "print(time.perf_counter() - t)" % (str(path), code))
+    script = (f"import time, pathlib; P = pathlib.Path({str(path)!r}); t = time.perf_counter()\n"
+              f"{code}\nprint(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     return float(out.stdout.split()[-1])

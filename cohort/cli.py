@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from cohort.errors import CohortError, LoadInterrupted
-from cohort.load import interrupted
+from cohort.load import MAX_REJECT_SHARE, interrupted
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
 from cohort.readers.textfile import shorten
@@ -124,17 +124,31 @@ def main():
               "of being rejected as duplicates. See: cohort sql \"select * from superseded\".")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
+@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+              show_default=True,
+              help="Refuse a file that rejects more than this share of its records "
+                   "(a file that loads nothing is always refused).")
+@click.option("--keep-partial", is_flag=True,
+              help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, max_reject_share,
+         keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
-    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
+    data file .txt or .gz, with its .dic dictionary beside it).
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
-    transaction, and a file already loaded (same SHA-256) is skipped.
-    Direct identifiers refuse a file; quasi-identifiers and free-text
-    columns are dropped with a notice. A damaged gzip file is refused whole.
+    transaction, and a file already loaded (same SHA-256) is skipped. Only
+    invalid identity and analysis keys (patient, sequence, site, histology,
+    behaviour, dates, vital status, follow-up) reject a record; any other
+    invalid value is set to unknown and listed in item_edits. A file that
+    loads nothing, or rejects more than --max-reject-share of its records,
+    exits non-zero with the three most frequent reasons, and the database is
+    left as it was unless --keep-partial. Direct identifiers refuse a file;
+    quasi-identifiers and free-text columns are dropped with a notice. A
+    damaged gzip file is refused whole.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
@@ -144,6 +158,7 @@ def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, quie
             (result,) = reg.load(
                 path, strict=strict, replace=replace, format=fmt, progress=progress,
                 derive=not no_derive, keep_items=_csv_list(keep_items), supersede=supersede,
+                max_reject_share=max_reject_share, keep_partial=keep_partial,
             )
         except BaseException as exc:
             if isinstance(exc, LoadInterrupted) or interrupted(exc):
@@ -164,6 +179,13 @@ def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, quie
         if result.rows_rejected:
             click.echo(
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
+                f"{result.load_id}\" --db {db}"
+            )
+        for item, reason, n in result.edit_reasons[:5]:
+            click.echo(f"  set to unknown {n:,}: {item}: {reason.removesuffix('; set to unknown')}")
+        if result.values_edited:
+            click.echo(
+                f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
 
@@ -235,7 +257,8 @@ def derive(db):
 @_friendly
 def check(db, fmt):
     """Data-quality report: records failing the node-item edits (counts and
-    example records) and the attrition of a standard survival analysis."""
+    example records), values set to unknown on load (item edits), and the
+    attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
@@ -245,6 +268,11 @@ def check(db, fmt):
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
+    items = reg.sql("select file_name, item, records, "
+                    "array_to_string(example_values, ', ') as example_values "
+                    "from item_edit_reasons")
+    click.echo("\nvalues set to unknown on load (item_edits):")
+    click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
@@ -260,7 +288,8 @@ def check(db, fmt):
 @_friendly
 def sql(query, sql_file, db, fmt):
     """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, loads; views: load_summary, reject_reasons).
+    rejects, item_edits, loads; views: load_summary, reject_reasons,
+    item_edit_reasons).
 
     Nothing can be changed or written through this door.
     """
@@ -302,10 +331,64 @@ event_option = click.option(
     "--event", type=click.Choice(["event", "event_cancer"]), default="event", show_default=True,
     help="event = death from any cause; event_cancer = death from this cancer.",
 )
+codes_option = click.option(
+    "--codes", is_flag=True,
+    help="Print raw codes (sex 2, node_burden N2) instead of labels (female, N2 (4-9 nodes)).",
+)
+by_help = ("Grouping column ('' for one curve). Default: node_burden, or the staged N "
+           "(n_stage_group) where node counts cannot give the N (lung, head and neck).")
+
+
+def _grouping(cohort, by):
+    from cohort.grouping import default_grouping
+
+    return default_grouping(cohort, by)
+
+
+def _labelled(tables: dict, by: str | None, cohort, codes: bool) -> dict:
+    """Result tables with group labels (unless --codes), for results that do
+    not label themselves (net survival)."""
+    if codes or not by:
+        return tables
+    from cohort.grouping import single_site
+    from cohort.labels import decode_groups
+
+    site = single_site(cohort) if by == "node_burden" else None
+    return decode_groups(tables, by, site=site)
+
+
+convention_option = click.option(
+    "--time-convention", "convention", type=click.Choice(["completed", "exact"]),
+    default="completed", show_default=True,
+    help="Follow-up convention: completed months (a record with surv_months = m leaves at "
+    "m + 0.5, as SEER*Stat's monthly life tables) or exact (leaves at m, as R on raw months).",
+)
 suppress_option = click.option(
     "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
     help="Show counts below this as <N (0 to switch off, inside the registry only).",
 )
+
+
+period_option = click.option(
+    "--period", default=None, metavar="YYYY-YYYY",
+    help="Period analysis (Brenner): only follow-up inside these calendar years counts; "
+         "earlier diagnoses enter at their duration at the window's start. With --where "
+         "on dx_year: hybrid analysis.",
+)
+given_option = click.option(
+    "--given", type=click.FloatRange(min=0), default=0, show_default=True,
+    help="Conditional survival: survival to each time given survival to this many months.",
+)
+lifetable_option = click.option(
+    "--lifetable", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="Life table CSV (year, sex, age, annual_hazard); default: US 1940-2014.",
+)
+
+
+def _cohort(db, where: str, period: str | None):
+    """The cohort of --where, seen through the --period window when given."""
+    c = Registry(db).cohort(where)
+    return c.period(period) if period else c
 
 
 def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> None:
@@ -315,8 +398,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
         _emit(render(tables[main_table], "csv"))
         return
     if fmt == "json":
-        click.echo(json.dumps({k: v.to_dicts() for k, v in tables.items() if v is not None},
-                              default=str, indent=1))
+        out = {k: v.to_dicts() for k, v in tables.items() if v is not None}
+        click.echo(json.dumps(out | {"notes": notes}, default=str, indent=1))
         return
     for name, df in tables.items():
         if df is None:
@@ -330,35 +413,52 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for one curve).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--horizon", type=float, default=None,
               help="RMST horizon in months (default: the last time).")
 @click.option("--strata", default="", help="Columns to stratify the log-rank test on.")
 @click.option("--pairwise", type=click.Choice(["holm", "bonferroni", "none"]), default=None,
               help="Pairwise log-rank tests with this multiplicity correction.")
+@click.option("--trend-scores", default=None,
+              help="Scores of the log-rank test for trend: group=score pairs "
+              "(N0=0,N1=2,N2=6,N3=15) or a numeric column whose median in each group is its "
+              "score (nodes_positive). Default: 1, 2, ... over the ordered known groups "
+              "(NX and N1 NOS are never scored).")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
+@period_option
+@given_option
 @event_option
+@convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, fmt):
+def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period, given, event,
+       convention, suppress_below, codes, db, fmt):
     """Kaplan-Meier survival by group with log-rank tests.
 
-    Survival with 95% log-log CIs (as R conf.type = "log-log"), numbers at
-    risk and events at each time, median survival (95% CI), restricted mean
-    survival time, log-rank and log-rank-for-trend tests.
+    Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
+    survival is 1 or 0), numbers at risk and events at each time, median
+    survival (95% CI, R's rule), restricted mean survival time, log-rank and
+    log-rank-for-trend tests. Groups smaller than --suppress show
+    "suppressed (<11)", never "not reached".
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
-    result = Registry(db).cohort(where).km(
-        by=by or None, event=event, times=_times(times), horizon=horizon,
-        strata=_csv_list(strata), pairwise=pairwise,
+    cohort = _cohort(db, where, period)
+    grouping = _grouping(cohort, by)
+    result = cohort.km(
+        by=grouping.column, event=event, times=_times(times), horizon=horizon,
+        strata=_csv_list(strata), pairwise=pairwise, convention=convention,
+        entry=entry or None, trend_scores=_scores(trend_scores), given=given,
     )
-    tables = result.tables(suppress_below=suppress_below)
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
     if fmt == "table":
-        tables = {"summary": result.summary(suppress_below=suppress_below),
+        tables = {"summary": result.summary(suppress_below=suppress_below, codes=codes),
                   "numbers at risk and events": tables["survival"].select(
                       "group", "time", "n_risk", "n_events"),
                   "restricted mean survival time": tables["rmst"],
@@ -367,9 +467,10 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
     notes = [
         f"cohort: {where}; {result.records:,} eligible records with known "
         f"{event} ({result.unknown_event:,} with unknown {event} left out)",
-        f"95% CIs: {result.ci_method}; n_risk = at risk just before the time",
+        *result.notes(suppress_below=suppress_below),
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
+        *([f"grouping: {grouping.note}"] if grouping.note else []),
     ]
     medians = result.tables(suppress_below=suppress_below)["medians"]
     if suppress_below and any("*" in medians[c].to_list() for c in ("n", "events")):
@@ -378,21 +479,51 @@ def km(where, by, times, horizon, strata, pairwise, event, suppress_below, db, f
     _emit_tables(tables, fmt, notes, "survival")
 
 
+def _scores(value: str | None) -> dict[str, float] | str | None:
+    if not value:
+        return None
+    if "=" not in value:
+        return value.strip()  # a column whose median per group is the score
+    scores = {}
+    for item in _csv_list(value):
+        group, _, score = item.rpartition("=")
+        try:
+            scores[group.strip()] = float(score)
+        except ValueError:
+            raise click.BadParameter(f"trend scores look like N0=0,N1=2 (group=number), got "
+                                     f"{item!r}", param_hint="--trend-scores") from None
+    return scores
+
+
 @main.command()
 @where_option
 @click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx,sex.")
 @click.option("--strata", default="", help="Stratification columns, e.g. dx_year_group.")
 @click.option("--reference", default="",
-              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+              help="Reference levels, e.g. node_burden=N0 (default: the first level present, "
+              "as R's factor: clinical order, else numbers as numbers).")
+@click.option("--ties", type=click.Choice(["efron", "breslow"]), default="efron",
+              show_default=True,
+              help="Tied death times: Efron (R's default) or Breslow (SAS PHREG's default); "
+              "both exact on the collapsed counts.")
+@click.option("--entry", default=None,
+              help="Column of delayed-entry times in months (left truncation): a case is at "
+              "risk at t when entry < t <= exit.")
+@period_option
 @event_option
+@convention_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def cox(where, terms, strata, reference, event, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, period, event, convention, codes, db,
+        fmt):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
-    Efron ties; 95% Wald CIs; likelihood-ratio test, concordance and the
-    proportional-hazards check (scaled Schoenfeld residuals) per term.
+    Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
+    concordance (Harrell's C, within strata) and the proportional-hazards
+    check (scaled Schoenfeld residuals) per term. A term or stratum with one
+    value in the cohort is left out, with a note.
 
     Example: cohort cox --where "site_group = 'colon'" --terms node_burden,age_at_dx,sex
     """
@@ -402,23 +533,24 @@ def cox(where, terms, strata, reference, event, db, fmt):
             raise click.BadParameter(f"reference must look like term=level, got {item!r}")
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
-    result = Registry(db).cohort(where).cox(
-        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs
+    cohort = _cohort(db, where, period)
+    result = cohort.cox(
+        _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
+        convention=convention, entry=entry or None,
     )
-    notes = [f"cohort: {where}", result.note,
-             "proportional hazards: lifelines' scaled Schoenfeld test (time: KM); p < 0.05 "
-             "flags a term"]
-    tables = result.tables()
+    notes = [f"cohort: {where}", *result.notes(),
+             "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
+             "p < 0.05 flags a term"]
+    tables = result.tables(codes=codes)
     if fmt == "table":
-        tables = {"hazard_ratios": result.summary(), "model": tables["model"],
+        tables = {"hazard_ratios": result.summary(codes=codes), "model": tables["model"],
                   "proportional_hazards": tables["proportional_hazards"]}
     _emit_tables(tables, fmt, notes, "hazard_ratios")
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for the whole cohort).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--method", type=click.Choice(["pohar-perme", "ederer2"]), default="pohar-perme",
               show_default=True, help="Net survival (Pohar Perme) or relative survival "
@@ -428,11 +560,16 @@ def cox(where, terms, strata, reference, event, db, fmt):
               "US 1940-2014.")
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@period_option
+@given_option
+@convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db, fmt):
+def netsurv(where, by, times, method, lifetable, standardise, period, given, convention,
+            suppress_below, codes, db, fmt):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -440,33 +577,299 @@ def netsurv(where, by, times, method, lifetable, standardise, suppress_below, db
     year in the life table, matched on sex; years past the table carry its
     last year forward (with a notice).
     """
-    result = Registry(db).cohort(where).net_survival(
-        by=by or None, times=_times(times), method=method, lifetable=lifetable,
-        standardise=int(standardise) if standardise else None,
+    cohort = _cohort(db, where, period)
+    grouping = _grouping(cohort, by)
+    result = cohort.net_survival(
+        by=grouping.column, times=_times(times), method=method, lifetable=lifetable,
+        standardise=int(standardise) if standardise else None, given=given,
+        convention=convention,
     )
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", result.note], "net_survival")
+    notes = [f"cohort: {where}", *result.notes(),
+             *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
+                           cohort, codes), fmt, notes, "net_survival")
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@convention_option
+@suppress_option
+@codes_option
+@db_option
+@format_option
+@_friendly
+def cif(where, by, times, convention, suppress_below, codes, db, fmt):
+    """Cumulative incidence of cancer death and other-cause death (competing risks).
+
+    Aalen-Johansen estimates with 95% CIs by group, and Gray's test of equal
+    cumulative incidence for each cause (with its trend version across the
+    ordered node categories); deaths of unknown cause are left out and counted.
+    """
+    cohort = Registry(db).cohort(where)
+    grouping = _grouping(cohort, by)
+    result = cohort.cif(by=grouping.column, times=_times(times), convention=convention)
+    notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
+             *result.notes(), *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    if result.tests_ is not None:
+        notes.append("Gray's test: cmprsk::cuminc's k-sample test of equal cumulative incidence "
+                     "(rho = 0); the trend test scores the ordered groups listed 1, 2, ... "
+                     "(NX, '... NOS' and unknown groups left out)")
+    _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt, notes,
+                 "cumulative_incidence")
+
+
+def _reference_levels(reference: str) -> dict[str, str]:
+    refs = {}
+    for item in _csv_list(reference):
+        if "=" not in item:
+            raise click.BadParameter(f"reference must look like term=level, got {item!r}")
+        k, v = item.split("=", 1)
+        refs[k.strip()] = v.strip()
+    return refs
+
+
+def _profiles(value: str) -> list[dict]:
+    """'node_burden=N0,age_at_dx=60;node_burden=N3,age_at_dx=60' -> two profiles."""
+    profiles = []
+    for part in [p for p in value.split(";") if p.strip()]:
+        prof = {}
+        for item in _csv_list(part):
+            if "=" not in item:
+                raise click.BadParameter(
+                    f"a profile is term=value pairs separated by commas, got {item!r}")
+            k, v = (x.strip() for x in item.split("=", 1))
+            try:
+                prof[k] = int(v)
+            except ValueError:
+                try:
+                    prof[k] = float(v)
+                except ValueError:
+                    prof[k] = v
+        profiles.append(prof)
+    return profiles
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True, help="Model terms, e.g. node_burden,age_at_dx.")
+@click.option("--cause", type=click.Choice(["cancer", "other"]), default="cancer",
+              show_default=True,
+              help="Event of interest: death from this cancer (other deaths compete) or death "
+              "from other causes (cancer deaths compete).")
+@click.option("--strata", default="",
+              help="Columns whose levels get their own censoring distribution (crr's "
+              "cengroup), e.g. dx_year_group; with --compare they also stratify the Cox "
+              "models.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@click.option("--compare", is_flag=True,
+              help="Print cause-specific (Cox) and subdistribution (Fine-Gray) hazard ratios "
+              "for both causes side by side (adjusted models).")
+@click.option("--predict", "profiles", default="",
+              help="Predicted cumulative incidence for covariate profiles separated by ';', "
+              "e.g. 'node_burden=N0,age_at_dx=60;node_burden=N3,age_at_dx=60'.")
+@click.option("--times", default="12,36,60", show_default=True,
+              help="Months at which --predict reports the cumulative incidence.")
+@convention_option
 @suppress_option
 @db_option
 @format_option
 @_friendly
-def cif(where, by, times, suppress_below, db, fmt):
-    """Cumulative incidence of cancer death and other-cause death (competing risks).
+def finegray(where, terms, cause, strata, reference, compare, profiles, times, convention,
+             suppress_below, db, fmt):
+    """Fine-Gray competing-risks regression: subdistribution hazard ratios.
 
-    Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
-    are left out and counted.
+    Univariable and adjusted SHRs with 95% CIs and p-values, fitted exactly on
+    the collapsed counts and equal to R's cmprsk::crr on the records: censoring
+    weights from the Kaplan-Meier of the censoring distribution, Breslow ties,
+    robust (sandwich) standard errors. Deaths of unknown cause are left out
+    and counted.
+
+    Example: cohort finegray --where "site_group = 'breast'" --terms node_burden,age_at_dx
     """
-    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times))
-    notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
-             result.note]
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes,
-                 "cumulative_incidence")
+    c = Registry(db).cohort(where)
+    refs = _reference_levels(reference)
+    if compare:
+        result = c.competing_hazards(_csv_list(terms), strata=_csv_list(strata),
+                                     reference=refs, convention=convention)
+        tables = result.tables(suppress_below=suppress_below)
+        if fmt == "table":
+            tables = {"hazard_ratios": result.summary(suppress_below=suppress_below),
+                      "model": tables["model"]}
+        _emit_tables(tables, fmt, [f"cohort: {where}", result.note], "hazard_ratios")
+        return
+    result = c.finegray(_csv_list(terms), cause=cause, strata=_csv_list(strata),
+                        reference=refs, convention=convention)
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below),
+                  "model": tables["model"]}
+    if profiles:
+        tables["predicted_cumulative_incidence"] = result.predict(
+            _profiles(profiles), times=_times(times))
+    notes = [f"cohort: {where}; event: {cause} death, the other cause competing", result.note]
+    _emit_tables(tables, fmt, notes, "subdistribution_hazard_ratios")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--interval", type=click.Choice(["1", "3", "6", "12"]), default="12",
+              show_default=True, help="Printed interval in months (computed monthly).")
+@click.option("--horizon", type=click.IntRange(min=1), default=None,
+              help="Months to tabulate (default: the follow-up up to 120, in whole "
+                   "intervals).")
+@click.option("--expected", type=click.Choice(["ederer2", "ederer1", "hakulinen"]),
+              default="ederer2", show_default=True, help="Expected survival method.")
+@click.option("--closing", default=None, metavar="YYYY-MM",
+              help="Hakulinen: closing date of follow-up (default: the latest follow-up "
+                   "month in the cohort).")
+@click.option("--no-net", is_flag=True, help="Leave out the Pohar Perme net-survival columns.")
+@click.option("--min-at-risk", type=click.IntRange(min=0), default=25, show_default=True,
+              help="Blank the estimates from the first interval with fewer alive at its "
+                   "start (SEER's rule).")
+@click.option("--cap", is_flag=True,
+              help="Cap interval relative survival at 1 (relative survival never rises).")
+@click.option("--flag-se", type=click.FloatRange(min=0), default=0.1, show_default=True,
+              help="Flag intervals whose cumulative standard error exceeds this.")
+@click.option("--ci", "conf_type", type=click.Choice(["log-log", "log", "plain"]),
+              default="log-log", show_default=True,
+              help="95% CI of observed survival (relative and net: log scale unless plain).")
+@click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
+              help="Also give ICSS age-standardised cumulative survival (standard 1, 2, 3).")
+@lifetable_option
+@period_option
+@given_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_risk, cap,
+              flag_se, conf_type, standardise, lifetable, period, given, convention,
+              suppress_below, db, fmt):
+    """Actuarial life table with observed, expected, relative and net survival,
+    as SEER*Stat prints it.
+
+    Per interval: alive at start, died, lost or withdrawn, effective number at
+    risk (n - w/2), interval observed, expected and relative survival, and
+    cumulative observed, expected, relative (Ederer II, Ederer I or Hakulinen)
+    and Pohar Perme net survival with standard errors and 95% CIs. Computed
+    monthly, printed every --interval months.
+
+    Example: cohort lifetable --where "site_group = 'breast'" --period 2018-2020
+    """
+    if given and float(given) != int(given):
+        raise click.BadParameter("--given must be whole months for a life table")
+    result = _cohort(db, where, period).lifetable(
+        by=by or None, interval=int(interval), horizon=horizon, expected=expected,
+        net=not no_net, lifetable=lifetable, conf_type=conf_type, min_at_risk=min_at_risk,
+        cap=cap, flag_se=flag_se, standardise=int(standardise) if standardise else None,
+        given=int(given), closing=closing, convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"life table": result.printable(suppress_below=suppress_below),
+                  **({"age standardised (ICSS)": tables["age_standardised"]}
+                     if "age_standardised" in tables else {})}
+    notes = [f"cohort: {where}", result.note,
+             f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
+             else "counts are NOT suppressed: do not release this output"]
+    _emit_tables(tables, fmt, notes, "life_table" if fmt != "table" else "life table")
+
+
+def _levels_option(value: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in _csv_list(value):
+        if "=" not in item:
+            raise click.BadParameter(f"give term=level pairs, e.g. node_burden=NX; got {item!r}")
+        k, v = item.split("=", 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True,
+              help="Model terms, e.g. node_burden,age_group,sex (age_group: ICSS bands of "
+                   "age_at_dx).")
+@click.option("--intervals", default="0,1,2,3,5", show_default=True,
+              help="Follow-up interval boundaries in years (baseline excess hazard constant "
+                   "within each).")
+@click.option("--time-varying", default="",
+              help="Terms whose excess hazard ratio may differ between intervals.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@click.option("--exclude", "exclude", default="",
+              help="Levels to leave out, e.g. node_burden=NX,node_burden=N1 NOS.")
+@lifetable_option
+@period_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, period,
+        convention, suppress_below, db, fmt):
+    """Excess hazard ratios: the Poisson model for relative survival
+    (Dickman et al., Stat Med 2004).
+
+    Deaths, expected deaths and person-years per follow-up interval and
+    covariate pattern; d ~ Poisson(d* + y exp(b'x)). Excess hazard ratios with
+    95% Wald CIs, Wald and likelihood-ratio tests per term, deviance and its
+    goodness-of-fit test.
+
+    Example: cohort ehr --where "site_group = 'breast'" --terms node_burden,age_group,sex
+    """
+    try:
+        bounds = [float(x) for x in _csv_list(intervals)]
+    except ValueError:
+        raise click.BadParameter(f"intervals must be years separated by commas, got "
+                                 f"{intervals!r}") from None
+    refs = {k: v[-1] for k, v in _levels_option(reference).items()}
+    result = _cohort(db, where, period).ehr(
+        _csv_list(terms), intervals=bounds, time_varying=_csv_list(time_varying),
+        reference=refs, lifetable=lifetable, exclude_levels=_levels_option(exclude),
+        convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    if fmt == "table":
+        tables = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
+                  "model": tables["model"], "baseline excess mortality (per person-year)":
+                  tables["baseline_excess"]}
+    notes = [f"cohort: {where}; {result.records:,} cases in the model"
+             + (f", {result.unknown:,} with an unknown term left out" if result.unknown else ""),
+             result.note,
+             "goodness of fit: deviance on cells - parameters df (p < 0.05: the model misses "
+             "structure, e.g. non-proportional excess hazards)"]
+    _emit_tables(tables, fmt, notes, "excess_hazard_ratios")
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@lifetable_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def crude(where, by, times, lifetable, convention, suppress_below, db, fmt):
+    """Crude probability of death from the cancer and from other causes
+    (Cronin & Feuer 2000), from all-cause deaths and the life table.
+
+    The relative-survival counterpart of the cumulative incidence: it needs no
+    cause of death. Cancer + other causes = 1 - observed survival.
+    """
+    result = Registry(db).cohort(where).crude_probability(
+        by=by or None, times=_times(times), lifetable=lifetable, convention=convention)
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
+                 [f"cohort: {where}", result.note], "crude_probability")
 
 
 @main.command()
@@ -500,7 +903,8 @@ def report(spec, db, output, figures):
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (.csv, .csv.gz or .parquet).")
+              help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
+                   "export).")
 @click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
@@ -510,12 +914,17 @@ def synth(n, seed, output, fmt):
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
     values), extranodal extension, sentinel nodes, multiple primaries and
     survival drawn from a proportional-hazards model; the true hazard ratios
-    go to OUTPUT.truth.json.
+    go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
+    seerstat-numeric) is written as SEER*Stat writes a case listing: the data
+    file and its export dictionary (.dic) beside it.
     """
     from cohort import synth as synth_module
 
     path = synth_module.write(output, n=n, seed=seed, format=fmt)
-    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json)")
+    dic = ""
+    if fmt and fmt.startswith("seerstat"):
+        dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"
+    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json{dic})")
 
 
 @main.command()

@@ -23,6 +23,7 @@ from cohort.errors import (
     QuasiIdentifierWarning,
 )
 from cohort.items import canonical_name, identifier, items_by_name, required_groups
+from cohort.readers.seerstat import looks_like_values
 from cohort.readers.textfile import shorten, shorten_list
 
 # A value of free text: five words or more (runs of letters), 25 characters or more
@@ -32,16 +33,19 @@ _FREE_TEXT_SAMPLE = 20_000_000  # (column, value) pairs looked at, at most
 
 def map_columns(
     path: Path, columns: list[str], keep_items: Iterable[str] = ()
-) -> tuple[dict[str, str], list[str], list[str]]:
-    """Match a file's columns to items: (canonical -> column, extra, dropped).
+) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Match a file's columns to items: (canonical -> columns, extra, dropped).
 
+    An item may come from several columns (``Primary Site`` and ``Primary
+    Site - labeled``): validation keeps the most precise value and rejects
+    records whose columns disagree.
     Refuses direct identifiers (and NAACCR confidential and text items,
     whatever ``keep_items`` says) and missing required items; drops
     quasi-identifiers with a :class:`QuasiIdentifierWarning`, and free-text
     columns not named in ``keep_items`` with a :class:`FreeTextWarning`.
     """
     keep = {k.strip().casefold() for k in keep_items}
-    mapping: dict[str, str] = {}
+    mapping: dict[str, list[str]] = {}
     extra, dropped, free, direct = [], [], [], []
     for col in columns:
         name = canonical_name(col)
@@ -57,13 +61,8 @@ def map_columns(
             continue
         if name is None:
             extra.append(col)
-        elif name in mapping:
-            raise ColumnError(
-                f"{path}: columns {shorten(mapping[name], 60)!r} and {shorten(col, 60)!r} both "
-                f"mean {name}; keep one of them and load again"
-            )
         else:
-            mapping[name] = col
+            mapping.setdefault(name, []).append(col)
     if direct:
         raise IdentifierError(
             f"{path}: column {shorten_list(direct, 10)} is a direct identifier; cohort loads "
@@ -82,6 +81,11 @@ def map_columns(
             hint = (
                 " The header was read as one column, so the delimiter was not recognised;"
                 " use comma, tab, semicolon or pipe."
+            )
+        elif looks_like_values(columns):
+            hint = (
+                " The first line holds SEER*Stat values, not names: a SEER*Stat export without"
+                " variable names needs its export dictionary (.dic, same name) beside it."
             )
         raise ColumnError(
             f"{path}: required columns missing: {'; '.join(missing)}. "

@@ -11,11 +11,13 @@ file, record, field and value involved and ends with what to do about it.
     │   └── ColumnError          required columns missing or ambiguous
     ├── StrictLoadError          --strict and some records are invalid
     ├── LoadInterrupted          Ctrl-C during a load (says whether the file committed)
+    ├── LoadRefusedError         a file loaded nothing, or rejected too many records
     ├── DatabaseError            the registry database cannot be opened or written
     │   ├── DatabaseLockedError  another process holds the database
     │   ├── NotARegistryError    --db names a file that is not a cohort registry
     │   └── RegistryVersionError an older registry: run `cohort upgrade`
-    └── QueryError               a SQL query failed (including writes on the read-only door)
+    ├── QueryError               a SQL query failed (including writes on the read-only door)
+    └── CompetingRisksError      a competing-risks analysis cannot be done as asked
 
     CohortWarning                statistical or data caveats (never printed directly)
     ├── QuasiIdentifierWarning   a quasi-identifier column was dropped on load
@@ -57,6 +59,19 @@ class LoadInterrupted(CohortError):
         self.result = result
 
 
+class LoadRefusedError(CohortError):
+    """A file loaded no record, or rejected more than the accepted share.
+
+    ``result`` is the file's :class:`cohort.load.LoadResult`; ``kept`` tells
+    whether the partial load was committed anyway (``keep_partial=True``).
+    """
+
+    def __init__(self, message: str, *, result=None, kept: bool = False):
+        super().__init__(message)
+        self.result = result
+        self.kept = kept
+
+
 class DatabaseError(CohortError):
     """The registry database cannot be created, opened or written."""
 
@@ -75,6 +90,11 @@ class RegistryVersionError(DatabaseError):
 
 class QueryError(CohortError):
     """A SQL query failed; the message is DuckDB's own."""
+
+
+class CompetingRisksError(CohortError):
+    """A competing-risks analysis cannot be done as asked: unknown cause codes,
+    no events of the cause, a group without events, a singular model."""
 
 
 class CohortWarning(UserWarning):

@@ -8,6 +8,11 @@ rows (blank lines, records spanning lines) so record and line numbers stay
 true. A file whose SHA-256 is already in ``loads`` is skipped unless
 ``replace`` is asked for. With ``supersede`` a newer submission replaces the
 records of the same (patient_id, tumor_seq) in force.
+
+Values a loaded record does not depend on, and that cannot be codes of their
+item, are set to unknown and listed in ``item_edits``. A file that loads no
+record, or rejects more than ``max_reject_share`` of them, is refused (the
+database is left as it was unless ``keep_partial``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 
 from cohort import numbering
 from cohort.columns import drop_free_text, map_columns
-from cohort.errors import InputError, LoadInterrupted, StrictLoadError
+from cohort.errors import InputError, LoadInterrupted, LoadRefusedError, StrictLoadError
 from cohort.readers import Source, detect_format, open_source
 from cohort.readers.base import first_line
 from cohort.readers.seerstat import dictionary_path
@@ -42,12 +47,13 @@ from cohort.readers.textfile import (
     transcode_to_utf8,
     utf_encoding,
 )
-from cohort.validate import staging_query, typed_select
+from cohort.validate import prepare, staging_query, typed_select
 
 STAGING = "__staging"
 DUPLICATES = "__duplicates"
 STRUCTURAL = "__structural"
 _LINE_FORMATS = ("csv", "seerstat")  # records are rows of delimited text
+MAX_REJECT_SHARE = 0.5  # a file rejecting more than this share of its records is refused
 
 
 @dataclass
@@ -63,12 +69,15 @@ class LoadResult:
     rows_rejected: int = 0
     blank_lines: int = 0
     superseded: int = 0
+    values_edited: int = 0
+    records_edited: int = 0
     skipped: bool = False
     replaced: bool = False
     extra_columns: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     unused_items: list[str] = field(default_factory=list)
     reject_reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    edit_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -85,10 +94,14 @@ class LoadResult:
                  "skipped" if self.blank_lines else "")
         newer = (f"; {self.superseded:,} record{'s' if self.superseded != 1 else ''} "
                  "superseded" if self.superseded else "")
+        edited = (
+            f"; {self.values_edited:,} invalid values set to unknown in "
+            f"{self.records_edited:,} loaded records" if self.values_edited else ""
+        )
         return (
             f"{self.file.name}: read {self.rows_read:,} = {verb} {self.rows_loaded:,}"
             f" + rejected {self.rows_rejected:,} ({self.format}, sha256 {self.sha256[:12]},"
-            f" {self.seconds:.1f} s){blank}{newer}{unused}"
+            f" {self.seconds:.1f} s){blank}{newer}{edited}{unused}"
         )
 
 
@@ -179,13 +192,19 @@ def load_file(
     package_version: str = "",
     on_loaded: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
     keep_items: Iterable[str] = (),
+    max_reject_share: float = MAX_REJECT_SHARE,
+    keep_partial: bool = False,
 ) -> LoadResult:
     """Load one extract in one transaction; see :meth:`cohort.Registry.load`.
 
     ``on_loaded(con, load_id)`` runs inside the transaction after the records
     are in (the registry derives the analysis variables there).
     ``keep_items`` names items outside the alias table to keep in
-    ``raw_cases.extra`` (NAACCR XML items; free-text columns).
+    ``raw_cases.extra`` (NAACCR XML items; free-text columns). A file that
+    loads no record, or rejects more than ``max_reject_share`` of its
+    records, raises :class:`LoadRefusedError` and leaves the database as it
+    was, unless ``keep_partial`` (then the load is committed first, and the
+    error says so).
 
     Raises :class:`LoadInterrupted` on Ctrl-C, saying whether the file had
     been committed.
@@ -216,7 +235,8 @@ def load_file(
                                 replaced=bool(prior))
             _load(con, path, source, prep.scan, result, mapping=mapping, prior=prior,
                   strict=strict, supersede=supersede, package_version=package_version,
-                  on_loaded=on_loaded, keep_items=keep_items)
+                  on_loaded=on_loaded, keep_items=keep_items,
+                  max_reject_share=max_reject_share, keep_partial=keep_partial)
     except BaseException as exc:
         if isinstance(exc, LoadInterrupted) or not interrupted(exc):
             raise
@@ -224,6 +244,14 @@ def load_file(
             f"{path}: interrupted before it was loaded; nothing from it was written",
             path=path) from exc
     result.seconds = time.perf_counter() - started
+    refused = _refusal(path, result, max_reject_share)
+    if refused:  # reached only with keep_partial: the load was committed
+        raise LoadRefusedError(
+            f"{refused}; kept anyway as load {result.load_id} (--keep-partial): see "
+            f"cohort sql \"select * from rejects where load_id = {result.load_id}\"",
+            result=result,
+            kept=True,
+        )
     return result
 
 
@@ -237,7 +265,8 @@ def interrupted(exc: BaseException) -> bool:
 
 
 def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *, mapping,
-          prior, strict, supersede, package_version, on_loaded, keep_items) -> None:
+          prior, strict, supersede, package_version, on_loaded, keep_items,
+          max_reject_share, keep_partial) -> None:
     """The transaction: stage, number, check, insert, account, commit."""
     committed = False
     con.execute("begin transaction")
@@ -253,6 +282,7 @@ def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *
              package_version, duckdb.__version__, supersede],
         ).fetchall()[0][0]
         result.load_id = load_id
+        prepare(con)
         _stage(con, path, source, mapping, result.extra_columns)
         num = _number(con, source, scan)
         result.blank_lines = num.blank
@@ -271,9 +301,20 @@ def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *
         if supersede:
             result.superseded = _supersede(con, load_id)
         _insert_rejects(con, load_id, path.name, rec, line, num.structural_numbers)
+        _insert_edits(con, load_id, path.name, rec, line, ok)
         _account(con, path, load_id, result, num.structural_numbers)
+        if strict and result.values_edited and not result.rows_rejected:
+            _refuse_strict_edits(con, path, load_id, result)
         if strict and result.rows_rejected:
             _refuse_strict(con, path, load_id, result)
+        refused = _refusal(path, result, max_reject_share)
+        if refused and not keep_partial:
+            raise LoadRefusedError(
+                f"{refused}; nothing was loaded. Correct the extract (or check that it is "
+                "the right file and format), or load with --keep-partial to keep what "
+                "loaded, or raise --max-reject-share",
+                result=result,
+            )
         if on_loaded is not None:
             on_loaded(con, load_id)
         con.execute(
@@ -329,7 +370,7 @@ def _forget(con, load_id: int) -> None:
     """Remove an earlier load of the same file (``--replace``); records it had
     superseded come back in force."""
     con.execute("update raw_cases set superseded_by = null where superseded_by = ?", [load_id])
-    for table in ("case_derived", "raw_cases", "rejects", "loads"):
+    for table in ("case_derived", "raw_cases", "rejects", "item_edits", "loads"):
         con.execute(f"delete from {table} where load_id = ?", [load_id])
 
 
@@ -464,6 +505,16 @@ def _insert_rejects(con, load_id: int, file_name: str, rec: str, line: str,
         )
 
 
+def _insert_edits(con, load_id: int, file_name: str, rec: str, line: str, ok: str) -> None:
+    """Values set to unknown in records that loaded (NAACCR EDITS style)."""
+    con.execute(
+        "insert into item_edits select ?, ?, record_no, line_no, e.item, e.value, e.reason from "
+        f"(select {rec} as record_no, {line} as line_no, unnest(edits) as e from {STAGING} "
+        f"where len(edits) > 0 and {ok})",
+        [load_id, file_name],
+    )
+
+
 def _account(con, path: Path, load_id: int, result: LoadResult, structural: str | None) -> None:
     ok = f"len(errors) = 0 and rowid not in (select row_id from {DUPLICATES})"
     staged, loaded = con.execute(
@@ -479,8 +530,22 @@ def _account(con, path: Path, load_id: int, result: LoadResult, structural: str 
     result.reject_reasons = [
         (f, r, n)
         for f, r, n in con.execute(
-            "select field, reason, count(distinct record_no) as n from rejects "
+            # reasons that name another record (duplicates) are counted together
+            "select field, regexp_replace(reason, 'record [0-9]+', 'record n', 'g') "
+            "as reason, count(distinct record_no) as n from rejects "
             "where load_id = ? group by all order by n desc, field limit 10",
+            [load_id],
+        ).fetchall()
+    ]
+    result.values_edited, result.records_edited = con.execute(
+        "select count(*), count(distinct record_no) from item_edits where load_id = ?",
+        [load_id],
+    ).fetchall()[0]
+    result.edit_reasons = [
+        tuple(r)
+        for r in con.execute(
+            "select item, reason, count(*) as n from item_edits where load_id = ? "
+            "group by all order by n desc, item limit 10",
             [load_id],
         ).fetchall()
     ]
@@ -499,6 +564,41 @@ def _refuse_strict(con, path: Path, load_id: int, result: LoadResult) -> None:
         f"{shorten(reason, 200)}); --strict refuses the whole file, nothing was loaded. "
         "Correct the records or load without --strict to keep the valid ones"
     )
+
+
+def _refuse_strict_edits(con, path: Path, load_id: int, result: LoadResult) -> None:
+    item, reason, _ = result.edit_reasons[0]
+    first = con.execute(
+        "select record_no, value from item_edits where load_id = ? and item = ? "
+        "order by record_no limit 1",
+        [load_id, item],
+    ).fetchall()[0]
+    raise StrictLoadError(
+        f"{path}: {result.records_edited:,} of {result.rows_read:,} records carry "
+        f"invalid values (first: record {first[0]}, {item} = {shorten(first[1], 80)!r}: "
+        f"{shorten(reason.removesuffix('; set to unknown'), 200)}); --strict refuses the whole "
+        "file, nothing was loaded. Correct the records or load without --strict to load "
+        "them with those values unknown"
+    )
+
+
+def _refusal(path: Path, result: LoadResult, max_share: float) -> str | None:
+    """Why a load must be refused (no record loaded, or too many rejected), with
+    the three most frequent reasons; None when it may stand."""
+    if result.rows_loaded and result.rows_rejected <= max_share * result.rows_read:
+        return None
+    if result.rows_loaded == 0:
+        what = (f"{path}: no record loaded ({result.rows_rejected:,} of "
+                f"{result.rows_read:,} rejected)")
+    else:
+        what = (
+            f"{path}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "
+            f"({result.rows_rejected / result.rows_read:.0%}, more than the accepted "
+            f"{max_share:.0%})"
+        )
+    top = "; ".join(f"{n:,} x {field_}: {shorten(reason, 200)}"
+                    for field_, reason, n in result.reject_reasons[:3])
+    return f"{what}. Most frequent reasons: {top}"
 
 
 def _supersede(con, load_id: int) -> int:

@@ -32,7 +32,7 @@ from cohort.errors import (
     RegistryUpgradedWarning,
     RegistryVersionError,
 )
-from cohort.load import LoadResult, load_file
+from cohort.load import MAX_REJECT_SHARE, LoadResult, load_file
 from cohort.readers.base import first_line, quote_ident
 from cohort.readers.textfile import shorten, shorten_list
 
@@ -204,6 +204,8 @@ class Registry:
             for layer in ("schema", "views"):
                 for f in sql_files(layer):
                     con.execute(f.read_text("utf-8"))
+                if layer == "schema":
+                    _add_missing_columns(con)
             con.execute("create table if not exists cohort_meta (key varchar primary key, "
                         "value varchar)")
             con.execute("insert or replace into cohort_meta values ('sql_version', ?)",
@@ -230,6 +232,8 @@ class Registry:
         derive: bool = True,
         keep_items: Iterable[str] = (),
         supersede: bool = False,
+        max_reject_share: float = MAX_REJECT_SHARE,
+        keep_partial: bool = False,
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -259,6 +263,14 @@ class Registry:
             tumor_seq) is already loaded replaces the one in force (which
             stays in ``raw_cases`` with ``superseded_by`` set; see the
             ``superseded`` view) instead of being rejected as a duplicate.
+        max_reject_share
+            A file that loads no record, or rejects more than this share of
+            its records, raises :class:`~cohort.errors.LoadRefusedError`
+            naming the three most frequent reasons, and nothing of it is
+            kept (default 0.5).
+        keep_partial
+            Commit such a file's partial load anyway (the error is still
+            raised, saying so).
 
         Returns
         -------
@@ -283,6 +295,8 @@ class Registry:
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
                         keep_items=keep_items,
+                        max_reject_share=max_reject_share,
+                        keep_partial=keep_partial,
                     )
                 except duckdb.Error as exc:  # the database, not the file, failed
                     raise _write_error(self.path, exc, f"load {Path(p).name}") from exc
@@ -467,17 +481,33 @@ def _not_a_registry(path: Path, tables: set[str]) -> str:
 
 
 @functools.cache
-def _expected_columns() -> frozenset[tuple[str, str]]:
-    """(table, column) of every table the shipped schema creates."""
+def _expected_types() -> dict[tuple[str, str], str]:
+    """(table, column) -> SQL type of every table the shipped schema creates."""
     con = duckdb.connect()
     try:
         for f in sql_files("schema"):
             con.execute(f.read_text("utf-8"))
-        return frozenset(con.execute(
-            "select table_name, column_name from information_schema.columns "
-            "where table_schema = 'main'").fetchall())
+        return {(t, c): ty for t, c, ty in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'main'").fetchall()}
     finally:
         con.close()
+
+
+def _expected_columns() -> frozenset[tuple[str, str]]:
+    """(table, column) of every table the shipped schema creates."""
+    return frozenset(_expected_types())
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns a newer schema added to a table an older registry already has
+    (``create table if not exists`` leaves such a table as it is); they
+    start null."""
+    types = _expected_types()
+    for name in _missing_columns(con):
+        table, column = name.split(".", 1)
+        con.execute(f"alter table {quote_ident(table)} add column if not exists "
+                    f"{quote_ident(column)} {types[(table, column)]}")
 
 
 def _missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohort
+from cohort.columns import map_columns
 from cohort.errors import FreeTextWarning, IdentifierError, QuasiIdentifierWarning
 from cohort.items import canonical_name, identifier, items
-from cohort.columns import map_columns
 
 FIXTURES = Path(__file__).parent / "fixtures" / "naaccr"
 REQUIRED = HEADER.split(",")

@@ -427,7 +427,7 @@ def test_full_disk_says_so_and_leaves_the_registry_as_it_was(tmp_path, size_mb):
 # -- 4. record numbers that lie ---------------------------------------------------------
 def test_blank_and_whitespace_lines_keep_record_and_line_numbers_true(registry, tmp_path):
     path = tmp_path / "blank.csv"
-    body = [HEADER, record(1), "", record(2), "   \t ", record(3, pos="AB"), "", "",
+    body = [HEADER, record(1), "", record(2), "   \t ", record(3, site="X504"), "", "",
             record(4), "3,00,2,065", record(5)]
     path.write_text("\n".join(body) + "\n")
     (result,) = registry.load(path)
@@ -436,7 +436,7 @@ def test_blank_and_whitespace_lines_keep_record_and_line_numbers_true(registry, 
     assert "4 blank lines skipped" in result.summary()
     rejects = registry.sql("select record_no, line_no, field from rejects order by record_no")
     # record 3 sits on line 6; the truncated record 5 on line 10: one row each
-    assert rejects.rows() == [(3, 6, "nodes_positive_code"), (5, 10, "dx_date")]
+    assert rejects.rows() == [(3, 6, "primary_site"), (5, 10, "dx_date")]
     loaded = registry.sql("select patient_id, record_no from raw_cases order by record_no")
     assert loaded.rows() == [("1", 1), ("2", 2), ("4", 4), ("5", 6)]
     summary = registry.sql("select blank_lines, accounted from load_summary").row(0)
@@ -446,8 +446,8 @@ def test_blank_and_whitespace_lines_keep_record_and_line_numbers_true(registry, 
 def test_record_numbers_with_leading_blank_lines_and_multiline_quotes(registry, tmp_path):
     path = tmp_path / "quoted.csv"
     header = HEADER + ",comment"
-    body = ["", "  ", header, record(1) + ',"two\nlines"', record(2, age="-5") + ",x",
-            record(3) + ',"a\n\nb"', "", record(4, pos="AB") + ",y"]
+    body = ["", "  ", header, record(1) + ',"two\nlines"', record(2, dx="20151345") + ",x",
+            record(3) + ',"a\n\nb"', "", record(4, site="X504") + ",y"]
     path.write_text("\n".join(body) + "\n")
     (result,) = registry.load(path, keep_items=["comment"])
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)

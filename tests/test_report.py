@@ -13,6 +13,7 @@ from pypdf import PdfReader
 import cohort
 from cohort.cli import main
 from cohort.datasets import gbsg2_extract
+from cohort.labels import label
 from cohort.report import SpecError, load_spec, write_report
 
 SPEC = """
@@ -75,17 +76,19 @@ def test_printed_numbers_equal_the_api(reg, breast_pdf):
     ev_star = _complement(km.medians_["events"].to_list())
     groups = km.medians_["group"].to_list()
     for i, row in enumerate(km.medians_.iter_rows(named=True)):
-        if row["n"] < 11:  # too small to show: named in the note, no estimates
-            assert row["group"] in flat.split("not drawn:")[1].split(".")[0]
-            assert not any(ln.startswith(row["group"] + " ") for ln in text.splitlines())
+        shown = label("node_burden", row["group"], site="breast")  # "N2 (4-9 nodes)"
+        n_text = "*" if i == n_star else expect_count(row["n"])
+        ev_text = "*" if i == ev_star else expect_count(row["events"])
+        if row["n"] < 11:  # too small to show: a dash with a footnote, never "not reached"
+            assert shown in flat.split("suppressed: fewer than 11 cases (")[1]
+            line = next(ln for ln in text.splitlines() if ln.startswith(shown + " "))
+            assert line == f"{shown} {n_text} {ev_text} " + " ".join(["\u2013"] * 4), line
             continue
         s60 = km.estimates_.filter((km.estimates_["group"] == row["group"])
                                    & (km.estimates_["time"] == 60)).row(0, named=True)
         median = ("not reached" if row["median"] is None
                   else f"{row['median']:.1f} ({row['lower'] or 'NA'}")
-        n_text = "*" if i == n_star else expect_count(row["n"])
-        ev_text = "*" if i == ev_star else expect_count(row["events"])
-        prefix = f"{row['group']} {n_text} {ev_text} "
+        prefix = f"{shown} {n_text} {ev_text} "
         line = next(ln for ln in text.splitlines() if ln.startswith(prefix))
         assert line[len(prefix):].startswith(median.replace("None", "NA"))
         assert f"{s60['survival']:.3f} ({s60['lower']:.3f}, {s60['upper']:.3f})" in line
@@ -127,7 +130,7 @@ def test_no_count_below_threshold_anywhere(breast_pdf):
         for n in re.findall(r"n = ([\d,]+)", text):  # flow diagram, notes
             assert int(n.replace(",", "")) == 0 or int(n.replace(",", "")) >= 11
         for line in text.splitlines():
-            body = re.sub(r"^N\S*( NOS)? ", "", line)
+            body = re.sub(r"^N\S*( NOS)?( \([^)]*\))? ", "", line)  # group and its label
             tokens = body.split(" ")
             risk_row = len(tokens) == 6 and all(re.fullmatch(count, t) for t in tokens)
             if risk_row and body != "0 12 24 36 48 60":  # not the axis ticks
@@ -135,9 +138,9 @@ def test_no_count_below_threshold_anywhere(breast_pdf):
                     if tok != "<11":
                         v = int(tok.replace(",", ""))
                         assert v == 0 or v >= 11, line
-            m = re.match(r"^(N\S*( NOS)?) (<11|\d+) (<11|\d+) ", line)  # survival table
+            m = re.match(r"^(N\S*( NOS)?( \([^)]*\))?) (<11|\d+) (<11|\d+) ", line)  # table
             if m:
-                for tok in (m.group(3), m.group(4)):
+                for tok in (m.group(4), m.group(5)):
                     assert tok == "<11" or int(tok) == 0 or int(tok) >= 11, line
     assert any("<11" in p.extract_text() for p in reader.pages)
 
@@ -170,7 +173,9 @@ def test_cover_states_inputs(breast_pdf, reg):
     ("cohort_sql", "expected"),
     [
         ("false", "no rows"),  # empty cohort: attrition of zero, no site sections
-        ("site_group = 'breast' and node_burden = 'N0'", "a hazard ratio needs two groups"),
+        # the constant term is left out with a note; the model is fitted without it
+        ("site_group = 'breast' and node_burden = 'N0'",
+         "node_burden left out of the model: one level (N0) in this cohort"),
         ("site_group = 'pancreas' and dx_year = 2004", "fewer than 20"),
     ],
     ids=["empty", "one-group", "too-few"],

@@ -28,7 +28,7 @@ def sha(path) -> str:
 
 @pytest.fixture
 def reg(registry, write_csv):
-    registry.load(write_csv("a.csv", [record(1) + ",blue", record(2, pos="AB") + ",red"],
+    registry.load(write_csv("a.csv", [record(1) + ",blue", record(2, site="X504") + ",red"],
                             header=HEADER + ",colour"))
     return registry
 
@@ -60,7 +60,7 @@ def shared(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("door")
     path = tmp / "a.csv"
     path.write_text("\n".join([HEADER + ",colour", record(1) + ",blue",
-                               record(2, pos="AB") + ",red"]) + "\n")
+                               record(2, site="X504") + ",red"]) + "\n")
     registry = cohort.Registry(tmp / "r.duckdb")
     registry.load(path)
     return registry
@@ -188,6 +188,25 @@ def test_an_older_registry_missing_columns_asks_for_upgrade(reg):
     assert out.exit_code == 0 and "upgraded from SQL version older to" in out.output
     assert reg.sql("select blank_lines, in_force from load_summary").row(0) == (0, 1)
     assert "already up to date" in run("upgrade", "--db", reg.path).output
+
+
+def test_upgrade_adds_the_columns_a_newer_schema_gave_existing_tables(reg, write_csv):
+    """A registry written before items were added to raw_cases (laterality,
+    say) gains those columns on upgrade, empty, and keeps its records."""
+    con = duckdb.connect(str(reg.path))
+    con.execute("update cohort_meta set value = 'older' where key = 'sql_version'")
+    for view in ("superseded", "load_summary", "cases"):
+        con.execute(f"drop view if exists {view}")
+    con.execute("alter table raw_cases drop column laterality")
+    con.close()
+    with pytest.raises(RegistryVersionError, match=r"\(raw_cases.laterality\)"):
+        reg.sql("select * from raw_cases")
+    out = run("upgrade", "--db", reg.path)
+    assert out.exit_code == 0, out.output
+    assert reg.sql("select count(*), count(laterality) from raw_cases").row(0) == (1, 0)
+    assert reg.sql("select count(*) from cases").item() == 1
+    reg.load(write_csv("b.csv", [record(2)]))  # and loads go on
+    assert reg.sql("select count(*) from raw_cases").item() == 2
 
 
 def test_reads_leave_the_file_byte_identical(reg, tmp_path):

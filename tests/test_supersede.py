@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 import cohort
 from cohort.cli import main
-from cohort.errors import StrictLoadError
+from cohort.errors import LoadRefusedError, StrictLoadError
 from cohort.report import load_spec, write_report
 
 
@@ -26,7 +26,7 @@ def years(write_csv):
     year2 = write_csv("year2.csv", [
         record(1, vital="1", months="0024"),
         record(2, vital="0", months="0018"),
-        record(3, pos="AB", months="0024"),
+        record(3, site="X504", months="0024"),
         record(4, vital="0", months="0020"),
         record(5, vital="1", months="0024"),
         record(6, vital="1", months="0010"),
@@ -37,7 +37,15 @@ def years(write_csv):
 def test_without_supersede_the_new_year_is_rejected_as_duplicates(registry, years):
     year1, year2 = years
     registry.load(year1)
-    (r2,) = registry.load(year2)
+    before = snapshot(registry)
+    # 5 of 6 records rejected: the file is refused whole, and says why
+    with pytest.raises(LoadRefusedError, match="load with --supersede if this file updates"):
+        registry.load(year2)
+    assert snapshot(registry) == before
+    with pytest.raises(LoadRefusedError) as err:
+        registry.load(year2, keep_partial=True)
+    r2 = err.value.result
+    assert err.value.kept
     assert (r2.rows_read, r2.rows_loaded, r2.rows_rejected) == (6, 1, 5)
     reason = registry.sql("select reason from rejects where record_no = 1").item()
     assert "load with --supersede if this file updates that one" in reason

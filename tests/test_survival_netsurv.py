@@ -21,8 +21,9 @@ R = Path(__file__).parent / "fixtures" / "r"
 
 
 def gbsg2_counts() -> pl.DataFrame:
+    # completed months: surv_months = floor(days / 30.4375) leaves at surv_months + 0.5
     return pl.read_csv(R / "gbsg2.csv").with_columns(
-        (pl.col("survtime") / 30.4375).floor().cast(pl.Int64).alias("time"),
+        ((pl.col("survtime") / 30.4375).floor() + 0.5).alias("time"),
         pl.col("censdead").alias("event"),
         pl.lit("2").alias("sex"),
         pl.col("diagdateb").str.slice(6, 4).cast(pl.Int64).alias("dx_year"),
@@ -90,7 +91,7 @@ def test_no_excess_mortality_gives_net_survival_near_one():
         alive &= ~die
     t[alive] = 119
     counts = pl.DataFrame({"age_at_dx": age, "sex": np.where(sex == 0, "1", "2"),
-                           "dx_year": year, "time": t, "event": dead.astype(int)}
+                           "dx_year": year, "time": t + 0.5, "event": dead.astype(int)}
                           ).group_by("age_at_dx", "sex", "dx_year", "time", "event").len("n")
     assert dead.mean() > 0.15  # real mortality happened
     for method in ("pohar-perme", "ederer2"):
@@ -101,7 +102,7 @@ def test_no_excess_mortality_gives_net_survival_near_one():
 
 def test_input_errors():
     table = load_lifetable()
-    base = pl.DataFrame({"age_at_dx": [60], "sex": ["9"], "dx_year": [2000], "time": [10],
+    base = pl.DataFrame({"age_at_dx": [60], "sex": ["9"], "dx_year": [2000], "time": [10.5],
                          "event": [1], "n": [3]})
     with pytest.raises(LifeTableError, match=r"sex code\(s\) 9 \(3 cases\) cannot be matched"):
         net_survival_table(base, [12], table=table)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cohort.cohort import EmptyCohortError
+from cohort.labels import decode_terms, term_label
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, p_value
 from cohort.survival.analysis import CauseNotRecordedError
@@ -27,22 +29,26 @@ def cox_page(pages, s, spec, label, site, params, values):
                     f"Hazard ratios for {_event_words(spec.event)}"
                     + (f"; groups left out: {', '.join(excl)}" if excl else ""))
     try:
-        res = cohort.cox(cx.terms, strata=cx.strata, event=spec.event)
-    except (ModelError, CauseNotRecordedError, ValueError) as exc:
+        res = cohort.cox(cx.terms, strata=cx.strata, event=spec.event,
+                         convention=spec.time_convention)
+    except (ModelError, CauseNotRecordedError, EmptyCohortError, ValueError) as exc:
         draw.note(fig, 0.85, f"No Cox model for this site group: {exc}", size=10)
         pages.add(fig, f"{site}_cox")
         return
     t = res.table_
-    rows = [{"label": f"{r['term']} {r['level'] or ''}".strip(), "hr": r["hr_adjusted"],
-             "lower": r["lower_adjusted"], "upper": r["upper_adjusted"],
+    # forest: "sex: female" (the reference is the dashed line); table: "sex: female vs male"
+    rows = [{"label": term_label(r["term"], r["level"], site=site)
+             + (" (ref.)" if r["reference"] else ""),
+             "hr": r["hr_adjusted"], "lower": r["lower_adjusted"], "upper": r["upper_adjusted"],
              "reference": r["reference"]} for r in t.iter_rows(named=True)]
-    draw.forest(fig.add_axes([0.25, 0.66, 0.68, 0.23]), rows)
-    summary = res.summary()
+    draw.forest(fig.add_axes([0.3, 0.66, 0.63, 0.23]), rows)
+    summary = res.summary(codes=True).with_columns(decode_terms(t, site=site)["term"]).drop(
+        "level")
     row_h = 0.02
     top = 0.6
     draw.table(fig.add_axes([0.07, top - row_h * (summary.height + 1), 0.86,
                              row_h * (summary.height + 1)]), summary, fontsize=6.5,
-               col_widths=[0.17, 0.1, 0.25, 0.12, 0.24, 0.12])
+               col_widths=_widths(summary.columns))
     fit = res.tables()["model"].row(0, named=True)
     ph = res.ph_
     y = top - row_h * (summary.height + 1) - 0.015
@@ -51,11 +57,13 @@ def cox_page(pages, s, spec, label, site, params, values):
         f"{count_text(fit['events'], spec.threshold)} events; "
         f"likelihood-ratio chi2 = {fit['lr_chisq']:.1f} on {fit['lr_df']} df, "
         f"{p_phrase(fit['lr_p'])}; concordance = {fit['concordance']:.3f}. Efron ties; "
-        f"strata: {', '.join(cx.strata) or 'none'}. Adjusted model: "
-        f"{' + '.join(cx.terms)}; univariable: each term alone (same strata)."))
+        f"strata: {', '.join(res.strata) or 'none'}. Adjusted model: "
+        f"{' + '.join(res.terms)}; univariable: each term alone (same strata)."
+        + "".join(f" {term} left out of the model: {why}." for term, why in res.dropped_.items())
+    ))
     ph_tab = ph.select(
-        (pl.col("term") + pl.lit(" ") + pl.col("level").fill_null("")).str.strip_chars()
-        .alias("term"),
+        pl.Series("term", [term_label(r["term"], r["level"], site=site)
+                           for r in ph.iter_rows(named=True)], dtype=pl.Utf8),
         pl.col("chisq").map_elements(lambda v: f"{v:.2f}", return_dtype=pl.Utf8),
         pl.col("p").map_elements(p_value, return_dtype=pl.Utf8),
     )
@@ -66,6 +74,12 @@ def cox_page(pages, s, spec, label, site, params, values):
                title="Proportional-hazards check (scaled Schoenfeld, KM time)")
     pages.add(fig, f"{site}_cox")
     values["hr"] = {(r["term"], r["level"]): r["hr_adjusted"] for r in t.iter_rows(named=True)}
+
+
+def _widths(columns: list[str]) -> list[float]:
+    """Column widths of the hazard-ratio table: the labelled term, then HRs and p."""
+    raw = [0.34] + [0.2 if c.startswith("HR") else 0.12 for c in columns[1:]]
+    return [w / sum(raw) for w in raw]
 
 
 def _event_words(event: str) -> str:

@@ -60,12 +60,14 @@ def table(ax, df: pl.DataFrame, *, fontsize: float = FONT, col_widths=None, titl
 
 
 def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
-              *, xlabel: str, ylabel: str = "Survival probability"):
+              *, xlabel: str, ylabel: str = "Survival probability",
+              short: dict | None = None):
     """Step curves with 95% CI bands and censor marks; the numbers-at-risk
     table in ``risk_ax`` sharing the time axis, one row per group.
 
     ``curves[group] = (times, surv, lower, upper, censor_times, censor_surv)``;
-    ``at_risk[group] = [text at each tick]`` (already suppressed).
+    ``at_risk[group] = [text at each tick]`` (already suppressed); ``short``
+    gives the risk table a short name of a group whose legend label is long.
     """
     for i, (label, (t, s, lo, hi, ct, cs)) in enumerate(curves.items()):
         color = COLORS[i % len(COLORS)]
@@ -87,7 +89,8 @@ def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
     risk_ax.set_xticks([])
     risk_ax.tick_params(axis="y", labelsize=FONT, pad=22)
     risk_ax.set_yticks(range(len(at_risk)))
-    risk_ax.set_yticklabels(list(at_risk)[::-1], fontsize=FONT)
+    risk_ax.set_yticklabels([(short or {}).get(g, g) for g in list(at_risk)[::-1]],
+                            fontsize=FONT)
     for i, (label, values) in enumerate(at_risk.items()):
         y = len(at_risk) - 1 - i
         color = COLORS[list(curves).index(label) % len(COLORS)] if label in curves else "#777777"
@@ -100,7 +103,8 @@ def km_curves(ax, risk_ax, curves: dict, at_risk: dict, ticks: list[float],
     risk_ax.set_title("Number at risk", fontsize=FONT, loc="left")
 
 
-def forest(ax, rows: list[dict], *, title: str = ""):
+def forest(ax, rows: list[dict], *, title: str = "",
+           xlabel: str = "Hazard ratio (log scale), adjusted, 95% CI"):
     """Hazard ratios with 95% CIs on a log axis; reference rows at 1."""
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
@@ -120,7 +124,7 @@ def forest(ax, rows: list[dict], *, title: str = ""):
     ax.set_yticks(y)
     ax.set_yticklabels([r["label"] for r in rows], fontsize=FONT)
     ax.tick_params(labelsize=FONT)
-    ax.set_xlabel("Hazard ratio (log scale), adjusted, 95% CI", fontsize=FONT + 1)
+    ax.set_xlabel(xlabel, fontsize=FONT + 1)
     ax.grid(axis="x", alpha=0.25, lw=0.5)
     if title:
         ax.set_title(title, fontsize=FONT + 2, loc="left")
@@ -153,7 +157,8 @@ def flow(ax, steps: list[tuple[str, str]], final: str):
     ax.text(0.3, ys[0], steps[0][1] if steps else "", ha="center", va="center", fontsize=FONT,
             bbox=box)
     for i, (label, text) in enumerate(steps[1:], start=1):
-        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025), xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
+        ax.annotate("", xy=(0.3, ys[i + 1] + 0.025),
+                    xytext=(0.3, ys[i - 1 if i > 1 else 0] - 0.025),
                     arrowprops=dict(arrowstyle="-|>", color="#888888", lw=0.6))
         ax.annotate("", xy=(0.58, ys[i]), xytext=(0.3, ys[i]),
                     arrowprops=dict(arrowstyle="-|>", color="#d9a066", lw=0.6))

@@ -28,14 +28,19 @@ def cover_page(pages, s, spec, base, loads, data_date):
         ("Event", "death from any cause" if spec.event == "event"
          else "death from this cancer (SEER cause-specific classification)"),
         ("Times reported", ", ".join(f"{t} months" for t in spec.times)),
+        ("Follow-up", "completed months: a case with m survival months leaves at m + 0.5, so "
+         "S(12) counts deaths in months 0-11 (SEER*Stat's convention)"
+         if spec.time_convention == "completed" else
+         "exact months: a case with m survival months leaves at m (as R on raw months)"),
         ("Date of the data", f"loaded {data_date:%Y-%m-%d %H:%M}" if data_date else "no loads"),
         ("Specification", Path(spec.source).name),
         ("Disclosure control", f"every count below {spec.threshold} is printed as "
          f"<{spec.threshold}, in tables and in the numbers at risk; groups with fewer than "
          f"{spec.threshold} cases are drawn without curves or estimates, and percentages of "
          "suppressed counts are not shown"),
-        ("Methods", "Kaplan-Meier with 95% log-log CIs (R conf.type='log-log'); log-rank and "
-         "log-rank for trend; Cox proportional hazards with Efron ties, fitted exactly to "
+        ("Methods", "Kaplan-Meier with 95% log-log CIs (R conf.type='log-log'), medians by "
+         "R's rule; log-rank and log-rank for trend over the ordered node categories (NX and "
+         "N1 NOS not scored); Cox proportional hazards with Efron ties, fitted exactly to "
          "collapsed counts; Aalen-Johansen cumulative incidence; net survival (Pohar Perme)"),
         ("Software", ", ".join(
             f"{pkg} {pkg_version(pkg)}" for pkg in
@@ -69,7 +74,7 @@ def cover_page(pages, s, spec, base, loads, data_date):
     pages.add(fig, "cover")
 
 
-def attrition_page(pages, s, spec):
+def attrition_page(pages, s, spec, base=None):
     att = s.sql(
         "with c as (select exclusion_step, exclusion_reason, count(*) as n from __report "
         "group by all) select step, reason, coalesce(n, 0) as n from exclusion_rules "
@@ -98,6 +103,8 @@ def attrition_page(pages, s, spec):
     rows.append({"step": "analysed", "records": text(last, analysed), "remaining": ""})
     draw.table(fig.add_axes([0.07, 0.62, 0.86, 0.26]), pl.DataFrame(rows),
                col_widths=[0.6, 0.2, 0.2])
+    if analysed == 0 and base is not None:  # one line: why nothing follows
+        draw.note(fig, 0.605, f"No survival analysis: {base.empty_message()}.", size=8)
     draw.flow(fig.add_axes([0.07, 0.08, 0.86, 0.5]), steps,
               f"analysed\nn = {text(last, analysed)}")
     if any(v == SECONDARY for v in status.values()):

@@ -1,4 +1,6 @@
-"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival table."""
+"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival
+table (groups under their labels), and the note page of site groups left
+out for lack of any node category."""
 
 from __future__ import annotations
 
@@ -6,37 +8,43 @@ import numpy as np
 import polars as pl
 
 from cohort.disclosure import COMPLEMENT
+from cohort.labels import label as value_label
 from cohort.report import draw
-from cohort.report.common import count_text, p_phrase, time_ticks
+from cohort.report.common import count_text, p_phrase, site_label, time_ticks
 
 
-def km_page(pages, spec, label, site, km, values):
+def km_page(pages, spec, label, site, km, values, *, note=None):
+    """``note`` says why the grouping is not the one the specification asked
+    for (the staged N where node counts cannot give the N)."""
     t = spec.threshold
+
+    def shown(g):
+        return value_label(spec.group, g, site=site)
+
     end = max(spec.times)
     ticks = time_ticks(end)
     curves, at_risk, hidden = {}, {}, []
-    summary = km.summary(suppress_below=t)
+    summary = km.summary(suppress_below=t, codes=True)
     # a group whose n is hidden beside the printed total (complementary
     # suppression) keeps it hidden in the numbers at risk too
     masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == COMPLEMENT}
+    curve_table = km.curves_
     for g, est in km.km_.groups_.items():
         if est.n < t:
             hidden.append(g)
             continue
-        f = est.fitter
-        sf = f.survival_function_.iloc[:, 0]
-        ci = f.confidence_interval_survival_function_
-        keep = sf.index.to_numpy() <= end
-        times = sf.index.to_numpy()[keep]
-        censored = est.times[(est.n_at_time - est.d_at_time) > 0]
-        censored = censored[censored <= end]
-        curves[g] = (times, sf.to_numpy()[keep], ci.iloc[:, 0].to_numpy()[keep],
-                     ci.iloc[:, 1].to_numpy()[keep], censored,
-                     f.survival_function_at_times(censored).to_numpy() if len(censored)
-                     else np.array([]))
-        at_risk[g] = [COMPLEMENT if g in masked and est.at_risk(x) == est.n
-                      else count_text(est.at_risk(x), t) for x in ticks]
-        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[g], strict=True))
+        c = curve_table.filter((pl.col("group") == g) & (pl.col("time") <= end))
+        # drawn from 0 (S = 1; the CI band, undefined at S = 1, starts closed)
+        times = np.concatenate([[0.0], c["time"].to_numpy()])
+        surv = np.concatenate([[1.0], c["survival"].to_numpy()])
+        lower = np.concatenate([[1.0], c["lower"].fill_null(np.nan).to_numpy()])
+        upper = np.concatenate([[1.0], c["upper"].fill_null(np.nan).to_numpy()])
+        cens = c.filter(pl.col("n_censor") > 0)
+        curves[shown(g)] = (times, surv, lower, upper, cens["time"].to_numpy(),
+                     cens["survival"].to_numpy())
+        at_risk[shown(g)] = [COMPLEMENT if g in masked and est.at_risk(x) == est.n
+                             else count_text(est.at_risk(x), t) for x in ticks]
+        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[shown(g)], strict=True))
     tests = km.tests_.rows_by_key("test", named=True, unique=True)
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
@@ -44,30 +52,50 @@ def km_page(pages, spec, label, site, km, values):
     ax = fig.add_axes([0.14, 0.5, 0.79, 0.39])
     risk = fig.add_axes([0.14, 0.335, 0.79, 0.115])
     if curves:
-        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis")
+        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis",
+                       short={shown(g): str(g) for g in km.km_.groups_})
     lr = tests.get("log-rank")
     tr = tests.get("log-rank for trend")
     ptxt = []
     if lr:
         ptxt.append(f"log-rank chi2 = {lr['chisq']:.2f}, df = {lr['df']}, {p_phrase(lr['p'])}")
     if tr:
-        ptxt.append(f"trend chi2 = {tr['chisq']:.2f}, df = 1, {p_phrase(tr['p'])}")
+        ptxt.append(f"trend ({' < '.join(km.trend_['groups'])}) chi2 = {tr['chisq']:.2f}, "
+                    f"df = 1, {p_phrase(tr['p'])}")
     if ptxt:
         ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
-    if hidden:
-        summary = summary.filter(~pl.col("group").is_in(hidden))
+    summary = summary.with_columns(
+        pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
+    summary = summary.with_columns(
+        pl.col("group").cast(pl.Utf8).map_elements(shown, return_dtype=pl.Utf8))
     if pages.figures_dir is not None:
         out = pages.figures_dir / f"{site or 'all'}_survival.csv"
         summary.write_csv(out)
         pages.tables.append(out)
-    widths = [0.1, 0.07, 0.07, 0.17] + [0.59 / max(1, len(spec.times))] * len(spec.times)
+    widths = [0.2, 0.06, 0.06, 0.15] + [0.53 / max(1, len(spec.times))] * len(spec.times)
     draw.table(fig.add_axes([0.07, 0.1, 0.86, min(0.2, 0.025 * (summary.height + 1))]),
                summary, fontsize=6.5, col_widths=widths)
-    notes = ["Shaded: 95% CI (log-log). |: censored. Number at risk: alive and followed just "
-             "before each time."]
+    notes = ["Shaded: 95% CI (log-log; undefined where survival is 1 or 0). |: censored. "
+             "Number at risk: alive and followed just before each time. "
+             f"Follow-up: {_convention_words(km.convention)}. Median: first time survival "
+             "is 0.5 or less (midpoint of an exact 0.5 plateau, as R); not reached: survival "
+             "stays above 0.5."]
+    if km.trend_ and km.trend_["groups"]:
+        left = km.trend_["left_out"]
+        notes.append(f"Trend test scores {', '.join(km.trend_['groups'])} as "
+                     f"{', '.join(f'{x:g}' for x in km.trend_['scores'])}"
+                     + (f"; {', '.join(left)} not scored (not ordered categories)."
+                        if left else "."))
+    if note:
+        notes.insert(0, f"Grouping: {note}.")
     if hidden:
-        notes.append(f"Groups with fewer than {t} cases not drawn: {', '.join(hidden)}.")
+        notes.append(f"\u2013 suppressed: fewer than {t} cases "
+                     f"({', '.join(shown(g) for g in hidden)}); such "
+                     "groups are not drawn.")
+    if masked:
+        notes.append(f"{COMPLEMENT}: suppressed as well, so that no count below {t} can be "
+                     "recovered from the printed total.")
     if km.unknown_event:
         notes.append(f"{km.unknown_event:,} eligible cases with unknown {spec.event} left out.")
     draw.note(fig, 0.085, " ".join(notes))
@@ -77,4 +105,20 @@ def km_page(pages, spec, label, site, km, values):
     }
     values["group_n"] = {g: e.n for g, e in km.km_.groups_.items()}
     values["hidden"] = hidden
+    values["trend"] = km.trend_
     pages.add(fig, f"{site}_km")
+
+
+def skipped_page(pages, skipped):
+    """One page listing the site groups left out, each with the reason."""
+    fig = draw.page("Site groups without node information", "")
+    lines = [f"{site_label(None if site == 'all' else site).capitalize()}: {why}."
+             for site, why in skipped.items()]
+    draw.note(fig, 0.85, "These site groups have no section: " + " ".join(lines), size=9)
+    pages.add(fig, "skipped_sites")
+
+
+def _convention_words(convention: str) -> str:
+    if convention == "completed":
+        return "completed months (a case with m survival months leaves at m + 0.5)"
+    return "exact months (a case with m survival months leaves at m)"

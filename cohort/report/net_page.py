@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.cohort import convention_note
 from cohort.report import draw
 from cohort.report.common import count_text, fmt_num, site_cohort, site_label, time_ticks
 
@@ -27,7 +28,8 @@ def net_page(pages, s, spec, site, result):
     try:
         table = load_lifetable(ns.lifetable or None)
         res = cohort.net_survival(by=spec.group, times=list(range(0, end + 1, 3)),
-                                  method=ns.method, lifetable=table)
+                                  method=ns.method, lifetable=table,
+                                  convention=spec.time_convention)
     except (LifeTableError, ValueError) as exc:
         draw.note(fig, 0.85, f"No net survival for this site group: {exc}", size=10)
         pages.add(fig, f"{site}_net")
@@ -73,8 +75,9 @@ def net_page(pages, s, spec, site, result):
     draw.table(fig.add_axes([0.07, 0.42 - h, 0.86, h]), tab, fontsize=6.5,
                col_widths=[0.12, 0.08, 0.1, 0.12, 0.12, 0.46])
     draw.note(fig, 0.42 - h - 0.015,
-              f"Life table: {res.lifetable}. Observed: Kaplan-Meier; expected: Ederer I.\n"
-              "Follow-up in whole months (exits mid-month); 95% CI on the log scale. "
+              f"Life table: {res.lifetable}. Observed: Kaplan-Meier (the same times); expected: "
+              f"Ederer I.\n{convention_note(res.convention).capitalize()}; 95% CI on the log "
+              "scale. "
               f"Groups with fewer than {spec.threshold} cases not drawn.")
     pages.add(fig, f"{site}_net")
     result.values.setdefault(site or "all", {})["net"] = {

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from cohort.cohort import convention_note
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, protect_frame, suppress
 from cohort.errors import CohortError, CohortWarning
+from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
-from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km
+from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
 from cohort.survival.logrank import ADJUST, logrank
 
 DEFAULT_TIMES = (12, 36, 60)
@@ -42,22 +44,55 @@ class KMResult:
     records: int
     collapsed_rows: int
     unknown_event: int
+    convention: str = "completed"
+    entry: str | None = None
+    trend_: dict | None = None  # groups and scores of the trend test, groups left out
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
+    design: str = ""  # period window or conditioning, when used
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
-        """The result tables for release: counts under the threshold as ``<11``
-        and the estimates of groups smaller than the threshold blanked."""
-        est = mask_small_groups(
-            self.estimates_.join(self.medians_.select("group", "n"), on="group"),
-            count="n", columns=["survival", "lower", "upper"], threshold=suppress_below,
-        ).drop("n")
-        med = mask_small_groups(self.medians_, count="n", columns=["median", "lower", "upper"],
-                                threshold=suppress_below)
-        rmst = mask_small_groups(
-            self.rmst_.join(self.medians_.select("group", "n"), on="group"), count="n",
-            columns=["rmst", "se", "lower", "upper"], threshold=suppress_below,
-        ).drop("n")
+    @property
+    def curves_(self) -> pl.DataFrame:
+        """Every group's curve, one row per distinct time (exact counts):
+        group, time, survival, lower, upper, n_risk, n_event, n_censor."""
+        return self.km_.curves()
+
+    def notes(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> list[str]:
+        """What a reader needs to read the numbers: conventions, CI, tests."""
+        out = [*([self.design] if self.design else []), convention_note(self.convention),
+               f"95% CIs: {self.ci_method}; NA where S is 1 or 0",
+               "median: R's rule (first time S <= 0.5; midpoint of an exact 0.5 plateau)",
+               "n_risk = at risk just before the time"
+               + (f" (entry < t <= exit, delayed entry from {self.entry})" if self.entry else "")]
+        if self.trend_:
+            t = self.trend_
+            used = ", ".join(f"{g}={s:g}" for g, s in zip(t["groups"], t["scores"], strict=True))
+            out.append(f"trend test over {used}" + (
+                f"; not scored: {', '.join(t['left_out'])}" if t["left_out"] else ""))
+        if suppress_below:
+            out.append(f"groups with fewer than {suppress_below} cases: estimates suppressed "
+                       f"(<{suppress_below}), not 'not reached'")
+        return out
+
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
+        """The result tables for release: counts under the threshold as ``<11``;
+        the estimates of groups smaller than the threshold are null with
+        ``suppressed`` true. Groups are labelled (``N2 (4-9 nodes)``) unless
+        ``codes``."""
+        sizes = self.medians_.select("group", "n")
+
+        def masked(df, columns):
+            out = mask_small_groups(df.join(sizes, on="group", how="left") if "n" not in
+                                    df.columns else df, count="n", columns=columns,
+                                    threshold=suppress_below)
+            small = (pl.col("n") > 0) & (pl.col("n") < suppress_below)
+            return out.with_columns(small.fill_null(False).alias("suppressed"))
+
+        est = masked(self.estimates_, ["survival", "lower", "upper"]).drop("n")
+        med = masked(self.medians_, ["median", "lower", "upper"])
+        rmst = masked(self.rmst_, ["rmst", "se", "lower", "upper"]).drop("n")
         # n and events by group sit beside the cohort's printed totals: a
         # hidden small group gets a complementary cell (cohort.disclosure)
         totals = {"n": int(self.medians_["n"].sum()), "events": int(self.medians_["events"].sum())}
@@ -71,19 +106,23 @@ class KMResult:
         }
         if self.pairwise_ is not None:
             out["pairwise"] = self.pairwise_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
-    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+                codes: bool = False) -> pl.DataFrame:
         """One row per group, as papers print it: n, events, median (95% CI),
-        survival at each time (95% CI)."""
-        t = self.tables(suppress_below=suppress_below)
-        med = t["medians"]
+        survival at each time (95% CI). A suppressed group says so. Groups
+        are labelled unless ``codes``."""
+        t = self.tables(suppress_below=suppress_below, codes=codes)
+        hidden = f"suppressed (<{suppress_below})"
         rows = []
-        for r in med.iter_rows(named=True):
+        for r in t["medians"].iter_rows(named=True):
             row = {"group": r["group"], "n": r["n"], "events": r["events"],
-                   "median (95% CI)": _ci(r["median"], r["lower"], r["upper"], digits=1)}
+                   "median (95% CI)": hidden if r["suppressed"] else
+                   _median_text(r["median"], r["lower"], r["upper"])}
             for e in t["survival"].filter(pl.col("group") == r["group"]).iter_rows(named=True):
-                row[f"S({e['time']:g}) (95% CI)"] = _ci(e["survival"], e["lower"], e["upper"])
+                row[f"S({e['time']:g}) (95% CI)"] = hidden if e["suppressed"] else \
+                    _survival_text(e["survival"], e["lower"], e["upper"])
             rows.append(row)
         return pl.DataFrame(rows)
 
@@ -92,13 +131,73 @@ def _p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _ci(x, lo, hi, digits=3) -> str:
-    f = f"{{:.{digits}f}}"
-    lo_s = f.format(lo) if lo is not None else "NA"
-    hi_s = f.format(hi) if hi is not None else "NA"
-    if x is None:
-        return "not reached" + (f" ({lo_s}, {hi_s})" if lo is not None else "")
-    return f"{f.format(x)} ({lo_s}, {hi_s})"
+def _num(x, digits: int) -> str:
+    return "NA" if x is None else f"{x:.{digits}f}"
+
+
+def _median_text(m, lo, hi) -> str:
+    if m is None:
+        return "not reached" + (f" ({_num(lo, 1)}, {_num(hi, 1)})" if lo is not None else "")
+    return f"{m:.1f} ({_num(lo, 1)}, {_num(hi, 1)})"
+
+
+def _survival_text(s, lo, hi) -> str:
+    if s is None:
+        return "NA (beyond follow-up)"
+    return f"{s:.3f} ({_num(lo, 3)}, {_num(hi, 3)})"
+
+
+#: groups that are not ordered categories: never scored in a trend test
+UNORDERED = ("NX", "unknown", "not_applicable")
+
+
+def is_unordered(level: str) -> bool:
+    """Unknown or unordered categories (NX, '... NOS', unknown) are not scored.
+
+    >>> [is_unordered(g) for g in ("N0", "N1 NOS", "NX", "N2a")]
+    [False, True, True, False]
+    """
+    return level in UNORDERED or level.endswith(" NOS")
+
+
+def score_groups(present: list[str], scores: dict[str, float] | None = None):
+    """Groups and scores of the test for trend, and the groups left out.
+
+    Default: the ordered known categories in their order (NX and '... NOS'
+    never scored), scored 1, 2, ...; with ``scores``, the groups given a
+    score, in the order of ``present``.
+
+    >>> score_groups(["N0", "N1 NOS", "N1", "N2", "N3", "NX"])
+    (['N0', 'N1', 'N2', 'N3'], [1.0, 2.0, 3.0, 4.0], ['N1 NOS', 'NX'])
+    >>> score_groups(["N0", "N1", "NX"], {"N0": 0, "N1": 2.5})
+    (['N0', 'N1'], [0.0, 2.5], ['NX'])
+    """
+    if scores is None:
+        used = [g for g in present if not is_unordered(g)]
+        values = [float(i) for i in range(1, len(used) + 1)]
+    else:
+        unknown = [g for g in scores if g not in present]
+        if len(unknown) == len(scores):
+            raise CohortError(
+                f"trend scores are given for {', '.join(map(str, scores))}, none of which is a "
+                f"group of this cohort ({', '.join(present)})"
+            )
+        used = [g for g in present if g in scores and scores[g] is not None]
+        values = [float(scores[g]) for g in used]
+    return used, values, [g for g in present if g not in used]
+
+
+def _median_scores(cohort, by: str, column: str, present: list[str]) -> dict[str, float]:
+    """The median of a numeric column in each group (e.g. positive nodes)."""
+    from cohort.cohort import _quote
+
+    df = cohort.registry.sql(
+        f"select {_quote(by)}::varchar as g, median({_quote(column)})::double as m "
+        f"from ({cohort.sql}) where exclusion_reason is null group by all",
+        cohort.params,
+    )
+    found = {g: m for g, m in df.iter_rows() if m is not None}
+    return {g: found[g] for g in present if g in found and not is_unordered(g)}
 
 
 def km_analysis(
@@ -110,6 +209,10 @@ def km_analysis(
     horizon: float | None = None,
     strata: list[str] | None = None,
     pairwise: str | None = None,
+    convention: str = "completed",
+    entry: str | None = None,
+    trend_scores: dict[str, float] | str | None = None,
+    given: float = 0,
 ) -> KMResult:
     """Kaplan-Meier by ``by`` with log-rank (overall, trend, stratified) tests.
 
@@ -128,56 +231,103 @@ def km_analysis(
     pairwise
         ``holm``, ``bonferroni`` or ``none``: pairwise log-rank tests with that
         multiplicity correction; None (default) for no pairwise tests.
+    convention
+        ``completed`` (default: ``surv_months + 0.5``) or ``exact``
+        (``surv_months``); see :meth:`cohort.Cohort.collapse`.
+    entry
+        Delayed-entry column (left truncation): at risk when entry < t <= time.
+    trend_scores
+        Scores of the test for trend: ``{group: score}``, or the name of a
+        numeric column whose median in each group is its score (e.g.
+        ``nodes_positive``). Default: 1, 2, ... over the ordered known groups.
+    given
+        Conditional survival: survival to each time given survival to ``given``
+        months (everyone still under observation enters at ``given``).
+
+    A period cohort (:meth:`cohort.cohort.Cohort.period`) brings its entry.
 
     Notes
     -----
-    CIs are log-log (R ``conf.type = "log-log"``). Numbers at risk are R's
-    ``n.risk`` (at risk just before t); ``n_events`` counts events up to and
-    including t. The trend test uses scores 1, 2, ... in the group order
-    (clinical order for node_burden).
+    CIs are log-log (R ``conf.type = "log-log"``), NA where S is 0 or 1.
+    Numbers at risk are R's ``n.risk`` (at risk just before t); ``n_events``
+    counts events up to and including t. The test for trend scores only the
+    ordered known categories (``NX`` and ``... NOS`` groups are never scored)
+    and is computed among the records of the scored groups.
     """
-    times = tuple(times)
+    times = tuple(t for t in times if t > given)
     horizon = horizon if horizon is not None else max(times, default=60)
     cols = [c for c in [by, *(strata or [])] if c]
-    col = _collapse(cohort, cols, event)
-    counts = col.counts
+    entry = entry or getattr(cohort, "entry", None)  # a period cohort's window
+    col = _collapse(cohort, cols, event, convention=convention, entry=entry)
+    counts = col.counts.filter(pl.col("n") > 0)
+    entry_col = "entry" if col.entry else None  # the collapsed column
+    if entry_col:  # records leaving at or before entry are never at risk
+        counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
-    levels = col.levels.get(by) if by else None
-    km = fit_km(counts, by=by, event="event", levels=levels)
+    cohort.require_records(counts)
+    design = "; ".join(
+        [*([f"period analysis {cohort.window}: follow-up inside the window only"]
+           if getattr(cohort, "window", None) else []),
+         *([f"conditional on survival to {given:g} months"] if given else [])])
+    if given:  # conditional: left truncation at ``given`` (cohort.survival.period)
+        from cohort.survival.period import condition
+
+        counts, entry_col = condition(counts, given, entry=entry_col)
+        cohort.require_records(counts, what=f"records under observation at {given:g} months")
+    levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
+    km = fit_km(counts, by=by, event="event", levels=levels, entry=entry_col)
     tests = []
-    pairs = None
+    pairs = trend = None
     if by and len(km.groups_) >= 2 and (counts["event"] * counts["n"]).sum() > 0:
         present = list(km.groups_)
-        lr = logrank(counts, group=by, levels=present)
+        lr = logrank(counts, group=by, levels=present, entry=entry_col)
         km.logrank_ = lr
-        tr = lr.trend()
-        tests.append({"test": "log-rank", "chisq": lr.chisq, "df": lr.df, "p": lr.p})
-        tests.append({"test": "log-rank for trend", "chisq": tr["chisq"], "df": 1, "p": tr["p"]})
+        tests.append({"test": "log-rank", "chisq": lr.chisq, "df": lr.df, "p": lr.p,
+                      "groups": ", ".join(present)})
+        scores = _median_scores(cohort, by, trend_scores, present) \
+            if isinstance(trend_scores, str) else trend_scores
+        used, values, left_out = score_groups(present, scores)
+        trend = {"groups": used, "scores": values, "left_out": left_out}
+        if len(used) >= 2:
+            sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in(used))
+            tr = logrank(sub, group=by, levels=used, entry=entry_col).trend(values)
+            tests.append({"test": "log-rank for trend", "chisq": tr["chisq"], "df": 1,
+                          "p": tr["p"], "groups": ", ".join(
+                              f"{g}={s:g}" for g, s in zip(used, values, strict=True))})
         if strata:
-            st = logrank(counts, group=by, levels=present, strata=strata)
+            st = logrank(counts, group=by, levels=present, strata=strata, entry=entry_col)
             tests.append({"test": f"log-rank stratified by {', '.join(strata)}",
-                          "chisq": st.chisq, "df": st.df, "p": st.p})
+                          "chisq": st.chisq, "df": st.df, "p": st.p,
+                          "groups": ", ".join(present)})
         if pairwise:
-            if pairwise not in ADJUST:
-                raise CohortError(f"pairwise must be one of {', '.join(ADJUST)}, got {pairwise!r}")
-            rows = []
-            for i, a in enumerate(present):
-                for b in present[i + 1:]:
-                    sub = counts.filter(pl.col(by).is_in([a, b]))
-                    t2 = logrank(sub, group=by, levels=[a, b], strata=strata)
-                    rows.append({"group_1": a, "group_2": b, "chisq": t2.chisq, "p": t2.p})
-            adj = ADJUST[pairwise]([r["p"] for r in rows])
-            for r, q in zip(rows, adj, strict=True):
-                r[f"p_{pairwise}"] = q
-            pairs = pl.DataFrame(rows)
+            pairs = _pairwise(counts, by, present, strata, pairwise, entry_col)
     return KMResult(
         cohort=cohort.definition, by=by, event=event, times=times, horizon=horizon, km_=km,
         estimates_=km.estimates(times), medians_=km.medians(), rmst_=km.rmst(horizon),
         tests_=pl.DataFrame(tests, schema={"test": pl.Utf8, "chisq": pl.Float64,
-                                           "df": pl.Int64, "p": pl.Float64}),
+                                           "df": pl.Int64, "p": pl.Float64,
+                                           "groups": pl.Utf8}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
-        unknown_event=col.unknown,
+        site=col.site,
+        unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
+        note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
+        + (f"; {design}" if design else ""), design=design,
     )
+
+
+def _pairwise(counts, by, present, strata, method, entry) -> pl.DataFrame:
+    if method not in ADJUST:
+        raise CohortError(f"pairwise must be one of {', '.join(ADJUST)}, got {method!r}")
+    rows = []
+    for i, a in enumerate(present):
+        for b in present[i + 1:]:
+            sub = counts.filter(pl.col(by).cast(pl.Utf8).is_in([a, b]))
+            t2 = logrank(sub, group=by, levels=[a, b], strata=strata, entry=entry)
+            rows.append({"group_1": a, "group_2": b, "chisq": t2.chisq, "p": t2.p})
+    adj = ADJUST[method]([r["p"] for r in rows])
+    for r, q in zip(rows, adj, strict=True):
+        r[f"p_{method}"] = q
+    return pl.DataFrame(rows)
 
 
 class UnknownCauseWarning(CohortWarning):
@@ -212,11 +362,13 @@ class PooledSitesWarning(CohortWarning):
     """Node-burden groups pooled across site groups (categories are site-specific)."""
 
 
-def _collapse(cohort, columns: list[str], event: str):
+def _collapse(cohort, columns: list[str], event: str, *, convention: str = "completed",
+              entry: str | None = None):
     """Collapse the cohort; with node_burden among the columns, also check
     (in the same query) that the cohort holds a single site group."""
     check = "node_burden" in columns and "site_group" not in columns
-    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event=event)
+    col = cohort.collapse([*columns, *(["site_group"] if check else [])], event=event,
+                          convention=convention, entry=entry)
     if check:
         sites = col.levels.get("site_group", [])
         if len(sites) > 1:
@@ -227,6 +379,7 @@ def _collapse(cohort, columns: list[str], event: str):
                 PooledSitesWarning,
                 stacklevel=4,
             )
+        col.site = sites[0] if len(sites) == 1 else None
         col.counts = col.without("site_group")
         col.levels.pop("site_group", None)
         col.categorical.discard("site_group")
@@ -247,11 +400,22 @@ class CoxResult:
     records: int = 0
     events: int = 0
     collapsed_rows: int = 0
+    convention: str = "completed"
+    dropped_: dict = field(default_factory=dict)  # term or stratum -> why it was left out
     note: str = "Efron ties (exact, from collapsed counts); hazard ratios with 95% Wald CIs"
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def summary(self) -> pl.DataFrame:
+    def notes(self) -> list[str]:
+        """The method, the follow-up convention and the terms left out."""
+        out = [self.note, convention_note(self.convention)]
+        for term, why in self.dropped_.items():
+            out.append(f"{term} left out of the model: {why}")
+        return out
+
+    def summary(self, *, codes: bool = False) -> pl.DataFrame:
         """The hazard-ratio table as papers print it: HR (95% CI) and p,
-        univariable beside adjusted."""
+        univariable beside adjusted; terms labelled (``sex: female vs male``)
+        unless ``codes``."""
         t = self.table_
         cols = [pl.col("term"), pl.col("level")]
         for kind in ("univariable", "adjusted"):
@@ -264,9 +428,10 @@ class CoxResult:
                 return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
             cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
                                                          skip_nulls=True).alias(f"p {kind}"))
-        return t.select(cols)
+        out = t.select(cols)
+        return out if codes else decode_terms(out, _references(t), site=self.site)
 
-    def tables(self) -> dict[str, pl.DataFrame]:
+    def tables(self, *, codes: bool = False) -> dict[str, pl.DataFrame]:
         adjusted = self.models_.get("adjusted")
         fit = {
             "records": self.records, "events": self.events,
@@ -276,8 +441,13 @@ class CoxResult:
             lr = adjusted.lr_test()
             fit |= {"lr_chisq": lr["chisq"], "lr_df": lr["df"], "lr_p": lr["p"],
                     "concordance": adjusted.concordance}
-        return {"hazard_ratios": self.table_, "model": pl.DataFrame([fit]),
+        hr = self.table_ if codes else decode_terms(self.table_, site=self.site)
+        return {"hazard_ratios": hr, "model": pl.DataFrame([fit]),
                 "proportional_hazards": self.ph_}
+
+
+def _references(table: pl.DataFrame) -> dict[str, str]:
+    return {r["term"]: r["level"] for r in table.filter(pl.col("reference")).iter_rows(named=True)}
 
 
 def cox_analysis(
@@ -288,6 +458,9 @@ def cox_analysis(
     event: str = "event",
     reference: dict[str, str] | None = None,
     univariable: bool = True,
+    ties: str = "efron",
+    convention: str = "completed",
+    entry: str | None = None,
 ) -> CoxResult:
     """Cox proportional hazards: each term alone and all terms together.
 
@@ -295,46 +468,67 @@ def cox_analysis(
     ----------
     terms
         Columns of ``cases``; text/ENUM columns are categorical (indicators
-        against ``reference``, default the lowest level present), numbers
-        are continuous and exact.
+        against ``reference``, default the first level present: the ENUM's
+        first, else the lowest in natural order, as R's factor), numbers are
+        continuous and exact. A term that takes one value in the cohort is
+        left out with a note (``dropped_``) and the model is fitted without it.
     strata
-        Columns whose levels get their own baseline hazard.
+        Columns whose levels get their own baseline hazard (a stratum with one
+        level is left out the same way).
     event
         ``event`` or ``event_cancer``.
     reference
         ``{term: level}`` reference levels.
     univariable
         Also fit each term alone (papers report both).
+    ties
+        ``"efron"`` (default) or ``"breslow"`` (SAS PHREG's default), both exact on
+        the collapsed counts.
+    convention
+        Follow-up convention of the collapse (the hazard ratios do not depend
+        on it without delayed entry).
+    entry
+        Delayed-entry column (left truncation): at risk when entry < t <= time.
     """
     terms = list(terms)
     strata = list(strata or [])
     overlap = set(terms) & set(strata)
     if overlap:
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
-    col = _collapse(cohort, [*terms, *strata], event)
-    counts = col.counts
+    entry = entry or getattr(cohort, "entry", None)  # a period cohort's window
+    col = _collapse(cohort, [*terms, *strata], event, convention=convention, entry=entry)
+    counts = col.counts.filter(pl.col("n") > 0)
+    entry_col = "entry" if col.entry else None  # the collapsed column
+    if entry_col:  # records leaving at or before entry are never at risk
+        counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
+    cohort.require_records(counts)
     for c in [*terms, *strata]:
         counts = counts.filter(pl.col(c).is_not_null())
+    cohort.require_records(counts, what=f"records with known {', '.join([*terms, *strata])}")
     collapsed_rows = counts.height
     categorical = {
         t: [lv for lv in col.levels[t] if lv in set(counts[t].to_list())]
         for t in terms if t in col.categorical
     }
-    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference)
+    adjusted = fit_cox(counts, terms, categorical=categorical, strata=strata, reference=reference,
+                       ties=ties, entry=entry_col)
     models = {"adjusted": adjusted}
     table = adjusted.table().rename(
         {"hr": "hr_adjusted", "lower": "lower_adjusted", "upper": "upper_adjusted",
          "p": "p_adjusted", "coef": "coef_adjusted", "se": "se_adjusted"}
     )
-    if univariable and len(terms) > 1:
+    kept = [t for t in terms if t not in adjusted.dropped]
+    kept_strata = [s for s in strata if s not in adjusted.dropped]
+    if univariable and len(kept) > 1:
         uni_rows = []
-        for t in terms:
+        for t in kept:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the PH check is reported for the adjusted model
                 m = fit_cox(counts, [t], categorical={k: v for k, v in categorical.items()
                                                       if k == t},
-                            strata=strata, reference=reference)
+                            strata=kept_strata, reference=reference, ties=ties,
+                            entry=entry_col)
             models[t] = m
             uni_rows.append(m.table())
         uni = pl.concat(uni_rows).rename(
@@ -344,9 +538,14 @@ def cox_analysis(
         table = uni.join(table, on=["term", "level"], how="left", nulls_equal=True,
                          maintain_order="left")
     return CoxResult(
-        cohort=cohort.definition, terms=terms, strata=strata, event=event, table_=table,
+        cohort=cohort.definition, terms=kept, strata=kept_strata, event=event, table_=table,
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
-        collapsed_rows=collapsed_rows,
+        collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
+        site=col.site,
+        note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
+        "Wald CIs" + (f"; period analysis {cohort.window}: follow-up inside the window only"
+                      if getattr(cohort, "window", None) else
+                      f"; delayed entry from {entry}" if entry else ""),
     )
 
 
@@ -356,18 +555,49 @@ class CIFResult:
     by: str | None
     estimates_: pl.DataFrame
     unknown_cause: int
+    convention: str = "completed"
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
+    tests_: pl.DataFrame | None = None  # Gray's test (and trend) per cause
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
-        return {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
-                                                  threshold=suppress_below)}
+    def notes(self) -> list[str]:
+        return [self.note]
+
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
+        out = {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
+                                                threshold=suppress_below)}
+        if self.tests_ is not None:
+            out["tests"] = self.tests_
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
 
-def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES) -> CIFResult:
-    """Cumulative incidence of cancer death and of other-cause death by group."""
-    col = _collapse(cohort, [by] if by else [], "cause")
-    levels = col.levels.get(by) if by else None
-    est = cumulative_incidence(col.counts.rename({"event": "cause"}), by=by, times=tuple(times),
+def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
+                 convention: str = "completed") -> CIFResult:
+    """Cumulative incidence of cancer death and of other-cause death by group
+    (follow-up convention as :meth:`cohort.Cohort.collapse`)."""
+    col = _collapse(cohort, [by] if by else [], "cause", convention=convention)
+    counts = col.counts.filter(pl.col("n") > 0)
+    cohort.require_records(counts)
+    levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
+    est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
-    return CIFResult(cohort.definition, by, est, col.unknown)
+    return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
+                     note=f"{CIFResult.note}; {convention_note(col.convention)}",
+                     tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
+                     site=col.site)
+
+
+def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:
+    """Gray's test (and its trend version) of each cause across ``by``, when
+    there are two groups and both causes occur."""
+    from cohort.survival.gray import gray_tests
+
+    if by is None:
+        return None
+    occurs = set(counts.filter(pl.col("n") > 0)["cause"].cast(pl.Utf8).to_list())
+    groups = counts.filter(pl.col("n") > 0)[by].drop_nulls().n_unique()
+    if groups < 2 or not {"cancer_death", "other_death"} <= occurs:
+        return None
+    return gray_tests(counts.filter(pl.col(by).is_not_null()), by=by, levels=levels)

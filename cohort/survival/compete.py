@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.survival.km import check_counts, natural_levels
+
 Z95 = 1.959963984540054
 
 
@@ -88,12 +90,16 @@ def cumulative_incidence(
     """Cumulative incidence of each cause at ``times``, per group.
 
     ``counts`` has one row per (time, cause, group) with a count; ``cause``
-    values other than ``causes`` (e.g. ``alive``) are censored.
+    values other than ``causes`` (e.g. ``alive``) are censored. ``time`` is
+    taken as given (``surv_months + 0.5`` from the default collapse); rows
+    with a count of 0 change nothing.
     """
+    counts = counts.filter(pl.col(weight) != 0)  # zero-count rows are neutral
+    check_counts(counts[weight].to_numpy(), weight)
     if by is None:
         counts = counts.with_columns(pl.lit("all").alias("__group"))
         by, levels = "__group", ["all"]
-    levels = levels or sorted(counts[by].unique().drop_nulls().cast(pl.Utf8).to_list())
+    levels = levels or natural_levels(counts[by])
     rows = []
     for level in levels:
         part = counts.filter(pl.col(by).cast(pl.Utf8) == level)

@@ -11,29 +11,39 @@ coded as indicators against a reference level (default: the lowest level
 present, e.g. N0 for node_burden); continuous terms are used exactly as
 stored.
 
-Concordance (Harrell's C) is counted here from the collapsed table with the
-count of every pattern, as R's ``concordance`` does for individual records
-(lifelines' own index ignores case weights). The proportional-hazards check
+Concordance (Harrell's C, :mod:`cohort.survival.concordance`) is counted
+from the collapsed table with the count of every pattern, within strata, ties
+in the score decided by the covariate pattern, as R's ``concordance`` does for
+the records (lifelines' own index ignores case weights). The proportional-hazards check
 is the Grambsch-Therneau scaled-Schoenfeld test (KM time transform) on the
 collapsed fit, with the case weights in every sum (lifelines' own
 ``proportional_hazard_test`` ignores them); it is not R's ``cox.zph`` score
 test and its p-values differ (lifelines #997) — the comparison on GBSG2 is
 in docs/methods.md.
+
+Edge cases: a term (or stratum) that takes one value in the cohort is
+dropped from the model with a :class:`ConstantTermWarning` naming it, and
+the model is fitted without it (R's ``coxph`` gives such a numeric term an
+NA coefficient and stops on a one-level factor); a coefficient that may be
+infinite (a group without events) is named in an
+:class:`InfiniteHazardRatioWarning`; a singular information matrix is a
+:class:`ModelError` naming the term and the remedy. Rows with a count of 0
+are left out first: they change nothing.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import polars as pl
-from lifelines import KaplanMeierFitter
 from scipy.stats import chi2, norm
 
 from cohort.errors import CohortError, CohortWarning
-
+from cohort.survival.km import km_curve
 
 Z95 = 1.959963984540054
 
@@ -44,6 +54,14 @@ class ProportionalHazardsWarning(CohortWarning):
 
 class ModelError(CohortError):
     """A Cox model cannot be fitted as asked (no events, a constant term, ...)."""
+
+
+class ConstantTermWarning(CohortWarning):
+    """A term or stratum takes one value in the cohort and is left out of the model."""
+
+
+class InfiniteHazardRatioWarning(CohortWarning):
+    """A coefficient may be infinite (monotone likelihood, e.g. a group without events)."""
 
 
 @dataclass
@@ -94,40 +112,6 @@ def design(
     return pd.DataFrame(out), spec
 
 
-def concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray, weight: np.ndarray):
-    """Harrell's C with case weights, counted as R's ``concordance``.
-
-    A pair is comparable when the shorter time is an event (a record
-    censored at the same time counts as longer); pairs of events at the
-    same time are tied in time and left out. Ties in the risk score count
-    one half. Returns (C, concordant, discordant, tied_risk).
-    """
-    ranks = np.unique(risk, return_inverse=True)[1]
-    k = ranks.max() + 1 if ranks.size else 0
-    pool = np.zeros(k)  # weight of records with a longer time, by risk rank
-    conc = disc = tied = 0.0
-    order = np.unique(time)[::-1]
-    idx_by_time = {t: np.flatnonzero(time == t) for t in order}
-    for t in order:
-        idx = idx_by_time[t]
-        cens = idx[event[idx] == 0]
-        evs = idx[event[idx] == 1]
-        np.add.at(pool, ranks[cens], weight[cens])  # censored at t outlive events at t
-        if evs.size:
-            below = np.concatenate([[0.0], np.cumsum(pool)])
-            total = below[-1]
-            r = ranks[evs]
-            w = weight[evs]
-            lower = below[r]  # longer-lived records with a lower risk: concordant
-            same = pool[r]
-            conc += float((w * lower).sum())
-            tied += float((w * same).sum())
-            disc += float((w * (total - lower - same)).sum())
-        np.add.at(pool, ranks[evs], weight[evs])
-    denom = conc + disc + tied
-    return ((conc + tied / 2) / denom if denom else float("nan")), conc, disc, tied
-
-
 class EfronModel:
     """A fitted model with the attributes the rest of cohort reads (lifelines'
     names: ``params_``, ``variance_matrix_``, ``summary``)."""
@@ -137,7 +121,14 @@ class EfronModel:
         self.params_ = pd.Series(fit.beta, index=columns, name="coef")
         self.variance_matrix_ = pd.DataFrame(fit.variance, index=columns, columns=columns)
         z = Z95 * fit.se
-        self.summary = pd.DataFrame(
+        with np.errstate(over="ignore", under="ignore"):  # an infinite HR is warned about
+            self.summary = self._summary(fit, z, columns)
+        self.log_likelihood_ = fit.loglik
+        self.concordance_ = None  # set by fit_cox: a cohort.survival.concordance.Concordance
+
+    @staticmethod
+    def _summary(fit, z, columns) -> pd.DataFrame:
+        return pd.DataFrame(
             {
                 "coef": fit.beta,
                 "exp(coef)": np.exp(fit.beta),
@@ -149,7 +140,6 @@ class EfronModel:
             },
             index=columns,
         )
-        self.log_likelihood_ = fit.loglik
 
 
 @dataclass
@@ -164,6 +154,7 @@ class CoxModel:
     events: int
     concordance: float
     ph_test: pl.DataFrame
+    dropped: dict[str, str] = field(default_factory=dict)  # term -> why it was left out
 
     def table(self) -> pl.DataFrame:
         s = self.fitter.summary
@@ -201,12 +192,23 @@ def fit_cox(
     time: str = "time",
     event: str = "event",
     weight: str = "n",
+    entry: str | None = None,
+    ties: str = "efron",
     ph_alpha: float = 0.05,
 ) -> CoxModel:
-    """Fit a weighted Cox model to a collapsed table."""
+    """Fit a weighted Cox model to a collapsed table.
+
+    ``entry`` names a left-truncation (delayed entry) column: a row is at risk at t
+    when ``entry < t <= time``. ``ties`` is ``"efron"`` (default) or ``"breslow"``.
+    Terms or strata that take a single value among the rows are dropped with
+    a :class:`ConstantTermWarning` (listed in ``CoxModel.dropped``); rows
+    with a count of 0 are left out.
+    """
     strata = strata or []
+    counts = counts.filter(pl.col(weight) > 0)  # zero-count rows are neutral
     if counts.is_empty():
         raise ModelError("no eligible cases with known values of every term")
+    terms, strata, categorical, dropped = _varying(counts, terms, strata, categorical)
     x, spec = design(counts, terms, categorical=categorical, reference=reference)
     frame = x.assign(
         __time=counts[time].to_numpy(), __event=counts[event].to_numpy(),
@@ -223,19 +225,122 @@ def fit_cox(
             f"term column(s) {', '.join(constant)} take a single value in this cohort; "
             "drop the term or widen the cohort"
         )
+    from cohort.survival.concordance import concordance, linear_predictor
     from cohort.survival.efron import fit_efron
 
     stratum = _strata_codes(frame, strata)
-    cph = EfronModel(
-        fit_efron(x.to_numpy(dtype=float), frame["__time"].to_numpy(),
-                  frame["__event"].to_numpy(), frame["__n"].to_numpy(), stratum),
-        list(x.columns),
-    )
-    risk = x.to_numpy(dtype=float) @ cph.params_.to_numpy()
-    c = concordance(frame["__time"].to_numpy(), frame["__event"].to_numpy(), risk,
-                    frame["__n"].to_numpy().astype(float))[0]
+    xm = x.to_numpy(dtype=float)
+    start = None if entry is None else counts[entry].cast(pl.Float64).to_numpy()
+    t, e, n = (frame[c].to_numpy() for c in ("__time", "__event", "__n"))
+    with _named_terms(list(x.columns), spec, counts, event, weight):
+        cph = EfronModel(fit_efron(xm, t, e, n, stratum, entry=start, ties=ties),
+                         list(x.columns))
+    # ties in the score are decided by the covariate pattern, not by rounding
+    risk, pattern = linear_predictor(xm, cph.params_.to_numpy())
+    cph.concordance_ = concordance(t, e, risk, weight=n.astype(float), strata=stratum,
+                                   entry=start, pattern=pattern)
+    c = cph.concordance_.c
     ph = _ph_test(cph, frame, spec, ph_alpha, strata)
-    return CoxModel(terms, strata, cph, spec, int(frame["__n"].sum()), events, c, ph)
+    return CoxModel(terms, strata, cph, spec, int(frame["__n"].sum()), events, c, ph,
+                    dropped)
+
+
+def _varying(counts: pl.DataFrame, terms: list[str], strata: list[str],
+             categorical: dict[str, list[str]]):
+    """The terms and strata that vary among the rows; the others are dropped
+    with a warning that names them (a hazard ratio needs two groups, a
+    stratum with one level stratifies nothing)."""
+    dropped: dict[str, str] = {}
+    kept_terms, kept_strata, levels = [], [], {}
+    for name in [*terms, *strata]:
+        if name in categorical or name in strata:
+            values = counts[name].cast(pl.Utf8)
+            present = set(values.drop_nulls().to_list())
+            order = categorical.get(name) or sorted(present)
+            lv = [v for v in order if v in present]
+            if len(lv) < 2:
+                dropped[name] = (f"one level ({lv[0]}) in this cohort" if lv else
+                                 "no known values in this cohort")
+                continue
+            if name in categorical:
+                levels[name] = lv
+        elif counts[name].n_unique() < 2:
+            value = counts[name][0]
+            dropped[name] = f"constant ({value}) in this cohort"
+            continue
+        (kept_strata if name in strata else kept_terms).append(name)
+    if dropped:
+        what = "; ".join(f"{k}: {v}" for k, v in dropped.items())
+        if not kept_terms:
+            raise ModelError(
+                f"no term of the model varies in this cohort ({what}); a hazard ratio needs "
+                "two groups: widen the cohort or choose other terms"
+            )
+        warnings.warn(f"left out of the Cox model: {what}", ConstantTermWarning, stacklevel=4)
+    return kept_terms, kept_strata, levels, dropped
+
+
+class _named_terms:
+    """Errors and warnings of the fit in the model's own words: the term and
+    level of an x column, and what to do about it."""
+
+    def __init__(self, columns, spec: Design, counts, event, weight):
+        self.columns, self.spec = columns, spec
+        self.counts, self.event, self.weight = counts, event, weight
+        self._catch = warnings.catch_warnings(record=True)
+
+    def describe(self, j: int) -> str:
+        col = self.columns[j] if 0 <= j < len(self.columns) else f"column {j}"
+        for term, cols in self.spec.columns.items():
+            for name, level in cols:
+                if name != col:
+                    continue
+                if level is None:
+                    return term
+                sub = self.counts.filter(pl.col(term).cast(pl.Utf8) == level)
+                n = int(sub[self.weight].sum())
+                d = int((sub[self.event] * sub[self.weight]).sum())
+                return (f"{term} = {level} against {self.spec.references[term]} "
+                        f"({d:,} events in {n:,} cases)")
+        return col
+
+    def remedy(self, j: int) -> str:
+        col = self.columns[j] if 0 <= j < len(self.columns) else ""
+        term = col.split("[")[0]
+        if "[" in col:
+            return f"merge that group with a neighbouring level of {term}, or leave it out"
+        return f"drop {term} from the model or recode it"
+
+    def __enter__(self):
+        self._caught = self._catch.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        self._catch.__exit__(kind, exc, tb)
+        from cohort.survival.efron import InfiniteCoefficientWarning
+
+        for w in self._caught:
+            if issubclass(w.category, InfiniteCoefficientWarning):
+                cols = [int(i) for i in re.findall(r"\d+", str(w.message).split("[")[-1])]
+                for j in cols or [-1]:
+                    warnings.warn(
+                        f"the hazard ratio of {self.describe(j)} may be infinite (the "
+                        "likelihood keeps rising as it grows: monotone likelihood, e.g. a "
+                        f"group without events); {self.remedy(j)}",
+                        InfiniteHazardRatioWarning, stacklevel=4)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if exc is not None and isinstance(exc, ModelError):
+            m = re.search(r"column (\d+)", str(exc))
+            if m and "singular" in str(exc):
+                j = int(m.group(1))
+                raise ModelError(
+                    f"the Cox model cannot be fitted: the information matrix is singular for "
+                    f"{self.describe(j)}: a single event, a group without events, or a "
+                    f"covariate that separates the deaths perfectly; {self.remedy(j)}"
+                ) from None
+        return False
 
 
 def _strata_codes(frame: pd.DataFrame, strata: list[str]) -> np.ndarray | None:
@@ -299,8 +404,10 @@ def _ph_test(cph: EfronModel, frame: pd.DataFrame, spec: Design, alpha: float,
     resid, event_rows = _schoenfeld(cph, frame, cols, strata)
     w = frame["__n"].to_numpy(dtype=float)[event_rows]
     deaths = w.sum()
-    km = KaplanMeierFitter().fit(frame["__time"], frame["__event"], weights=frame["__n"])
-    g = 1 - km.survival_function_at_times(frame["__time"].to_numpy()[event_rows]).to_numpy()
+    km = km_curve(frame["__time"].to_numpy(), frame["__event"].to_numpy(),
+                  frame["__n"].to_numpy())
+    at = np.searchsorted(km.time, frame["__time"].to_numpy()[event_rows], side="right") - 1
+    g = 1 - km.survival[at]  # the KM at each event time (R cox.zph's "km" transform)
     g = g - (w * g).sum() / deaths
     v = cph.variance_matrix_.loc[cols, cols].to_numpy()
     scaled = deaths * resid @ v

@@ -7,16 +7,58 @@ expected counts and the hypergeometric variance, exactly as R's
 ``d`` events, group ``g`` contributes ``E_g = d n_g / n`` and
 ``V_gh = d (n - d) / (n - 1) * (n_g / n) (delta_gh - n_h / n)``.
 Stratified tests add O, E and V over strata. Collapsed rows carry a
-count ``n``; the sums are the same as over individual records.
+count ``n``; the sums are the same as over individual records, and rows
+with a count of 0 change nothing.
+
+With delayed entry (left truncation) a record is at risk at ``t`` when
+``entry < t <= time``. R's ``survdiff`` does not take delayed entry; the
+same statistic is the score test of the exact partial likelihood,
+``coxph(Surv(entry, time, event) ~ group, ties = "exact")$score``, which
+equals ``survdiff`` on untruncated data (checked in
+``tests/fixtures/r/conventions.R``; the Breslow and Efron score tests
+differ from it when deaths are tied).
+
+The chi-square statistic follows ``survdiff``: groups with an expected
+count of 0 are left out, the first remaining group is dropped, and
+``df`` = groups used - 1. The test for trend is ``(w'(O - E))^2 / (w'Vw)``
+with scores ``w`` (df 1).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import stats
+
+from cohort.survival.km import at_risk_counts, check_counts, natural_levels
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """Upper tail of the chi-square distribution for whole ``df`` (closed form).
+
+    >>> round(chi2_sf(3.841458820694124, 1), 12), round(chi2_sf(5.991464547107979, 2), 12)
+    (0.05, 0.05)
+    """
+    if not (df > 0 and math.isfinite(x)):
+        return float("nan")
+    if x <= 0:
+        return 1.0
+    h = x / 2
+    if df % 2 == 0:  # exp(-h) sum_{i < df/2} h^i / i!
+        term = total = 1.0
+        for i in range(1, df // 2):
+            term *= h / i
+            total += term
+        return min(1.0, math.exp(-h) * total)
+    total = math.erfc(math.sqrt(h))  # df = 1
+    term = math.sqrt(h) / math.gamma(1.5)  # h^(i - 1/2) / Gamma(i + 1/2), i = 1
+    for i in range(1, (df - 1) // 2 + 1):
+        if i > 1:
+            term *= h / (i - 0.5)
+        total += math.exp(-h) * term
+    return min(1.0, total)
 
 
 @dataclass
@@ -27,31 +69,45 @@ class LogRank:
     observed: np.ndarray
     expected: np.ndarray
     variance: np.ndarray
+    records: int = 0
+    scores: list[float] = field(default_factory=list)
 
-    @property
-    def chisq(self) -> float:
-        k = len(self.groups)
-        if k < 2:
-            return float("nan")
-        diff = (self.observed - self.expected)[:-1]
-        v = self.variance[:-1, :-1]
-        return float(diff @ np.linalg.pinv(v) @ diff)
+    def _used(self) -> np.ndarray:
+        return np.flatnonzero(self.expected > 0)
 
     @property
     def df(self) -> int:
-        return len(self.groups) - 1
+        """Groups with a positive expected count, less one (as ``survdiff``)."""
+        return max(0, self._used().size - 1)
+
+    @property
+    def chisq(self) -> float:
+        used = self._used()
+        if used.size < 2:
+            return float("nan")
+        keep = used[1:]
+        diff = (self.observed - self.expected)[keep]
+        v = self.variance[np.ix_(keep, keep)]
+        try:
+            return float(diff @ np.linalg.solve(v, diff))
+        except np.linalg.LinAlgError:
+            return float(diff @ np.linalg.pinv(v) @ diff)
 
     @property
     def p(self) -> float:
-        return float(stats.chi2.sf(self.chisq, self.df)) if self.df > 0 else float("nan")
+        return chi2_sf(self.chisq, self.df) if self.df > 0 else float("nan")
 
     def trend(self, scores: list[float] | None = None) -> dict:
-        """Log-rank test for trend across the ordered groups (scores 1, 2, ...)."""
+        """Log-rank test for trend over the groups, in order (scores 1, 2, ... by
+        default, or one score per group)."""
         w = np.asarray(scores if scores is not None else range(1, len(self.groups) + 1), float)
+        if w.size != len(self.groups):
+            raise ValueError(f"{w.size} scores for {len(self.groups)} groups")
         u = float(w @ (self.observed - self.expected))
         v = float(w @ self.variance @ w)
         chisq = u * u / v if v > 0 else float("nan")
-        return {"chisq": chisq, "df": 1, "p": float(stats.chi2.sf(chisq, 1)), "U": u, "V": v}
+        return {"chisq": chisq, "df": 1, "p": chi2_sf(chisq, 1), "U": u, "V": v,
+                "groups": list(self.groups), "scores": w.tolist()}
 
     def table(self) -> pl.DataFrame:
         return pl.DataFrame(
@@ -68,8 +124,13 @@ def logrank(
     weight: str = "n",
     strata: list[str] | None = None,
     levels: list[str] | None = None,
+    entry: str | None = None,
 ) -> LogRank:
     """Log-rank components from a collapsed table (time, event, group, n).
+
+    Rows whose group is not in ``levels`` are left out (they are not in the
+    risk sets). ``entry``: a delayed-entry column (at risk when
+    ``entry < t <= time``).
 
     Examples
     --------
@@ -83,49 +144,51 @@ def logrank(
     >>> lr.observed.tolist(), round(float(lr.expected[0]), 4), round(lr.chisq, 4)
     ([1.0, 2.0], 0.8333, 0.0588)
     """
-    levels = levels or sorted(counts[group].unique().drop_nulls().to_list(), key=str)
+    counts = counts.filter(pl.col(weight) != 0)  # zero-count rows are neutral
+    check_counts(counts[weight].to_numpy(), weight)
+    levels = [str(x) for x in (levels or natural_levels(counts[group]))]
+    counts = counts.filter(pl.col(group).cast(pl.Utf8).is_in(levels))
     k = len(levels)
     observed = np.zeros(k)
     expected = np.zeros(k)
     variance = np.zeros((k, k))
     parts = counts.partition_by(strata, maintain_order=True) if strata else [counts]
     for part in parts:
-        o, e, v = _components(part, group, time, event, weight, levels)
+        o, e, v = _components(part, group, time, event, weight, levels, entry)
         observed += o
         expected += e
         variance += v
-    return LogRank([str(x) for x in levels], observed, expected, variance)
+    return LogRank(levels, observed, expected, variance, int(counts[weight].sum()))
 
 
-def _components(df, group, time, event, weight, levels):
+def _components(df, group, time, event, weight, levels, entry):
     k = len(levels)
     index = {lvl: i for i, lvl in enumerate(levels)}
-    g = np.array([index.get(x, -1) for x in df[group].to_list()])
-    keep = g >= 0
-    t = df[time].to_numpy()[keep]
-    e = df[event].to_numpy()[keep].astype(bool)
-    w = df[weight].to_numpy()[keep].astype(float)
-    g = g[keep]
+    g = np.array([index[x] for x in df[group].cast(pl.Utf8).to_list()], dtype=np.int64)
+    t = df[time].to_numpy().astype(float)
+    e = df[event].to_numpy().astype(bool)
+    w = df[weight].to_numpy().astype(float)
+    en = df[entry].to_numpy().astype(float) if entry else None
+    if en is not None:
+        keep = en < t  # never at risk otherwise
+        g, t, e, w, en = g[keep], t[keep], e[keep], w[keep], en[keep]
     times = np.unique(t[e])
     if times.size == 0:
         return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    # at risk at each event time: weight of rows with time >= t, per group
-    order = np.unique(t)
-    pos_all = np.searchsorted(order, t)
-    total = np.zeros((order.size, k))
-    np.add.at(total, (pos_all, g), w)
-    at_risk_all = total[::-1].cumsum(axis=0)[::-1]  # rows with time >= order[i]
-    at_risk = at_risk_all[np.searchsorted(order, times)]
+    at_risk = np.column_stack([
+        at_risk_counts(times, t[g == j], w[g == j], None if en is None else en[g == j])
+        for j in range(k)
+    ])
     deaths = np.zeros((times.size, k))
     np.add.at(deaths, (np.searchsorted(times, t[e]), g[e]), w[e])
     n = at_risk.sum(axis=1)
     d = deaths.sum(axis=1)
     observed = deaths.sum(axis=0)
-    expected = (d[:, None] * at_risk / n[:, None]).sum(axis=0)
-    factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
     frac = at_risk / n[:, None]
-    variance = np.einsum("t,tg,gh->gh", factor * n, frac, np.eye(k)) - np.einsum(
-        "t,tg,th->gh", factor * n, frac, frac
+    expected = (d[:, None] * frac).sum(axis=0)
+    factor = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
+    variance = np.diag((factor[:, None] * frac).sum(axis=0)) - np.einsum(
+        "t,tg,th->gh", factor, frac, frac
     )
     return observed, expected, variance
 
