@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from helpers import record, snapshot
+from helpers import HEADER, record, snapshot
 from pypdf import PdfReader
 
 import cohort
@@ -91,6 +91,16 @@ def test_superseded_lists_what_changed_field_by_field(registry, years):
     out = run("sql", "select patient_id, field, old_value, new_value from superseded",
               "--db", registry.path)
     assert out.exit_code == 0 and "| 2          | vital_status     | 1         | 0" in out.output
+
+
+def test_superseded_names_a_coded_count_once(registry, write_csv):
+    """An integer item stored beside its code as in the file (tumors_total and
+    tumors_total_code) is listed once, by its code."""
+    header = HEADER + ",Total number of in situ/malignant tumors for patient"
+    registry.load(write_csv("y1.csv", [record(1) + ",01"], header=header))
+    registry.load(write_csv("y2.csv", [record(1) + ",02"], header=header), supersede=True)
+    assert registry.sql("select field, old_value, new_value from superseded").rows() == [
+        ("tumors_total_code", "01", "02")]
 
 
 def test_a_third_year_supersedes_the_second(registry, years, write_csv):

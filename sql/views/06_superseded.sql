@@ -26,7 +26,7 @@ compared as (
         columns(* exclude (
             load_id, record_no, superseded_by, patient_id, tumor_seq,
             age_at_dx, dx_date, dx_month, dx_year, last_contact_date, last_contact_month,
-            last_contact_year, surv_months, surv_months_presumed
+            last_contact_year, surv_months, surv_months_presumed, tumors_total
         ))::varchar
     from raw_cases
     where load_id in (select old_load_id from pairs union select new_load_id from pairs)
