@@ -85,29 +85,20 @@ def test_two_small_cells_of_one_row_are_not_enough_when_they_add_to_two():
 
 def test_km_tables_hide_the_next_smallest_group(tmp_path):
     """n 50, 30 and 7 with the cohort's 87 printed: 7 is <11, 30 becomes *."""
-    rows = [("A", 10.0, 1, 50), ("B", 10.0, 1, 30), ("C", 10.0, 1, 7)]
-    counts = pl.DataFrame(rows, schema=["g", "time", "event", "n"], orient="row")
-
-    class FakeCohort:
-        definition = "test"
-
-    import cohort.survival.analysis as analysis
-
-    class Col:
-        def __init__(self):
-            self.counts = counts.with_columns(pl.col("time").cast(pl.Int64))
-            self.unknown = 0
-            self.levels = {"g": ["A", "B", "C"]}
-
-    real = analysis._collapse
-    analysis._collapse = lambda cohort, cols, event: Col()
-    try:
-        km = km_analysis(FakeCohort(), by="g", times=[12])
-    finally:
-        analysis._collapse = real
-    med = km.tables()["medians"]
-    assert med["n"].to_list() == ["50", "*", "<11"]
-    assert km.summary()["n"].to_list() == ["50", "*", "<11"]
+    lines = ([record(i, sex="2", vital="0" if i % 2 else "1") for i in range(50)]
+             + [record(100 + i, sex="1", vital="0" if i % 3 else "1") for i in range(30)]
+             + [record(200 + i, sex="9", vital="0" if i % 2 else "1") for i in range(7)])
+    path = tmp_path / "k.csv"
+    path.write_text("\n".join([HEADER, *lines]) + "\n")
+    reg = cohort.Registry(tmp_path / "k.duckdb")
+    reg.load(path)
+    km = km_analysis(reg.cohort("true"), by="sex", times=[12])
+    med = km.tables(codes=True)["medians"]
+    assert dict(zip(med["group"].to_list(), med["n"].to_list(), strict=True)) == {
+        "2": "50", "1": "*", "9": "<11"}
+    summary = km.summary(codes=True)
+    assert dict(zip(summary["group"].to_list(), summary["n"].to_list(), strict=True)) == {
+        "2": "50", "1": "*", "9": "<11"}
 
 
 def test_cell_text():

@@ -354,11 +354,21 @@ def test_ctrl_c_inside_a_duckdb_query_is_not_query_interrupted(tmp_path, write_c
         signal.signal(signal.SIGINT, signal.default_int_handler)
         import cohort.load as m
         from cohort.cli import main
+        KILLER = (
+            "import os, sys, time, signal\\n"
+            "pid, marker = int(sys.argv[1]), sys.argv[2]\\n"
+            "while not os.path.exists(marker): time.sleep(0.05)\\n"
+            "time.sleep(1.0)\\n"
+            "for _ in range(12):  # again if a busy machine let the first one land early\\n"
+            "    if os.getppid() != pid: break  # it has ended (we were handed on)\\n"
+            "    os.kill(pid, signal.SIGINT)\\n"
+            "    time.sleep(5)\\n")
         def slow(con, rec, **kw):
             # another process presses Ctrl-C while DuckDB runs a long query
-            subprocess.Popen([sys.executable, "-c", "import os, sys, time, signal; "
-                              "time.sleep(1.5); os.kill(int(sys.argv[1]), signal.SIGINT)",
-                              str(os.getpid())])
+            marker = {str(tmp_path / "started")!r}
+            subprocess.Popen([sys.executable, "-c", KILLER, str(os.getpid()), marker],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            open(marker, "w").close()
             con.execute("select count(*) from range(100000000000) as t(x) where x % 7 = 3"
                         ).fetchall()
         m._flag_duplicates = slow
