@@ -327,6 +327,11 @@ def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *
         committed = True
     except BaseException as exc:
         if not committed:
+            if interrupted(exc):  # Python saw Ctrl-C: stop a query DuckDB may still run
+                try:
+                    con.interrupt()
+                except duckdb.Error:
+                    pass
             _rollback(con)
         if interrupted(exc) and not isinstance(exc, LoadInterrupted):
             raise LoadInterrupted(
