@@ -21,9 +21,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click  # noqa: E402
 
-from cohort.errors import CohortError  # noqa: E402
+from cohort.errors import CohortError, LoadInterrupted, interrupted  # noqa: E402
 from cohort.output import FORMATS, render  # noqa: E402
 from cohort.registry import DEFAULT_DB, Registry  # noqa: E402
+from cohort.text import shorten  # noqa: E402
 
 
 class _ModuleChoice(click.Choice):
@@ -87,8 +88,17 @@ def _emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: a message saying what was and was not written; exit 130."""
+
+    exit_code = 130
+
+
 def _friendly(fn):
-    """Show CohortErrors (and quasi-identifier notices) without a traceback."""
+    """Errors as one clear line, never a traceback: CohortErrors with their
+    message, Ctrl-C with what was written, anything else as an internal
+    error (``COHORT_DEBUG=1`` shows its traceback). Quasi-identifier and
+    other notices are printed after the command."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -96,11 +106,26 @@ def _friendly(fn):
             warnings.simplefilter("always")
             try:
                 return fn(*args, **kwargs)
+            except click.ClickException:
+                raise
             except CohortError as exc:
-                raise click.ClickException(str(exc)) from None
+                raise click.ClickException(shorten(str(exc), 4000)) from None
+            except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exc:
+                if interrupted(exc):
+                    raise Interrupted("interrupted (Ctrl-C); the command stopped, nothing was "
+                                      "written") from None
+                if os.environ.get("COHORT_DEBUG"):
+                    raise
+                raise click.ClickException(
+                    f"internal error ({type(exc).__name__}: {shorten(str(exc), 300)}); the "
+                    "command stopped and a load in progress was rolled back. This is a bug in "
+                    "cohort: please report it (COHORT_DEBUG=1 shows the traceback)"
+                ) from None
             finally:
                 for w in caught:
-                    click.echo(f"notice: {w.message}", err=True)
+                    click.echo(f"notice: {shorten(str(w.message), 2000)}", err=True)
 
     return wrapper
 
@@ -132,7 +157,13 @@ def main():
     help="Input format (default: detected from the file's content).",
 )
 @click.option("--keep-items", default="",
-              help="NAACCR XML items outside the alias table to keep (comma-separated).")
+              help="Items outside the alias table to keep in raw_cases.extra (comma-separated): "
+              "NAACCR XML items, or free-text columns (dropped by default). Identifiers are "
+              "never kept.")
+@click.option("--supersede", is_flag=True,
+              help="The files are newer submissions (updated follow-up): their records "
+              "replace those of the same patient_id and tumor_seq already loaded, instead "
+              "of being rejected as duplicates. See: cohort sql \"select * from superseded\".")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
 @click.option("--max-reject-share", type=click.FloatRange(0, 1),
@@ -144,7 +175,7 @@ def main():
               help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_share,
+def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, max_reject_share,
          keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
     NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
@@ -158,16 +189,27 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_shar
     invalid value is set to unknown and listed in item_edits. A file that
     loads nothing, or rejects more than --max-reject-share of its records,
     exits non-zero with the three most frequent reasons, and the database is
-    left as it was unless --keep-partial.
+    left as it was unless --keep-partial. Direct identifiers refuse a file;
+    quasi-identifiers and free-text columns are dropped with a notice. A
+    damaged gzip file is refused whole.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
-    for path in files:
-        (result,) = reg.load(
-            path, strict=strict, replace=replace, format=fmt, progress=progress,
-            derive=not no_derive, keep_items=_csv_list(keep_items),
-            max_reject_share=max_reject_share, keep_partial=keep_partial,
-        )
+    done: list = []
+    for i, path in enumerate(files):
+        try:
+            (result,) = reg.load(
+                path, strict=strict, replace=replace, format=fmt, progress=progress,
+                derive=not no_derive, keep_items=_csv_list(keep_items), supersede=supersede,
+                max_reject_share=max_reject_share, keep_partial=keep_partial,
+            )
+        except BaseException as exc:
+            if isinstance(exc, LoadInterrupted) or interrupted(exc):
+                raise Interrupted(_interrupt_message(exc, done, files[i:])) from None
+            if done:
+                click.echo(_committed(done), err=True)
+            raise
+        done.append(result)
         if quiet:
             continue
         click.echo(result.summary())
@@ -189,6 +231,52 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_shar
                 f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
+
+
+def _committed(done: list) -> str:
+    names = [f"{r.file.name} (load {r.load_id})" for r in done if not r.skipped]
+    return ("loaded before the error (these stay): " + ", ".join(names)) if names else ""
+
+
+def _interrupt_message(exc: BaseException, done: list, rest: tuple) -> str:
+    """What an interrupted load wrote, file by file, truthfully."""
+    current = rest[0] if rest else None
+    committed = isinstance(exc, LoadInterrupted) and exc.committed
+    parts = ["interrupted (Ctrl-C)"]
+    if current is not None:
+        parts.append(f"{Path(current).name}: " + (
+            "loaded and committed before the interrupt" if committed
+            else "not loaded (rolled back; nothing from it was written)"))
+    before = [f"{r.file.name} (load {r.load_id})" for r in done if not r.skipped]
+    if before:
+        parts.append("committed before it: " + ", ".join(before))
+    later = [Path(p).name for p in rest[1:]]
+    if later:
+        parts.append("not started: " + ", ".join(later))
+    todo = [Path(p).name for p in (rest if not committed else rest[1:])]
+    if todo:
+        parts.append("load again: cohort load " + " ".join(todo) + " (committed files are "
+                     "skipped by their SHA-256)")
+    return "; ".join(parts)
+
+
+@main.command()
+@db_option
+@_friendly
+def upgrade(db):
+    """Bring a registry written by an older version of cohort up to this one.
+
+    Adds the tables and columns this version needs and recreates the views;
+    records, rejects and provenance are kept. Queries and analyses never
+    write, so they ask for this once when a registry is older.
+    """
+    reg = Registry(db)
+    before, after = reg.upgrade()
+    if before == after:
+        click.echo(f"{reg.path}: already up to date (SQL version {after})")
+    else:
+        click.echo(f"{reg.path}: upgraded from SQL version {before or 'none'} to {after}; "
+                   "records kept")
 
 
 @main.command()
@@ -427,6 +515,10 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period,
         else "counts are NOT suppressed: do not release this output",
         *([f"grouping: {grouping.note}"] if grouping.note else []),
     ]
+    medians = result.tables(suppress_below=suppress_below)["medians"]
+    if suppress_below and any("*" in medians[c].to_list() for c in ("n", "events")):
+        notes.append(f"*: hidden as well, so that no count below {suppress_below} can be "
+                     "worked out from the totals (complementary suppression)")
     _emit_tables(tables, fmt, notes, "survival")
 
 

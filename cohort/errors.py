@@ -10,14 +10,19 @@ file, record, field and value involved and ends with what to do about it.
     │   ├── IdentifierError      the file carries a direct identifier
     │   └── ColumnError          required columns missing or ambiguous
     ├── StrictLoadError          --strict and some records are invalid
+    ├── LoadInterrupted          Ctrl-C during a load (says whether the file committed)
     ├── LoadRefusedError         a file loaded nothing, or rejected too many records
     ├── DatabaseError            the registry database cannot be opened or written
-    │   └── DatabaseLockedError  another process holds the database
+    │   ├── DatabaseLockedError  another process holds the database
+    │   ├── NotARegistryError    --db names a file that is not a cohort registry
+    │   └── RegistryVersionError an older registry: run `cohort upgrade`
     ├── QueryError               a SQL query failed (including writes on the read-only door)
     └── CompetingRisksError      a competing-risks analysis cannot be done as asked
 
     CohortWarning                statistical or data caveats (never printed directly)
-    └── QuasiIdentifierWarning   a quasi-identifier column was dropped on load
+    ├── QuasiIdentifierWarning   a quasi-identifier column was dropped on load
+    ├── FreeTextWarning          a free-text column was dropped on load
+    └── RegistryUpgradedWarning  a write brought an older registry up to date
 """
 
 from __future__ import annotations
@@ -43,6 +48,28 @@ class StrictLoadError(CohortError):
     """``strict=True`` and at least one record failed validation."""
 
 
+class LoadInterrupted(CohortError):
+    """The load was interrupted (Ctrl-C); ``committed`` tells whether the
+    file had already been committed when the interrupt arrived."""
+
+    def __init__(self, message: str, *, path=None, committed: bool = False, result=None):
+        super().__init__(message)
+        self.path = path
+        self.committed = committed
+        self.result = result
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, however it reached us (DuckDB turns it into its own errors)."""
+    import duckdb
+
+    if isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
+        return True
+    text = str(exc)
+    return (isinstance(exc, (RuntimeError, duckdb.Error))
+            and ("Query interrupted" in text or "KeyboardInterrupt" in text))
+
+
 class LoadRefusedError(CohortError):
     """A file loaded no record, or rejected more than the accepted share.
 
@@ -64,6 +91,14 @@ class DatabaseLockedError(DatabaseError):
     """Another process has the registry database open for writing."""
 
 
+class NotARegistryError(DatabaseError):
+    """The database path names a file that is not a cohort registry."""
+
+
+class RegistryVersionError(DatabaseError):
+    """The registry was written by an older cohort; ``cohort upgrade`` updates it."""
+
+
 class QueryError(CohortError):
     """A SQL query failed; the message is DuckDB's own."""
 
@@ -79,3 +114,11 @@ class CohortWarning(UserWarning):
 
 class QuasiIdentifierWarning(CohortWarning):
     """A quasi-identifier column (date of birth, postal code, ...) was dropped."""
+
+
+class FreeTextWarning(CohortWarning):
+    """A free-text column (notes, remarks: may hold names) was dropped on load."""
+
+
+class RegistryUpgradedWarning(CohortWarning):
+    """A load or derive upgraded an older registry's tables and views."""

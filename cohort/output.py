@@ -1,10 +1,24 @@
-"""Rendering result tables for the terminal, for spreadsheets and for programs."""
+"""Rendering result tables for the terminal, for spreadsheets and for programs.
+
+Every type a query can return renders in all three forms: nested values
+(lists, structs, maps) as JSON text in the table and in CSV, as JSON in
+JSON; bytes as DuckDB prints them (``ab\\x00``); decimals exactly.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
 
 import polars as pl
 
 FORMATS = ("table", "csv", "json")
+
+# dtypes polars writes to CSV and JSON itself, exactly as cohort wants them
+_PLAIN = (pl.Boolean, pl.String, pl.Date, pl.Datetime, pl.Null, pl.Int8, pl.Int16, pl.Int32,
+          pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64, pl.Float32, pl.Float64)
 
 
 def render(df: pl.DataFrame, fmt: str = "table") -> str:
@@ -21,11 +35,14 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
     >>> print(render(pl.DataFrame({"site": ["breast"], "n": [12]}), "csv"), end="")
     site,n
     breast,12
+    >>> print(render(pl.DataFrame({"codes": [["05", "12"]]}), "csv"), end="")
+    codes
+    "[""05"",""12""]"
     """
     if fmt == "csv":
-        return df.write_csv()
+        return _as_text(df).write_csv()
     if fmt == "json":
-        return df.write_json()
+        return _json(df)
     if fmt != "table":
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if df.width == 0:
@@ -35,7 +52,8 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
         pl.col(pl.Float32, pl.Float64).map_elements(
             lambda x: f"{x:.4g}", return_dtype=pl.Utf8, skip_nulls=True
         )
-    ).with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
+    )
+    df = _as_text(df).with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
     with pl.Config(
         tbl_formatting="ASCII_MARKDOWN",
         tbl_hide_column_data_types=True,
@@ -47,3 +65,73 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
         fmt_table_cell_list_len=-1,
     ):
         return str(df)
+
+
+def _plain_dtype(dtype: pl.DataType) -> bool:
+    return any(dtype == p or isinstance(dtype, p) for p in _PLAIN)
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
+    """Columns CSV cannot hold (nested, bytes, decimals, objects...) as text."""
+    out = []
+    for name, dtype in df.schema.items():
+        col = df.get_column(name)
+        if _plain_dtype(dtype):
+            out.append(col)
+        elif dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
+            out.append(pl.Series(name, [None if v is None else _text(v) for v in col.to_list()],
+                                 dtype=pl.Utf8))
+        else:
+            try:
+                out.append(col.cast(pl.Utf8))
+            except Exception:  # noqa: BLE001 - any dtype polars cannot cast: Python's str
+                out.append(pl.Series(name, [None if v is None else str(v)
+                                            for v in col.to_list()], dtype=pl.Utf8))
+    return pl.DataFrame(out) if out else df
+
+
+def _text(value) -> str:
+    """One nested or odd value as text: JSON for nested, DuckDB's form for bytes."""
+    if isinstance(value, bytes | bytearray):
+        return _bytes(value)
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _bytes(value: bytes) -> str:
+    return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02X}" for b in value)
+
+
+def _plain(value):
+    """A value as JSON can hold it: numbers, strings, lists, objects, null."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**63 else str(
+            value)
+    if isinstance(value, bytes | bytearray):
+        return _bytes(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _json(df: pl.DataFrame) -> str:
+    """JSON records; polars writes the plain types, Python the rest."""
+    if all(_plain_dtype(t) for t in df.dtypes):
+        return df.write_json()
+    rows = [{k: _plain(v) for k, v in row.items()} for row in df.iter_rows(named=True)]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))

@@ -10,6 +10,8 @@ it elsewhere.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -22,7 +24,15 @@ import duckdb
 import polars as pl
 
 from cohort.cohort import Cohort
-from cohort.errors import DatabaseError, DatabaseLockedError, QueryError
+from cohort.errors import (
+    DatabaseError,
+    DatabaseLockedError,
+    NotARegistryError,
+    QueryError,
+    RegistryUpgradedWarning,
+    RegistryVersionError,
+)
+from cohort.text import first_line, quote_ident, shorten, shorten_list
 
 if TYPE_CHECKING:  # the readers and derivations load with the first load or derive
     from cohort.load import LoadResult
@@ -74,13 +84,20 @@ select not exists (
 """
 
 
-def pair_cases(con: duckdb.DuckDBPyConnection) -> bool:
-    """(Re)create ``case_pairs``: by position when raw_cases and case_derived are
-    in step (one scan, ~0.1 s for 10 million records), else by key. True when
-    paired by position."""
+def pairing_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
+    """The ``case_pairs`` view to create: by position when raw_cases and
+    case_derived are in step (one scan, ~0.1 s for 10 million records), else
+    by key; and whether it is by position."""
     in_step = bool(con.execute(IN_STEP).fetchone()[0])
     kind = "by_position" if in_step else "by_key"
-    con.execute((sql_dir() / "pairing" / f"{kind}.sql").read_text("utf-8"))
+    return (sql_dir() / "pairing" / f"{kind}.sql").read_text("utf-8"), in_step
+
+
+def pair_cases(con: duckdb.DuckDBPyConnection) -> bool:
+    """(Re)create ``case_pairs`` (see :func:`pairing_sql`). True when paired
+    by position."""
+    sql, in_step = pairing_sql(con)
+    con.execute(sql)
     return in_step
 
 
@@ -116,14 +133,13 @@ class Registry:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path or os.environ.get("COHORT_DB") or DEFAULT_DB)
-        self._checked: Path | None = None  # path whose views were found current
 
     def __repr__(self) -> str:
         return f"Registry({str(self.path)!r})"
 
     # -- connections ---------------------------------------------------------
     @contextmanager
-    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _write(self, *, ensure: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.path.is_dir():
             raise DatabaseError(f"{self.path}: is a directory; give a database file path")
         if not self.path.parent.exists() or not self.path.parent.is_dir():
@@ -131,14 +147,16 @@ class Registry:
                 f"{self.path}: cannot create the registry database, the folder "
                 f"{self.path.parent} does not exist; create it or choose another --db path"
             )
+        if self.path.is_file() and self.path.stat().st_size:
+            _check_duckdb_file(self.path)
+        con = _connect(self.path)
         try:
-            con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            raise _open_error(self.path, exc) from exc
-        except duckdb.Error as exc:
-            raise DatabaseError(f"{self.path}: cannot open the registry database: {exc}") from exc
-        try:
-            self._ensure_schema(con)
+            _check_file_backed(self.path, con)
+            tables = _user_tables(con)
+            if tables and "cohort_meta" not in tables:
+                raise NotARegistryError(_not_a_registry(self.path, tables))
+            if ensure:
+                self._ensure_schema(con)
             yield con
             pair_cases(con)  # loads and derivations change what pairs the records
         finally:
@@ -146,63 +164,88 @@ class Registry:
 
     @contextmanager
     def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not self.path.is_file():
+        """A read-only connection; never writes, never upgrades.
+
+        A registry written by another cohort version is read with this
+        version's views (as temporary views of the connection) when its
+        tables have every column they need; otherwise the user is told to
+        run ``cohort upgrade``.
+        """
+        if not self.path.is_file() or not self.path.stat().st_size:
             raise DatabaseError(
                 f"{self.path}: no registry database here; load an extract first "
                 "(cohort load FILE --db PATH)"
             )
-        con = self._connect_read()
-        if not self._views_current(con):
-            # written by an older cohort: upgrade the views, then read
-            con.close()
-            self._upgrade_views()
-            con = self._connect_read()
+        _check_duckdb_file(self.path)
+        con = _connect(self.path, read_only=True)
         try:
+            _check_file_backed(self.path, con)
+            tables = _user_tables(con)
+            if "cohort_meta" not in tables or "loads" not in tables:
+                raise NotARegistryError(_not_a_registry(self.path, tables))
+            found = con.execute("select value from cohort_meta where key = 'sql_version'"
+                                ).fetchall()
+            if not found or found[0][0] != sql_version():
+                self._current_views(con)
             con.execute("set enable_progress_bar = false")  # queries print nothing
+            # nothing a query does may change a setting (a log file, say)
+            con.execute("set lock_configuration = true")
             yield con
         finally:
             con.close()
 
-    def _connect_read(self) -> duckdb.DuckDBPyConnection:
-        try:
-            return duckdb.connect(
-                str(self.path), read_only=True, config={"enable_external_access": False}
-            )
-        except duckdb.IOException as exc:
-            raise _open_error(self.path, exc) from exc
-        except duckdb.Error as exc:
-            raise DatabaseError(f"{self.path}: cannot open the registry database: {exc}") from exc
+    def _current_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """This version's views over an older registry's tables, as temporary
+        views, or an error asking for ``cohort upgrade`` when they cannot be."""
+        missing = _missing_columns(con)
+        if not missing:
+            try:
+                con.execute(_temporary(pairing_sql(con)[0]))
+                for f in sql_files("views"):
+                    con.execute(_temporary(f.read_text("utf-8")))
+                return
+            except duckdb.Error as exc:
+                missing = [first_line(exc)]
+        raise RegistryVersionError(
+            f"{self.path}: the registry was written by another version of cohort and lacks "
+            f"what this version reads ({shorten_list(missing, 8)}); run `cohort upgrade "
+            f"--db {self.path}` once (it updates the tables and views in place; the records "
+            "are kept), then run the command again"
+        )
 
-    def _views_current(self, con: duckdb.DuckDBPyConnection) -> bool:
-        """Whether the database's views are those of this cohort's SQL (checked
-        on the read connection itself, once per Registry object)."""
-        if self._checked == self.path:
-            return True
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring an older registry's tables and views up to this version.
+
+        The only command besides loading that writes. Returns the SQL
+        version found and the one written (equal when nothing changed).
+        """
+        if not self.path.is_file():
+            raise DatabaseError(f"{self.path}: no registry database here; nothing to upgrade")
+        _check_duckdb_file(self.path)
+        with self._write(ensure=False) as con:
+            before = self._stored_version(con)
+            if before != sql_version():
+                self._ensure_schema(con, quiet=True)
+        return before, sql_version()
+
+    @staticmethod
+    def _stored_version(con: duckdb.DuckDBPyConnection) -> str | None:
         try:
-            found = con.execute(
-                "select value from cohort_meta where key = 'sql_version'"
-            ).fetchall()
+            found = con.execute("select value from cohort_meta where key = 'sql_version'"
+                                ).fetchall()
         except duckdb.Error:
-            found = []
-        if found and found[0][0] == sql_version():
-            self._checked = self.path
-            return True
-        return False
+            return None
+        return found[0][0] if found else None
 
-    def _upgrade_views(self) -> None:
-        """Databases written by an older cohort get the current views before a
-        read (views are recreated on every write; a read cannot write)."""
-        try:
-            with self._write():
-                pass
-        except DatabaseError:
-            return  # locked or read-only: the queries say what is missing
-
-    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection, *, quiet: bool = False) -> None:
+        before = self._stored_version(con)
+        if before == sql_version():
+            return
         try:
             con.execute("begin transaction")
             for f in sql_files("schema"):
                 con.execute(f.read_text("utf-8"))
+            _add_missing_columns(con)
             pair_cases(con)
             for f in sql_files("views"):
                 con.execute(f.read_text("utf-8"))
@@ -212,8 +255,13 @@ class Registry:
                         [sql_version()])
             con.execute("commit")
         except duckdb.Error as exc:
-            con.execute("rollback")
-            raise DatabaseError(f"{self.path}: cannot set up the registry tables: {exc}") from exc
+            _rollback(con)
+            raise _write_error(self.path, exc, "set up the registry tables") from exc
+        if before is not None and not quiet:
+            warnings.warn(
+                f"{self.path}: the registry's tables and views were upgraded to this version "
+                "of cohort (records kept)", RegistryUpgradedWarning, stacklevel=4,
+            )
 
     # -- loading -------------------------------------------------------------
     def load(
@@ -226,6 +274,7 @@ class Registry:
         progress: bool = False,
         derive: bool = True,
         keep_items: Iterable[str] = (),
+        supersede: bool = False,
         max_reject_share: float | None = None,
         keep_partial: bool = False,
     ) -> list[LoadResult]:
@@ -248,8 +297,15 @@ class Registry:
             Derive the analysis variables (the ``cases`` view) in the same
             transaction; with ``False`` run :meth:`derive` later.
         keep_items
-            NAACCR XML items outside the alias table to keep in
-            ``raw_cases.extra`` (other unknown items are only counted).
+            Items outside the alias table to keep in ``raw_cases.extra``:
+            NAACCR XML items (other unknown items are only counted), and
+            free-text columns of delimited files (dropped by default).
+            Identifiers are never kept.
+        supersede
+            The files are newer submissions: a record whose (patient_id,
+            tumor_seq) is already loaded replaces the one in force (which
+            stays in ``raw_cases`` with ``superseded_by`` set; see the
+            ``superseded`` view) instead of being rejected as a duplicate.
         max_reject_share
             A file that loads no record, or rejects more than this share of
             its records, raises :class:`~cohort.errors.LoadRefusedError`
@@ -271,15 +327,17 @@ class Registry:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         results = []
+        keep_items = list(keep_items)
         with self._write() as con:
             con.execute(f"set enable_progress_bar = {'true' if progress else 'false'}")
             for p in paths:
-                results.append(
-                    load_file(
+                try:
+                    result = load_file(
                         con,
                         Path(p),
                         strict=strict,
                         replace=replace,
+                        supersede=supersede,
                         fmt=format,
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
@@ -287,7 +345,9 @@ class Registry:
                         max_reject_share=max_reject_share,
                         keep_partial=keep_partial,
                     )
-                )
+                except duckdb.Error as exc:  # the database, not the file, failed
+                    raise _write_error(self.path, exc, f"load {Path(p).name}") from exc
+                results.append(result)
         return results
 
     def derive(self, *, progress: Callable[[int], None] | None = None) -> int:
@@ -301,8 +361,11 @@ class Registry:
             try:
                 n = derive_loads(con, progress=progress)
                 con.execute("commit")
+            except duckdb.Error as exc:
+                _rollback(con)
+                raise _write_error(self.path, exc, "derive the analysis variables") from exc
             except BaseException:
-                con.execute("rollback")
+                _rollback(con)
                 raise
         return n
 
@@ -362,7 +425,7 @@ class Session:
         levels), from one query."""
         try:
             rel = self.con.sql(query, params=params)
-            return _polars(rel), dict(zip(rel.columns, rel.types, strict=True))
+            return _to_polars(rel), dict(zip(rel.columns, rel.types, strict=True))
         except duckdb.Error as exc:
             raise QueryError(_clean(exc)) from exc
 
@@ -370,16 +433,38 @@ class Session:
 def _run(con: duckdb.DuckDBPyConnection, query: str, params=None) -> pl.DataFrame:
     try:
         rel = con.sql(query, params=params)
-        return pl.DataFrame() if rel is None else _polars(rel)
+        if rel is None:
+            return pl.DataFrame()
+        return _to_polars(rel)
     except duckdb.Error as exc:
         raise QueryError(_clean(exc)) from exc
 
 
-def _polars(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:
-    """The relation as a polars frame through the Arrow C stream interface: the
-    same frame as ``rel.pl()`` without importing pyarrow (0.1-0.2 s of every
-    command)."""
+# DuckDB types polars cannot take (or takes wrongly: UHUGEINT above 2**127
+# came back negative) are fetched as DuckDB's own text for them.
+_AS_TEXT = ("interval", "union", "bit", "bignum", "varint", "uhugeint", "time_tz",
+            "time with time zone")
+
+
+def _to_polars(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:
+    """The relation as a polars frame, every DuckDB type included."""
+    exprs, cast = [], False
+    for i, t in enumerate(rel.types, start=1):
+        if _needs_text(t):
+            exprs.append(f"cast(#{i} as varchar) as {quote_ident(rel.columns[i - 1])}")
+            cast = True
+        else:
+            exprs.append(f"#{i}")
+    if cast:
+        rel = rel.project(", ".join(exprs))
+    # through the Arrow C stream interface: the frame of ``rel.pl()`` without
+    # importing pyarrow (0.1-0.2 s of every command)
     return pl.DataFrame(rel)
+
+
+def _needs_text(t) -> bool:
+    text = str(t).lower()
+    return any(word in text for word in _AS_TEXT)
 
 
 def _clean(exc: duckdb.Error) -> str:
@@ -389,19 +474,147 @@ def _clean(exc: duckdb.Error) -> str:
                 "to add data.")
     if "file system operations are disabled" in msg:
         msg += "\nThe SQL door cannot read or write files; load extracts with cohort load."
-    return msg
+    if "the configuration has been locked" in msg:
+        msg += "\nThe SQL door cannot change DuckDB settings (logging, paths, extensions)."
+    return shorten(msg, 2000)
+
+
+def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    try:
+        if read_only:
+            return duckdb.connect(str(path), read_only=True,
+                                  config={"enable_external_access": False})
+        return duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise _open_error(path, exc) from exc
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB sees it
+    (DuckDB opens a CSV or Parquet file as an in-memory database with the
+    file as a view, so a load would go nowhere)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot read the registry database ({exc.strerror}); "
+                            "check the path and its permissions") from exc
+    if head[8:12] == b"DUCK":
+        return
+    kind = "a text file (an extract?)" if head and b"\x00" not in head else "not a DuckDB file"
+    if head[:4] == b"PAR1":
+        kind = "a Parquet file"
+    elif head[:2] == b"\x1f\x8b":
+        kind = "a gzip file"
+    elif head[:6] == b"SQLite":
+        kind = "an SQLite database"
+    raise NotARegistryError(
+        f"{path}: is not a registry database: it is {kind}. Give the registry's DuckDB "
+        "file with --db (extracts are loaded with cohort load FILE --db REGISTRY)"
+    )
+
+
+def _check_file_backed(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    found = con.execute("select path from duckdb_databases() "
+                        "where database_name = current_database()").fetchone()
+    if not found or not found[0]:
+        raise NotARegistryError(
+            f"{path}: DuckDB did not open this as a database file; give the registry's "
+            "DuckDB file with --db"
+        )
+
+
+def _user_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'main'").fetchall()}
+
+
+def _not_a_registry(path: Path, tables: set[str]) -> str:
+    listed = shorten_list(sorted(tables), 8) if tables else "no tables"
+    return (
+        f"{path}: is a DuckDB database but not a cohort registry (it has {listed}, and no "
+        "cohort_meta or loads table); nothing was read or changed. Give the registry's path "
+        "with --db, or a new file name to create a registry with cohort load"
+    )
+
+
+@cache
+def _expected_types() -> dict[tuple[str, str], str]:
+    """(table, column) -> SQL type of every table the shipped schema creates."""
+    con = duckdb.connect()
+    try:
+        for f in sql_files("schema"):
+            con.execute(f.read_text("utf-8"))
+        return {(t, c): ty for t, c, ty in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'main'").fetchall()}
+    finally:
+        con.close()
+
+
+def _expected_columns() -> frozenset[tuple[str, str]]:
+    """(table, column) of every table the shipped schema creates."""
+    return frozenset(_expected_types())
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns a newer schema added to a table an older registry already has
+    (``create table if not exists`` leaves such a table as it is); they
+    start null."""
+    types = _expected_types()
+    for name in _missing_columns(con):
+        table, column = name.split(".", 1)
+        con.execute(f"alter table {quote_ident(table)} add column if not exists "
+                    f"{quote_ident(column)} {types[(table, column)]}")
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    have = set(con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'main'").fetchall())
+    return sorted(f"{t}.{c}" for t, c in _expected_columns() - have)
+
+
+def _temporary(sql: str) -> str:
+    """A view file's statements creating temporary views instead."""
+    return re.sub(r"(?im)^\s*create\s+or\s+replace\s+view\b", "create or replace temp view",
+                  sql)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, keeping the error that got us here: after a failed commit
+    (a full disk) DuckDB has no transaction left to roll back."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
+
+
+def _write_error(path: Path, exc: BaseException, doing: str) -> DatabaseError:
+    msg = str(exc)
+    if "No space left on device" in msg or "Disk full" in msg:
+        return DatabaseError(
+            f"{path}: the disk is full (No space left on device) while trying to {doing}; "
+            "nothing was written, the registry is as it was. Free some space (or choose "
+            "another --db folder) and run the command again"
+        )
+    return DatabaseError(f"{path}: cannot {doing}: {shorten(first_line(exc), 300)}")
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> DatabaseError:
     msg = str(exc)
     if "lock" in msg.lower():
-        holder = msg.split("Conflicting lock is held in")[-1].strip() if "Conflicting" in msg \
-            else msg
+        holder = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", msg)
+        who = f" ({Path(holder.group(1)).name}, PID {holder.group(2)})" if holder else ""
         return DatabaseLockedError(
-            f"{path}: the registry database is in use by another process ({holder}); "
-            "wait for it to finish (or close it) and try again"
+            f"{path}: the registry database is in use by another process{who}, which "
+            "is loading or writing it; wait for it to finish (or close it) and try again"
         )
+    if "No space left on device" in msg:
+        return _write_error(path, exc, "open the registry database")
     return DatabaseError(
-        f"{path}: cannot open or create the registry database ({msg.splitlines()[0]}); "
-        "check that the folder is writable, or choose another path with --db or $COHORT_DB"
+        f"{path}: cannot open or create the registry database ({shorten(first_line(exc), 300)}); "
+        "check that the folder is writable and the file is a registry, or choose another "
+        "path with --db or $COHORT_DB"
     )

@@ -15,6 +15,7 @@ from cohort.errors import (
     DatabaseError,
     DatabaseLockedError,
     InputError,
+    LoadInterrupted,
 )
 
 
@@ -283,11 +284,11 @@ def test_failure_midway_leaves_the_database_as_it_was(loaded, write_csv, monkeyp
     reg, before = loaded
     import cohort.load as load_module
 
-    def boom(con, rec):
+    def boom(con, rec, **kwargs):
         raise KeyboardInterrupt  # as if the analyst pressed Ctrl-C mid-load
 
     monkeypatch.setattr(load_module, "_flag_duplicates", boom)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(LoadInterrupted, match="rolled back, nothing from it was written"):
         reg.load(write_csv("c.csv", [record(8), record(9)]))
     assert snapshot(reg) == before
 
@@ -299,7 +300,7 @@ def test_killed_process_leaves_the_database_as_it_was(loaded, tmp_path):
         f"""
         import cohort, cohort.load as m, os, signal
         real = m._flag_duplicates
-        def die(con, rec):
+        def die(con, rec, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)  # killed after staging, before commit
         m._flag_duplicates = die
         cohort.Registry({str(reg.path)!r}).load({str(big)!r})

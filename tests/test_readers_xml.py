@@ -255,9 +255,32 @@ def test_wrong_encoding_names_line_and_item(loaded, tmp_path):
     with pytest.raises(InputError) as err:
         reg.load(path)
     message = str(err.value)
+    # column 39, 1-based: six spaces, <Item naaccrId="primarySite"> (29), "C50", then the byte
     assert ("line 12: column 39: not well-formed XML (not well-formed (invalid token)) after "
             "item 'primarySite'") in message
     assert "not valid in the declared encoding" in message
+    assert snapshot(reg) == before
+
+
+@pytest.mark.parametrize("where", ["duplicate", "broken"])
+def test_hostile_item_id_is_shortened_in_the_message(loaded, tmp_path, where):
+    """An item id of 100,000 characters is quoted cut short, not as a page of message."""
+    reg, before = loaded
+    hostile = "x" * 100_000
+    item = f'      <Item naaccrId="{hostile}">1</Item>\n'
+    if where == "broken":  # a mismatched tag right after it: quoted as "after item ..."
+        item = item.replace("1</Item>", "1</Itme>")
+    else:  # the same id twice in one Tumor
+        item = item * 2
+    path = tmp_path / f"{where}.xml"
+    path.write_text(GOOD.replace('      <Item naaccrId="primarySite">',
+                                 item + '      <Item naaccrId="primarySite">'))
+    with pytest.raises(InputError) as err:
+        reg.load(path)
+    message = str(err.value)
+    assert message.startswith(str(path) + ": line ")
+    assert "xxxxxxxxxx... (" in message and " characters)" in message
+    assert len(message) < len(str(path)) + 600
     assert snapshot(reg) == before
 
 

@@ -70,28 +70,44 @@ def test_printed_numbers_equal_the_api(reg, breast_pdf):
     text = page_text(reader, "Breast: Kaplan-Meier survival")
     km = reg.cohort("site_group = 'breast'").km(times=[12, 36, 60])
     flat = " ".join(text.split())
-    for row in km.medians_.iter_rows(named=True):
+    # complementary suppression: beside the printed total, a hidden group count
+    # is joined by at least the next-smallest count of its column (by hand);
+    # the algorithm may hide more (events within n tie the columns), never a
+    # count shown wrongly (tests/test_disclosure.py checks it cannot be undone)
+    n_star = _complement(km.medians_["n"].to_list())
+    ev_star = _complement(km.medians_["events"].to_list())
+    masked = set()
+    for i, row in enumerate(km.medians_.iter_rows(named=True)):
         shown = label("node_burden", row["group"], site="breast")  # "N2 (4-9 nodes)"
+        line = next(ln for ln in text.splitlines() if ln.startswith(shown + " "))
+        n_text, ev_text, rest = line[len(shown) + 1:].split(" ", 2)
+        assert n_text in {expect_count(row["n"]), "*"}, line
+        assert ev_text in {expect_count(row["events"]), "*"}, line
+        assert i != n_star or n_text == "*", line  # the hand-derived complement is hidden
+        assert i != ev_star or ev_text == "*", line
+        assert n_text != "*" or row["n"] >= 11, line  # a complement is never a small count
+        if n_text == "*":
+            masked.add(row["group"])
         if row["n"] < 11:  # too small to show: a dash with a footnote, never "not reached"
             assert shown in flat.split("suppressed: fewer than 11 cases (")[1]
-            line = next(ln for ln in text.splitlines() if ln.startswith(shown + " "))
-            assert line == f"{shown} <11 <11 " + " ".join(["\u2013"] * 4), line
+            assert n_text == "<11" and rest == " ".join(["\u2013"] * 4), line
             continue
         s60 = km.estimates_.filter((km.estimates_["group"] == row["group"])
                                    & (km.estimates_["time"] == 60)).row(0, named=True)
         median = ("not reached" if row["median"] is None
                   else f"{row['median']:.1f} ({row['lower'] or 'NA'}")
-        prefix = f"{shown} {expect_count(row['n'])} {expect_count(row['events'])} "
-        line = next(ln for ln in text.splitlines() if ln.startswith(prefix))
-        assert line[len(prefix):].startswith(median.replace("None", "NA"))
+        assert rest.startswith(median.replace("None", "NA"))
         assert f"{s60['survival']:.3f} ({s60['lower']:.3f}, {s60['upper']:.3f})" in line
+    if masked:
+        assert "*: suppressed as well, so that no count below 11 can be recovered" in flat
     # numbers at risk, group by group, at 0, 12, ..., 60 months
     lines = text.splitlines()
     for g, est in km.km_.groups_.items():
         if est.n < 11:
             continue
         expected = " ".join(
-            ("<11" if 0 < est.at_risk(t) < 11 else f"{est.at_risk(t):,}")
+            ("*" if g in masked and est.at_risk(t) == est.n
+             else "<11" if 0 < est.at_risk(t) < 11 else f"{est.at_risk(t):,}")
             for t in range(0, 61, 12)
         )
         assert any(ln == expected or ln.endswith(" " + expected) for ln in lines), (g, expected)
@@ -101,6 +117,16 @@ def test_printed_numbers_equal_the_api(reg, breast_pdf):
     for r in cx.table_.filter(~cx.table_["reference"]).iter_rows(named=True):
         assert (f"{r['hr_adjusted']:.2f} ({r['lower_adjusted']:.2f}-"
                 f"{r['upper_adjusted']:.2f})") in cox_text
+
+
+def _complement(counts: list[int], t: int = 11) -> int | None:
+    """The index of the count hidden beside a single hidden one (the smallest
+    other non-zero count), or None when there is no single hidden one."""
+    small = [i for i, c in enumerate(counts) if 0 < c < t]
+    if len(small) != 1:
+        return None
+    others = [(c, i) for i, c in enumerate(counts) if c >= t]
+    return min(others)[1] if others else None
 
 
 def test_no_count_below_threshold_anywhere(breast_pdf):

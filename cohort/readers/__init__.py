@@ -22,6 +22,7 @@ from cohort.readers.naaccr_flat import RECORD_LENGTH, naaccr_flat_source
 from cohort.readers.naaccr_xml import NAMESPACE, naaccr_xml_source
 from cohort.readers.parquet import parquet_source
 from cohort.readers.seerstat import dictionary_path, is_dictionary, seerstat_source
+from cohort.readers.textfile import GZIP_ERRORS, check_width, gzip_error, read_head, utf_encoding
 
 FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat")
 
@@ -48,10 +49,15 @@ def detect_format(path: Path) -> str:
         try:
             with gzip.open(path, "rb") as fh:
                 head = fh.read(65536)
-        except OSError as exc:
-            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
         if not head:
             raise InputError(f"{path}: the compressed file is empty; export the extract again")
+    if b"\x00" in head and utf_encoding(head):
+        raise InputError(
+            f"{path}: the file is {utf_encoding(head).upper()} text, which this reader does "
+            "not take; save it as UTF-8 and load again"
+        )
     if b"\x00" in head:
         raise InputError(
             f"{path}: this is a binary file, not a CSV or Parquet extract; "
@@ -82,18 +88,24 @@ def _seer_labels() -> set[str]:
 
 
 def open_source(
-    con, path: Path, fmt: str | None = None, *, keep_items: Iterable[str] = ()
+    con, path: Path, fmt: str | None = None, *, keep_items: Iterable[str] = (),
+    skip_rows: int = 0,
 ) -> Source:
     """The :class:`Source` for an extract file, detecting its format.
 
     ``keep_items`` names NAACCR XML items outside the alias table to keep
     in ``raw_cases.extra`` (other items are counted, not loaded).
+    ``skip_rows`` blank lines at the top of a delimited file come before
+    its header. A delimited file wider than ``MAX_COLUMNS`` is refused
+    before DuckDB's sniffer reads it.
     """
     fmt = fmt or detect_format(path)
+    if fmt in ("csv", "seerstat"):
+        check_width(path, read_head(path, 1 << 20))
     if fmt == "parquet":
         return parquet_source(con, path)
     if fmt == "csv":
-        return delimited_source(con, path)
+        return delimited_source(con, path, skip=skip_rows)
     if fmt == "naaccr-xml":
         return naaccr_xml_source(con, path, keep_items=keep_items)
     if fmt == "naaccr-flat":

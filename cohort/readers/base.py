@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from cohort.errors import CohortError
+from cohort.text import first_line, quote_ident  # noqa: F401  (re-exported)
 
 # Rows per Arrow record batch streamed into DuckDB: large enough that the
 # per-batch overhead vanishes, small enough that a batch of ~40 text columns
@@ -26,9 +27,10 @@ class Source:
 
     ``relation`` is a SQL ``FROM`` item with every value as text, in file
     order (DuckDB preserves insertion order, so the n-th row staged from it
-    is the file's n-th record); ``params`` are bound to its ``$name`` placeholders. ``columns`` are the
-    file's own column names (for NAACCR files: the item ids the loader should
-    know about, identifiers included; the relation carries the others only).
+    is the file's n-th record); ``params`` are bound to its ``$name``
+    placeholders. ``columns`` are the file's own column names (for NAACCR
+    files: the item ids the loader should know about, identifiers included;
+    the relation carries the others only).
     ``structural_rejects`` is the name of a temp table of records the reader
     itself could not parse (columns ``record_no``, ``line_no``, ``field``,
     ``value``, ``reason``), or None.
@@ -52,11 +54,6 @@ class Source:
     release: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
-def quote_ident(name: str) -> str:
-    """Quote a column name for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def arrow_stream_source(
     con: duckdb.DuckDBPyConnection,
     fmt: str,
@@ -64,7 +61,7 @@ def arrow_stream_source(
     batches: Callable[[], Iterator[pa.RecordBatch]],
     *,
     relation_columns: list[str] | None = None,
-    first_line: int | None = None,
+    first_line: int | None = None,  # noqa: F811  (a line number here)
     unused_items: list[str] | None = None,
 ) -> Source:
     """A :class:`Source` over record batches that a Python generator yields.
@@ -106,8 +103,3 @@ def arrow_stream_source(
 def text_batch(names: list[str], columns: list) -> pa.RecordBatch:
     """A record batch of text columns from Python sequences (None = blank)."""
     return pa.record_batch([pa.array(c, type=pa.string()) for c in columns], names=names)
-
-
-def first_line(exc: Exception) -> str:
-    """The first line of an error message (DuckDB appends pages of context)."""
-    return str(exc).strip().splitlines()[0]

@@ -15,23 +15,28 @@ import duckdb
 
 from cohort.errors import InputError
 from cohort.readers.base import Source, first_line
+from cohort.readers.textfile import shorten
 
 REJECTS_TABLE = "__csv_rejects"
 SCANS_TABLE = "__csv_scans"
 
-_OPTIONS = "all_varchar = true, header = true, encoding = $encoding"
+_OPTIONS = "all_varchar = true, header = true, encoding = $encoding, skip = $skip"
 
 
 def delimited_source(
-    con: duckdb.DuckDBPyConnection, path: Path, *, encoding: str = "utf-8"
+    con: duckdb.DuckDBPyConnection, path: Path, *, encoding: str = "utf-8", skip: int = 0
 ) -> Source:
+    """The :class:`Source` of a delimited file; ``skip`` blank lines precede
+    the header (DuckDB's sniffer would take the first of them for it)."""
+    params = {"path": str(path), "encoding": encoding, "skip": skip}
     try:
         described = con.execute(
-            f"describe select * from read_csv($path, {_OPTIONS}, ignore_errors = true)",
-            {"path": str(path), "encoding": encoding},
+            f"describe select * from read_csv($path, {_OPTIONS}, ignore_errors = true)", params
         ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as delimited text: {first_line(exc)}") from exc
+        raise InputError(
+            f"{path}: cannot read as delimited text: {shorten(first_line(exc), 300)}"
+        ) from exc
     columns = [row[0] for row in described]
     # Parse errors go to temp tables instead of failing the read; the loader
     # turns them into rejects and renumbers the records around them.
@@ -45,8 +50,8 @@ def delimited_source(
     return Source(
         "csv",
         relation,
-        {"path": str(path), "encoding": encoding},
+        params,
         columns,
         structural_rejects=REJECTS_TABLE,
-        first_line=2,  # line 1 is the header
+        first_line=skip + 2,  # the header is the line after the blank ones
     )

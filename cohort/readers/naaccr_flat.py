@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from cohort.errors import InputError
 from cohort.readers.base import BATCH_ROWS, Source, arrow_stream_source
+from cohort.readers.textfile import GZIP_ERRORS, gzip_error
 
 RECORD_LENGTH = 4048
 RECORD_TYPE = b"I"
@@ -242,8 +243,8 @@ def _windows(path: Path):
                 if not block:
                     return
                 carry = window[state["pos"]:].copy()
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
 
 
 def _uniform(path: Path, window: np.ndarray, first: int):

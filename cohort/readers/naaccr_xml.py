@@ -21,11 +21,9 @@ asked for with ``keep_items`` become columns; the rest are counted.
 from __future__ import annotations
 
 import codecs
-import gzip
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
 from xml.parsers import expat
 
 import duckdb
@@ -35,6 +33,7 @@ import pyarrow.compute as pc
 from cohort.errors import InputError
 from cohort.items import identifier, items
 from cohort.readers.base import BATCH_ROWS, Source, arrow_stream_source
+from cohort.readers.textfile import GZIP_ERRORS, gzip_error, open_bytes, shorten
 
 NAMESPACE = "http://naaccr.org/naaccrxml"
 _SEP = " "  # expat joins namespace and local name with this
@@ -70,16 +69,6 @@ _GIVE_UP = 64  # Patients in a row not in the standard layout: leave the rest to
 _CARRY_MAX = 2 * _CHUNK  # bytes held back waiting for the rest of a Patient, at most
 
 
-def open_bytes(path: Path) -> IO[bytes]:
-    """The file as a byte stream, gunzipped when it starts with the gzip magic."""
-    fh = open(path, "rb")
-    if fh.read(2) == b"\x1f\x8b":
-        fh.close()
-        return gzip.open(path, "rb")
-    fh.seek(0)
-    return fh
-
-
 def scan_item_ids(path: Path) -> list[str]:
     """Every ``naaccrId`` the file uses, in order of first appearance.
 
@@ -102,8 +91,8 @@ def scan_item_ids(path: Path) -> list[str]:
                     seen.setdefault(raw.decode("utf-8", "replace"), None)
                 cut = data.rfind(b"<")
                 tail = data[cut:] if cut >= 0 and len(data) - cut < 4096 else b""
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
     return list(seen)
 
 
@@ -120,7 +109,8 @@ def plan_columns(
     keep = set(keep_items)
     read, idents, unused = [], [], []
     for nid in ids:
-        if identifier(nid) is not None:
+        ident = identifier(nid)
+        if ident is not None and not (ident.kind == "free-text" and nid in keep):
             idents.append(nid)
         elif nid in known or nid in keep:
             read.append(nid)
@@ -133,6 +123,7 @@ def naaccr_xml_source(
     con: duckdb.DuckDBPyConnection, path: Path, *, keep_items: Iterable[str] = ()
 ) -> Source:
     """The :class:`Source` for a NAACCR XML file; one record per Tumor."""
+    _check_declared_encoding(path)
     read, idents, unused = plan_columns(scan_item_ids(path), keep_items)
     return arrow_stream_source(
         con,
@@ -142,6 +133,30 @@ def naaccr_xml_source(
         relation_columns=read,
         unused_items=unused,
     )
+
+
+def _check_declared_encoding(path: Path) -> None:
+    """Refuse, before anything is read, an XML declaration naming an encoding
+    expat cannot use (unknown, or multi-byte other than UTF-8/16)."""
+    with open_bytes(path) as fh:
+        try:
+            head = fh.read(4096)
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
+    end = head.find(b"?>")
+    if not head.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") or end < 0:
+        return
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(head[:end + 2], False)
+    except (LookupError, ValueError) as exc:
+        raise InputError(
+            f"{path}: line 1: the XML declaration names an encoding cohort cannot read "
+            f"({shorten(str(exc), 80)}); NAACCR XML is UTF-8: save the file as UTF-8 (and say "
+            "so in its first line) and load again"
+        ) from None
+    except expat.ExpatError:
+        pass  # the parse proper names the problem, with its line
 
 
 def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH_ROWS
@@ -188,7 +203,8 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
     ascii_safe = True  # the declared encoding reads ASCII bytes as ASCII
 
     def fail(what: str, fix: str) -> None:
-        raise InputError(f"{path}: line {parser.CurrentLineNumber}: {what}; {fix}")
+        # item ids come from the file: a hostile one must not make a page of message
+        raise InputError(f"{path}: line {parser.CurrentLineNumber}: {shorten(what, 300)}; {fix}")
 
     def start(name: str, attrs: list) -> None:
         nonlocal level, in_item, extension, item_id, item_text, pat_vals, tum_vals, target
@@ -231,7 +247,8 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
             fail("Item outside NaaccrData", "the file is not NAACCR XML")
         elif name == _TUMOR:
             if level != 2:
-                fail("Tumor outside a Patient" + (f" (after item {last_item!r})" if last_item else ""),
+                after = f" (after item {last_item!r})" if last_item else ""
+                fail("Tumor outside a Patient" + after,
                      "every Tumor must sit inside the Patient it belongs to")
             level = 3
             patient_has_tumour = True
@@ -324,9 +341,16 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
     def parse(data: bytes, final: bool) -> None:
         try:
             parser.Parse(data, final)
+        except (LookupError, ValueError) as exc:
+            # the prolog names an encoding expat cannot use (unknown, multi-byte)
+            raise InputError(
+                f"{path}: line {parser.CurrentLineNumber}: the XML declaration names an encoding "
+                f"cohort cannot read ({shorten(str(exc), 80)}); NAACCR XML is UTF-8: save the "
+                "file as UTF-8 (and say so in its first line) and load again"
+            ) from None
         except expat.ExpatError as exc:
             message = expat.errors.messages[exc.code]
-            near = f" after item {last_item!r}" if last_item else ""
+            near = f" after item {shorten(last_item, 80)!r}" if last_item else ""
             if final and level in (1, 2, 3):
                 open_ = ("NaaccrData", "Patient", "Tumor")[level - 1]
                 what = f"the file ends inside <{open_}> (unclosed tag){near}"
@@ -446,8 +470,8 @@ def tumour_batches(path: Path, wanted: list[str], *, rows_per_batch: int = BATCH
                 if len(rows) >= rows_per_batch:
                     yield _batch(wanted, rows, width)
                     rows.clear()
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path}: damaged gzip file ({exc}); copy it again") from exc
+        except GZIP_ERRORS as exc:
+            raise gzip_error(path, exc) from exc
         if newlines:
             parse(b"\n" * newlines, False)
         parse(b"", True)
@@ -479,7 +503,7 @@ def _unescape(value: str) -> str:
 
 
 def _columns(rows: list[list], width: int) -> list:
-    return list(zip(*rows)) if rows else [[] for _ in range(width)]
+    return list(zip(*rows, strict=True)) if rows else [[] for _ in range(width)]
 
 
 def _local(name: str) -> str:

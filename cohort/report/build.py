@@ -83,8 +83,11 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
         # sorted by site so every per-site query reads only its own row groups
         s.sql(f"create temp table __report as select {cols} from ({base.sql}) "
               "order by site_group", base.params)
-        loads = s.sql("select file_name, sha256, rows_read, rows_loaded, rows_rejected, "
-                      "loaded_at from loads order by load_id")
+        # every file, and how many of its records are in force (a newer
+        # submission loaded with --supersede replaces older records)
+        loads = s.sql("select l.file_name, l.sha256, l.rows_read, l.rows_loaded, "
+                      "l.rows_rejected, l.loaded_at, s.in_force from loads as l "
+                      "join load_summary as s using (load_id) order by load_id")
         data_date = loads["loaded_at"].max() if loads.height else None
         metadata = {
             "Title": spec.title, "Author": "cohort", "Subject": f"cohort: {spec.cohort}",

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import polars as pl
 
-from cohort.disclosure import suppress
+from cohort.disclosure import (
+    COMPLEMENT,
+    SECONDARY,
+    Table,
+    cell_text,
+    protect,
+    protect_file_counts,
+)
 from cohort.report import draw
-from cohort.report.common import count_text, pkg_version
+from cohort.report.common import pkg_version
 
 
 def cover_page(pages, s, spec, base, loads, data_date):
@@ -47,7 +54,11 @@ def cover_page(pages, s, spec, base, loads, data_date):
         t._get_wrap_line_width = lambda: 0.63 * fig.get_figwidth() * fig.dpi
         y -= 0.028 * (1 + len(text) // 95)
     y -= 0.01
-    fig.text(0.07, y, "Extract files", fontsize=8.5, fontweight="bold", va="top")
+    replaced = loads.filter(pl.col("in_force") == 0).height
+    fig.text(0.07, y, "Extract files" + (
+        f" (in force: records not replaced by a newer submission; {replaced} file(s) wholly "
+        "superseded)" if replaced else " (all in force)"), fontsize=8.5, fontweight="bold",
+             va="top")
     ax = fig.add_axes([0.07, max(0.08, y - 0.03 - 0.022 * (loads.height + 1)), 0.86,
                        0.022 * (loads.height + 1)])
     shown = loads.select(
@@ -56,9 +67,10 @@ def cover_page(pages, s, spec, base, loads, data_date):
         pl.col("rows_read").alias("read"),
         pl.col("rows_loaded").alias("loaded"),
         pl.col("rows_rejected").alias("rejected"),
+        pl.col("in_force").alias("in force"),
     )
-    draw.table(ax, suppress(shown, ["read", "loaded", "rejected"], threshold=pages.spec.threshold),
-               fontsize=6, col_widths=[0.2, 0.56, 0.08, 0.08, 0.08])
+    draw.table(ax, protect_file_counts(shown, threshold=pages.spec.threshold),
+               fontsize=6, col_widths=[0.2, 0.48, 0.08, 0.08, 0.08, 0.08])
     pages.add(fig, "cover")
 
 
@@ -74,19 +86,45 @@ def attrition_page(pages, s, spec, base=None):
     fig = draw.page("Cohort attrition", "Records in the cohort definition, each exclusion in the "
                     "order applied, records analysed (records in = analysed + excluded)")
     t = spec.threshold
-    rows = [{"step": "records in the cohort", "records": count_text(total, t), "remaining": ""}]
+    status = _protect_attrition(total, att["n"].to_list(), t)
+
+    def text(key, value) -> str:
+        return cell_text(value, status.get(key), t)
+
+    rows = [{"step": "records in the cohort", "records": text("in", total), "remaining": ""}]
     remaining = total
-    steps = [("records in", f"records in the cohort\nn = {count_text(total, t)}")]
-    for r in att.iter_rows(named=True):
+    steps = [("records in", f"records in the cohort\nn = {text('in', total)}")]
+    for i, r in enumerate(att.iter_rows(named=True)):
         remaining -= r["n"]
-        rows.append({"step": f"excluded: {r['reason']}", "records": count_text(r["n"], t),
-                     "remaining": count_text(remaining, t)})
-        steps.append((f"excluded: {r['reason']}", f"n = {count_text(r['n'], t)}"))
-    rows.append({"step": "analysed", "records": count_text(analysed, t), "remaining": ""})
+        rows.append({"step": f"excluded: {r['reason']}", "records": text(("out", i), r["n"]),
+                     "remaining": text(("left", i), remaining)})
+        steps.append((f"excluded: {r['reason']}", f"n = {text(('out', i), r['n'])}"))
+    last = ("left", att.height - 1) if att.height else "in"
+    rows.append({"step": "analysed", "records": text(last, analysed), "remaining": ""})
     draw.table(fig.add_axes([0.07, 0.62, 0.86, 0.26]), pl.DataFrame(rows),
                col_widths=[0.6, 0.2, 0.2])
     if analysed == 0 and base is not None:  # one line: why nothing follows
         draw.note(fig, 0.605, f"No survival analysis: {base.empty_message()}.", size=8)
     draw.flow(fig.add_axes([0.07, 0.08, 0.86, 0.5]), steps,
-              f"analysed\nn = {count_text(analysed, t)}")
+              f"analysed\nn = {text(last, analysed)}")
+    if any(v == SECONDARY for v in status.values()):
+        draw.note(fig, 0.06, f"{COMPLEMENT}: suppressed as well, so that no count below {t} can "
+                  "be worked out from the counts before and after it (complementary "
+                  "suppression).")
     pages.add(fig, "attrition")
+
+
+def _protect_attrition(total: int, excluded: list[int], t: int) -> dict:
+    """Hidden counts of the attrition table: every step's remaining count is
+    the one before it less the step's exclusions (cohort.disclosure.protect)."""
+    values = {"in": total}
+    sums = []
+    before = "in"
+    remaining = total
+    for i, n in enumerate(excluded):
+        remaining -= n
+        values[("out", i)] = n
+        values[("left", i)] = remaining
+        sums.append((before, [("out", i), ("left", i)]))
+        before = ("left", i)
+    return protect(Table(values, sums=sums), threshold=t)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from cohort.disclosure import COMPLEMENT
 from cohort.labels import label as value_label
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, site_label, time_ticks
@@ -23,6 +24,10 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     end = max(spec.times)
     ticks = time_ticks(end)
     curves, at_risk, hidden = {}, {}, []
+    summary = km.summary(suppress_below=t, codes=True)
+    # a group whose n is hidden beside the printed total (complementary
+    # suppression) keeps it hidden in the numbers at risk too
+    masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == COMPLEMENT}
     curve_table = km.curves_
     for g, est in km.km_.groups_.items():
         if est.n < t:
@@ -37,7 +42,8 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
         cens = c.filter(pl.col("n_censor") > 0)
         curves[shown(g)] = (times, surv, lower, upper, cens["time"].to_numpy(),
                      cens["survival"].to_numpy())
-        at_risk[shown(g)] = [count_text(est.at_risk(x), t) for x in ticks]
+        at_risk[shown(g)] = [COMPLEMENT if g in masked and est.at_risk(x) == est.n
+                             else count_text(est.at_risk(x), t) for x in ticks]
         values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[shown(g)], strict=True))
     tests = km.tests_.rows_by_key("test", named=True, unique=True)
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
@@ -59,7 +65,7 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     if ptxt:
         ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
-    summary = km.summary(suppress_below=t, codes=True).with_columns(
+    summary = summary.with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
     summary = summary.with_columns(
         pl.col("group").cast(pl.Utf8).map_elements(shown, return_dtype=pl.Utf8))
@@ -87,6 +93,9 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
         notes.append(f"\u2013 suppressed: fewer than {t} cases "
                      f"({', '.join(shown(g) for g in hidden)}); such "
                      "groups are not drawn.")
+    if masked:
+        notes.append(f"{COMPLEMENT}: suppressed as well, so that no count below {t} can be "
+                     "recovered from the printed total.")
     if km.unknown_event:
         notes.append(f"{km.unknown_event:,} eligible cases with unknown {spec.event} left out.")
     draw.note(fig, 0.085, " ".join(notes))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cohort.cohort import convention_note
-from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
+from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, protect_frame, suppress
 from cohort.errors import CohortError, CohortWarning
 from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
@@ -93,9 +93,14 @@ class KMResult:
         est = masked(self.estimates_, ["survival", "lower", "upper"]).drop("n")
         med = masked(self.medians_, ["median", "lower", "upper"])
         rmst = masked(self.rmst_, ["rmst", "se", "lower", "upper"]).drop("n")
+        # n and events by group sit beside the cohort's printed totals: a
+        # hidden small group gets a complementary cell (cohort.disclosure)
+        totals = {"n": int(self.medians_["n"].sum()), "events": int(self.medians_["events"].sum())}
+        med = protect_frame(med, ["n", "events"], threshold=suppress_below, totals=totals,
+                            within=[("events", "n")])
         out = {
             "survival": suppress(est, ["n_risk", "n_events"], threshold=suppress_below),
-            "medians": suppress(med, ["n", "events"], threshold=suppress_below),
+            "medians": med,
             "rmst": rmst,
             "tests": self.tests_,
         }

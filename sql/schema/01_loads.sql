@@ -1,5 +1,6 @@
 -- loads: one row per extract file loaded, its provenance and its accounting.
--- rows_read = rows_loaded + rows_rejected for every load.
+-- rows_read = rows_loaded + rows_rejected for every load; a newer submission
+-- loaded with --supersede keeps the older file's row (provenance of both).
 create sequence if not exists load_id_seq start 1;
 
 create table if not exists loads (
@@ -16,5 +17,13 @@ create table if not exists loads (
     columns_dropped varchar[],         -- quasi-identifiers dropped on load
     loaded_at timestamp not null,
     package_version varchar not null,  -- cohort version that loaded the file
-    duckdb_version varchar not null
+    duckdb_version varchar not null,
+    blank_lines bigint,                -- blank or whitespace-only lines skipped (not records)
+    supersedes boolean,                -- loaded with --supersede (a newer submission)
+    records_superseded bigint          -- earlier records in force that this file replaced
 );
+
+-- registries written before these columns existed get them (cohort upgrade)
+alter table loads add column if not exists blank_lines bigint;
+alter table loads add column if not exists supersedes boolean;
+alter table loads add column if not exists records_superseded bigint;

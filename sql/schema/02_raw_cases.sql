@@ -1,7 +1,9 @@
 -- raw_cases: one row per loaded tumour record, canonical columns.
 -- Codes are kept as text exactly as normalised on load; typed values sit beside
 -- them (age_at_dx beside age_at_dx_code). Columns follow cohort/data/items.csv;
--- tests/test_schema.py checks the two agree.
+-- tests/test_schema.py checks the two agree. Every record ever loaded stays
+-- here; one replaced by a newer submission has superseded_by set and is left
+-- out of cases (see the superseded view).
 create table if not exists raw_cases (
     load_id integer not null,               -- loads.load_id
     record_no bigint not null,              -- record number in the file (1 = first data record)
@@ -106,5 +108,9 @@ create table if not exists raw_cases (
     first_malignant varchar,                -- SEER recode (no NAACCR item)
     tumors_total integer,                   -- SEER recode (no NAACCR item)
     tumors_total_code varchar,              -- as in the file
-    extra map(varchar, varchar)             -- columns the alias table does not know, kept by name
+    extra map(varchar, varchar),            -- columns the alias table does not know, kept by name
+    superseded_by integer                   -- load_id of the newer record that replaced this one
+                                            -- (cohort load --supersede); null = in force
 );
+
+alter table raw_cases add column if not exists superseded_by integer;
