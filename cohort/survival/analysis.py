@@ -16,7 +16,9 @@ import polars as pl
 from cohort.cohort import convention_note
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
 from cohort.errors import CohortError, CohortWarning
+from cohort.formatting import TERM_UNITS, count_text
 from cohort.survival.compete import cumulative_incidence
+from cohort.survival.display import html_block, tests_line, text_block
 from cohort.survival.cox import ModelError, fit_cox
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
 from cohort.survival.logrank import ADJUST, logrank
@@ -113,6 +115,38 @@ class KMResult:
                     _survival_text(e["survival"], e["lower"], e["upper"])
             rows.append(row)
         return pl.DataFrame(rows)
+
+    def at_risk(self, times, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """Numbers at risk (R's ``n.risk``: at risk just before each time) and
+        cumulative events at ``times``, per group, as released (``<11``)."""
+        est = self.km_.estimates(tuple(times)).select("group", "time", "n_risk", "n_events")
+        return suppress(est, ["n_risk", "n_events"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Kaplan-Meier curves with numbers at risk: a matplotlib ``Figure``
+        (options: :func:`cohort.plot.km`: ``ax``, ``ci``, ``censor_marks``,
+        ``risk_table``, ``times``, ``palette``, ``size``...)."""
+        from cohort.plot import km
+
+        return km(self, **options)
+
+    def _display(self):
+        groups = len(self.km_.groups_)
+        what = {"event": "death from any cause", "event_cancer": "death from this cancer"}
+        title = (f"Kaplan-Meier by {self.by}" if self.by else "Kaplan-Meier") + \
+            f": {count_text(self.records, DEFAULT_THRESHOLD)} records" + \
+            (f" in {groups} groups" if self.by else "") + \
+            f", event = {what.get(self.event, self.event)}"
+        return title, [f"cohort: {self.cohort}", *tests_line(self.tests_)], \
+            {"": self.summary()}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        title, facts, tables = self._display()
+        figure = self.plot(size="double") if self.km_.groups_ else None
+        return html_block(title, facts, tables, figure=figure)
 
 
 def _p(p: float) -> str:
@@ -384,7 +418,8 @@ class CoxResult:
         """The hazard-ratio table as papers print it: HR (95% CI) and p,
         univariable beside adjusted."""
         t = self.table_
-        cols = [pl.col("term"), pl.col("level")]
+        unit = pl.col("term").replace_strict(TERM_UNITS, default="per unit", return_dtype=pl.Utf8)
+        cols = [pl.col("term"), pl.col("level").cast(pl.Utf8).fill_null(unit).alias("level")]
         for kind in ("univariable", "adjusted"):
             if f"hr_{kind}" not in t.columns:
                 continue
@@ -409,6 +444,38 @@ class CoxResult:
                     "concordance": adjusted.concordance}
         return {"hazard_ratios": self.table_, "model": pl.DataFrame([fit]),
                 "proportional_hazards": self.ph_}
+
+    def plot(self, **options):
+        """The forest plot, univariable and adjusted hazard ratios side by side:
+        a matplotlib ``Figure`` (options: :func:`cohort.plot.forest`: ``ax``,
+        ``model``, ``table``, ``labels``, ``palette``, ``size``...)."""
+        from cohort.plot import forest
+
+        return forest(self, **options)
+
+    def _display(self):
+        from cohort.formatting import p_phrase
+
+        title = (f"Cox proportional hazards: {' + '.join(self.terms)}"
+                 + (f", strata {', '.join(self.strata)}" if self.strata else "")
+                 + f"; {count_text(self.records, DEFAULT_THRESHOLD)} records, "
+                 f"{count_text(self.events, DEFAULT_THRESHOLD)} events")
+        facts = [f"cohort: {self.cohort}"]
+        adjusted = self.models_.get("adjusted")
+        if adjusted is not None:
+            lr = adjusted.lr_test()
+            facts.append(f"likelihood-ratio chi-square {lr['chisq']:.2f} on {lr['df']} df, "
+                         f"{p_phrase(lr['p'])}; concordance {adjusted.concordance:.3f}")
+        facts += self.notes()
+        return title, facts, {"": self.summary()}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
+                          "numbers in table_; .plot() draws the forest plot")
+
+    def _repr_html_(self) -> str:
+        return html_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
+                          "numbers in table_; .plot() draws the forest plot")
 
 
 def cox_analysis(
@@ -508,6 +575,9 @@ def cox_analysis(
 
 @dataclass
 class CIFResult:
+    """Cumulative incidence of cancer and other-cause death by group
+    (Aalen-Johansen). Attributes are exact (unsuppressed)."""
+
     cohort: str
     by: str | None
     estimates_: pl.DataFrame
@@ -515,6 +585,9 @@ class CIFResult:
     convention: str = "completed"
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
+    times: tuple = ()
+    counts_: pl.DataFrame | None = None  # time, cause, group, n: what the curves come from
+    levels: list[str] | None = None
 
     def notes(self) -> list[str]:
         return [self.note]
@@ -522,6 +595,70 @@ class CIFResult:
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         return {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
                                                   threshold=suppress_below)}
+
+    def _grouped(self) -> pl.DataFrame:
+        c = self.counts_
+        if self.by is None:
+            return c.with_columns(pl.lit("all").alias("group"))
+        return c.with_columns(pl.col(self.by).cast(pl.Utf8).alias("group")).filter(
+            pl.col("group").is_not_null())
+
+    @property
+    def curves_(self) -> pl.DataFrame:
+        """Every group's curve for each cause at every distinct time: group,
+        cause, time, cumulative_incidence, se, lower, upper, n_risk, n_censor
+        (exact counts)."""
+        c = self._grouped()
+        times = sorted(set(c["time"].to_list()))
+        est = cumulative_incidence(c.drop(self.by) if self.by else c, by="group",
+                                   times=times, levels=self.levels or None)
+        censored = (c.filter(~pl.col("cause").is_in(["cancer_death", "other_death"]))
+                    .group_by("group", "time").agg(pl.col("n").sum().alias("n_censor")))
+        return est.join(censored, on=["group", "time"], how="left").with_columns(
+            pl.col("n_censor").fill_null(0)).select(
+            "group", "cause", "time", "cumulative_incidence", "se", "lower", "upper",
+            "n_risk", "n_censor")
+
+    def group_sizes(self) -> dict[str, int]:
+        """Records per group."""
+        df = self._grouped().group_by("group").agg(pl.col("n").sum())
+        return dict(df.iter_rows())
+
+    def at_risk(self, times, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """Records at risk just before each time (alive and followed), per group."""
+        c = self._grouped()
+        groups = self.levels or list(dict.fromkeys(c["group"].to_list()))
+        rows = []
+        for g in groups:
+            part = c.filter(pl.col("group") == g)
+            for t in times:
+                rows.append({"group": g, "time": float(t),
+                             "n_risk": int(part.filter(pl.col("time") >= t)["n"].sum())})
+        out = pl.DataFrame(rows, schema={"group": pl.Utf8, "time": pl.Float64,
+                                         "n_risk": pl.Int64})
+        return suppress(out, ["n_risk"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Cumulative incidence curves (cancer death solid, other death dashed)
+        with numbers at risk: a matplotlib ``Figure`` (options:
+        :func:`cohort.plot.cif`)."""
+        from cohort.plot import cif
+
+        return cif(self, **options)
+
+    def _display(self):
+        title = (f"Cumulative incidence by {self.by}" if self.by else "Cumulative incidence") \
+            + " of cancer death and other-cause death (Aalen-Johansen)"
+        facts = [f"cohort: {self.cohort}",
+                 f"{count_text(self.unknown_cause, DEFAULT_THRESHOLD)} deaths of unknown "
+                 "cause left out"]
+        return title, facts, {"": self.tables()["cumulative_incidence"]}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        return html_block(*self._display())
 
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
@@ -535,4 +672,6 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
     est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
-                     note=f"{CIFResult.note}; {convention_note(col.convention)}")
+                     note=f"{CIFResult.note}; {convention_note(col.convention)}",
+                     times=tuple(times), counts_=counts.rename({"event": "cause"}),
+                     levels=levels)

@@ -279,9 +279,55 @@ class NetSurvivalResult:
     standardised_: pl.DataFrame | None = None
     note: str = ""
     convention: str = "completed"
+    times: tuple = ()
+    # every group's estimate at each whole month to the last time (what .plot() draws)
+    curves_: pl.DataFrame | None = None
+    sizes_: dict | None = None  # records per group
 
     def notes(self) -> list[str]:
         return [self.note]
+
+    def group_sizes(self) -> dict[str, int]:
+        """Records per group."""
+        return dict(self.sizes_ or {})
+
+    def at_risk(self, times, *, suppress_below: int = 11) -> pl.DataFrame:
+        """Records at risk at each time (on the monthly grid of ``curves_``), per group."""
+        from cohort.disclosure import suppress
+
+        table = self.curves_ if self.curves_ is not None else self.estimates_
+        wanted = [float(t) for t in times]
+        out = table.filter(pl.col("time").is_in(wanted)).select("group", "time", "n_risk")
+        missing = sorted(set(wanted) - set(out["time"].to_list()))
+        if missing:
+            raise ValueError(f"numbers at risk are known at whole months up to "
+                             f"{table['time'].max():g}; not at {', '.join(f'{t:g}' for t in missing)}")
+        return suppress(out, ["n_risk"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Net (or relative) survival curves with numbers at risk: a matplotlib
+        ``Figure`` (options: :func:`cohort.plot.net_survival`)."""
+        from cohort.plot import net_survival
+
+        return net_survival(self, **options)
+
+    def _display(self):
+        name = "Net survival (Pohar Perme)" if self.method == "pohar-perme" else \
+            "Relative survival (Ederer II)"
+        title = name + (f" by {self.by}" if self.by else "")
+        tables = self.tables()
+        return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
+            "": tables["net_survival"], "age standardised": tables.get("age_standardised")}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display())
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
@@ -338,16 +384,23 @@ def net_survival_analysis(
             "(dx_year is not null) or correct the records"
         )
     times = tuple(times)
+    # the estimate at every whole month as well, for the curve .plot() draws
+    grid = sorted(set(times) | set(range(0, int(np.ceil(max(times, default=0))) + 1)))
     carried: list[int] = []
     groups = (col.levels.get(by) or natural_levels(counts[by])) if by else [None]
-    rows, std_rows = [], []
+    rows, std_rows, curves, sizes = [], [], [], {}
     for g in groups:
         part = counts if g is None else counts.filter(pl.col(by).cast(pl.Utf8) == g)
         if part.is_empty():
             continue
         label = f"{by}={g}" if g is not None else "cohort"
-        est = net_survival_table(part, times, table=table, method=method, label=label,
-                                 carried=carried)
+        sizes[g if g is not None else "all"] = int(part["n"].sum())
+        on_grid = net_survival_table(part, grid, table=table, method=method, label=label,
+                                     carried=carried)
+        curves.append(on_grid.with_columns(pl.lit(g if g is not None else "all")
+                                           .alias("group")))
+        est = pl.DataFrame({"time": [float(t) for t in times]}).join(
+            on_grid, on="time", how="left", maintain_order="left").select(on_grid.columns)
         km = fit_km(part.group_by("time", "event").agg(pl.col("n").sum()), by=None,
                     event="event")
         observed = km.estimates(times)["survival"]
@@ -379,7 +432,9 @@ def net_survival_analysis(
         "relative survival (Ederer II)"
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
-        estimates_=estimates, standardised_=std, convention=col.convention,
+        estimates_=estimates, standardised_=std, convention=col.convention, times=times,
+        curves_=pl.concat(curves).select("group", "time", "n_risk", "net_survival", "se",
+                                         "lower", "upper", "expected"), sizes_=sizes,
         note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "
              "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I",
     )
