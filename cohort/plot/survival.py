@@ -29,7 +29,13 @@ from cohort.plot.curves import (
     steps_from_zero,
     style_axes,
 )
-from cohort.plot.layout import fontsize_of, left_margin, panel_figure, right_margin
+from cohort.plot.layout import (
+    fontsize_of,
+    left_margin,
+    legend_columns,
+    panel_figure,
+    right_margin,
+)
 from cohort.plot.style import TIME_LABEL, colors_for, count_text, time_ticks, width_of
 
 CAUSES = {"cancer_death": "death from this cancer", "other_death": "death from other causes"}
@@ -73,7 +79,8 @@ def _figure(ax, size, *, legend_labels, risk_rows, risk_labels, first, last, tit
     """The caller's axes, or a new figure sized for the legend and risk table."""
     fontsize = fontsize_of(ax, size)
     if ax is not None:
-        return ax.figure, ax, fontsize, max(1, min(len(legend_labels), 4))
+        width = ax.get_position().width * ax.figure.get_figwidth()
+        return ax.figure, ax, fontsize, legend_columns(legend_labels, width, fontsize - 0.5)[0]
     left = left_margin(fontsize, risk_labels, first)
     right = right_margin(fontsize, last)
     layout, ncol = panel_layout(fontsize, width_of(size), legend_labels=legend_labels,

@@ -2,47 +2,35 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from cohort.cohort import convention_note
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
-from cohort.survival.compete import cumulative_incidence
+
+CAUSES = ["cancer_death", "other_death"]
 
 
 def cif_page(pages, s, spec, label, site, values):
     cohort = site_cohort(s, site)
-    col = cohort.collapse([spec.group], event="cause", convention=spec.time_convention)
-    known_causes = col.counts.filter(pl.col("event").is_in(["cancer_death", "other_death"]))
+    res = cohort.cif(by=spec.group, times=spec.times, convention=spec.time_convention)
+    known_causes = res.counts_.filter(pl.col("cause").is_in(CAUSES) & (pl.col("n") > 0))
     if known_causes.is_empty():
         fig = draw.page(f"{label.capitalize()}: competing risks", "")
         draw.note(fig, 0.85, "Cause of death is not recorded for this cohort, so cumulative "
                   "incidence of cancer and other-cause death cannot be estimated.", size=10)
         pages.add(fig, f"{site}_cif")
         return
-    end = max(spec.times)
-    grid = list(range(0, end + 1))
-    counts = col.counts.rename({"event": "cause"})
-    est = cumulative_incidence(counts, by=spec.group, times=grid,
-                               levels=col.levels.get(spec.group))
-    sizes = counts.group_by(spec.group).agg(pl.col("n").sum()).rows_by_key(spec.group)
-    curves = {}
-    for g in col.levels.get(spec.group, []):
-        if sizes.get(g, [[0]])[0][0] < spec.threshold:
-            continue
-        e = est.filter(pl.col("group") == g)
-        c = e.filter(pl.col("cause") == "cancer_death")["cumulative_incidence"].to_numpy()
-        o = e.filter(pl.col("cause") == "other_death")["cumulative_incidence"].to_numpy()
-        curves[g] = (np.array(grid), c, o)
+    sizes = res.group_sizes()
+    shown = [g for g in (res.levels or list(sizes)) if sizes.get(g, 0) >= spec.threshold]
     fig = draw.page(f"{label.capitalize()}: competing risks",
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
-    ticks = time_ticks(end)
-    draw.cif_curves(fig.add_axes([0.1, 0.45, 0.83, 0.42]), curves, ticks,
-                    xlabel="Months since diagnosis")
-    at = est.filter(pl.col("time").is_in([float(x) for x in spec.times])).filter(
-        pl.col("group").is_in(list(curves)))
+    if shown:  # the same figure as CIFResult.plot()
+        res.plot(ax=fig.add_axes([0.14, 0.53, 0.79, 0.33]), groups=shown,
+                 times=time_ticks(max(spec.times)), suppress_below=spec.threshold)
+    at = res.estimates_.filter(pl.col("time").is_in([float(x) for x in spec.times])
+                               & pl.col("group").is_in(shown))
     cell = pl.struct("cumulative_incidence", "lower", "upper").map_elements(
         lambda r: f"{fmt_num(r['cumulative_incidence'])} "
                   f"({fmt_num(r['lower'])}, {fmt_num(r['upper'])})",
@@ -52,10 +40,15 @@ def cif_page(pages, s, spec, label, site, values):
                         .map_elements(lambda m: f"{m} months", return_dtype=pl.Utf8))
         .pivot(on="time", index=["group", "cause"], values="v")
     )
-    h = min(0.3, 0.022 * (tab.height + 1))
-    draw.table(fig.add_axes([0.07, 0.38 - h, 0.86, h]), tab, fontsize=6.5,
+    h = min(0.25, 0.018 * (tab.height + 1))
+    top = 0.32
+    draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
                col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
-    draw.note(fig, 0.38 - h - 0.015, f"{col.unknown:,} deaths of unknown cause left out. "
+    draw.note(fig, top - h - 0.012, f"{res.unknown_cause:,} deaths of unknown cause left out. "
               f"Groups with fewer than {spec.threshold} cases not drawn. "
-              f"{convention_note(col.convention).capitalize()}.")
+              f"{_sentence(convention_note(res.convention))}.")
     pages.add(fig, f"{site}_cif")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import EmptyCohortError
+from cohort.plot import forest
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, p_value
 from cohort.survival.analysis import CauseNotRecordedError
@@ -35,16 +36,14 @@ def cox_page(pages, s, spec, label, site, params, values):
         pages.add(fig, f"{site}_cox")
         return
     t = res.table_
-    rows = [{"label": f"{r['term']} {r['level'] or ''}".strip(), "hr": r["hr_adjusted"],
-             "lower": r["lower_adjusted"], "upper": r["upper_adjusted"],
-             "reference": r["reference"]} for r in t.iter_rows(named=True)]
-    draw.forest(fig.add_axes([0.25, 0.66, 0.68, 0.23]), rows)
+    # the same forest plot as CoxResult.plot(): univariable and adjusted, the table below
+    forest(res, ax=fig.add_axes([0.3, 0.655, 0.63, 0.215]), table=False)
     summary = res.summary()
     row_h = 0.02
     top = 0.6
     draw.table(fig.add_axes([0.07, top - row_h * (summary.height + 1), 0.86,
                              row_h * (summary.height + 1)]), summary, fontsize=6.5,
-               col_widths=[0.17, 0.1, 0.25, 0.12, 0.24, 0.12])
+               col_widths=_widths(summary.columns))
     fit = res.tables()["model"].row(0, named=True)
     ph = res.ph_
     y = top - row_h * (summary.height + 1) - 0.015
@@ -70,6 +69,13 @@ def cox_page(pages, s, spec, label, site, params, values):
                title="Proportional-hazards check (scaled Schoenfeld, KM time)")
     pages.add(fig, f"{site}_cox")
     values["hr"] = {(r["term"], r["level"]): r["hr_adjusted"] for r in t.iter_rows(named=True)}
+
+
+def _widths(columns: list[str]) -> list[float]:
+    """Column widths of the hazard-ratio table: term and level, then HRs and p."""
+    raw = [0.16 if c in ("term", "level") else 0.23 if c.startswith("HR") else 0.1
+           for c in columns]
+    return [w / sum(raw) for w in raw]
 
 
 def _event_words(event: str) -> str:

@@ -2,53 +2,31 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
+from cohort.plot import km as plot_km
 from cohort.report import draw
-from cohort.report.common import count_text, p_phrase, time_ticks
+from cohort.report.common import count_text, time_ticks
 
 
 def km_page(pages, spec, label, site, km, values):
     t = spec.threshold
     end = max(spec.times)
     ticks = time_ticks(end)
-    curves, at_risk, hidden = {}, {}, []
-    curve_table = km.curves_
-    for g, est in km.km_.groups_.items():
-        if est.n < t:
-            hidden.append(g)
-            continue
-        c = curve_table.filter((pl.col("group") == g) & (pl.col("time") <= end))
-        # drawn from 0 (S = 1; the CI band, undefined at S = 1, starts closed)
-        times = np.concatenate([[0.0], c["time"].to_numpy()])
-        surv = np.concatenate([[1.0], c["survival"].to_numpy()])
-        lower = np.concatenate([[1.0], c["lower"].fill_null(np.nan).to_numpy()])
-        upper = np.concatenate([[1.0], c["upper"].fill_null(np.nan).to_numpy()])
-        cens = c.filter(pl.col("n_censor") > 0)
-        curves[g] = (times, surv, lower, upper, cens["time"].to_numpy(),
-                     cens["survival"].to_numpy())
-        at_risk[g] = [count_text(est.at_risk(x), t) for x in ticks]
-        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[g], strict=True))
-    tests = km.tests_.rows_by_key("test", named=True, unique=True)
+    shown = [g for g, est in km.km_.groups_.items() if est.n >= t]
+    hidden = [g for g in km.km_.groups_ if g not in shown]
+    at = km.at_risk(ticks, suppress_below=0)
+    for g in shown:
+        counts = at.filter(pl.col("group") == g)["n_risk"].to_list()
+        values.setdefault("at_risk", {})[g] = {x: count_text(n, t)
+                                               for x, n in zip(ticks, counts, strict=True)}
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
     fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", subtitle)
-    ax = fig.add_axes([0.14, 0.5, 0.79, 0.39])
-    risk = fig.add_axes([0.14, 0.335, 0.79, 0.115])
-    if curves:
-        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis")
-    lr = tests.get("log-rank")
-    tr = tests.get("log-rank for trend")
-    ptxt = []
-    if lr:
-        ptxt.append(f"log-rank chi2 = {lr['chisq']:.2f}, df = {lr['df']}, {p_phrase(lr['p'])}")
-    if tr:
-        ptxt.append(f"trend ({' < '.join(km.trend_['groups'])}) chi2 = {tr['chisq']:.2f}, "
-                    f"df = 1, {p_phrase(tr['p'])}")
-    if ptxt:
-        ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
+    if shown:
+        # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
+        plot_km(km, ax=fig.add_axes([0.14, 0.52, 0.79, 0.34]), groups=shown, times=ticks,
+                tests=True, suppress_below=t)
     summary = km.summary(suppress_below=t).with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
     if pages.figures_dir is not None:
