@@ -322,6 +322,14 @@ class Cohort:
 
         return net_survival_analysis(self, by=by, **kwargs)
 
+    def table1(self, by: str | None = "node_burden", **kwargs):
+        """Table 1: characteristics of the eligible cases by group, as a polars
+        DataFrame in gtsummary's ``tbl_summary`` layout: see
+        :func:`cohort.table1.table1`."""
+        from cohort.table1 import table1
+
+        return table1(self, by=by, **kwargs)
+
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see
         :func:`cohort.survival.analysis.cif_analysis`."""
