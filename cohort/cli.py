@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import click
+import polars as pl
 
 from cohort.errors import CohortError
 from cohort.output import FORMATS, render
@@ -35,8 +36,18 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="Output as an aligned table, CSV or JSON.",
+    help="table (aligned, numbers rounded for reading), csv or json (full precision), md "
+    "(Markdown) or html (to paste into a paper).",
 )
+
+
+def table_option(names: list[str]):
+    """``--table``: one of a result's tables, or all of them."""
+    return click.option(
+        "--table", "table", type=click.Choice(["all", *names]), default="all",
+        show_default=True,
+        help="Which table to print: all (CSV: stacked, with a 'table' column naming each) or "
+        f"one of {', '.join(names)}.")
 
 
 def _emit(text: str) -> None:
@@ -142,16 +153,17 @@ def derive(db):
 @main.command()
 @db_option
 @format_option
+@table_option(["node_edits", "attrition"])
 @_friendly
-def check(db, fmt):
+def check(db, fmt, table):
     """Data-quality report: records failing the node-item edits (counts and
     example records) and the attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
     attrition = reg.sql("select stage, records, excluded, remaining from attrition")
-    if fmt != "table":
-        _emit(render(edits, fmt))
+    if fmt != "table" or table != "all":
+        _emit_tables({"node_edits": edits, "attrition": attrition}, fmt, [], table=table)
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
@@ -224,19 +236,58 @@ suppress_option = click.option(
 )
 
 
-def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> None:
+def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all",
+                 readable_tables: dict | None = None) -> None:
+    """Print a result's tables in ``fmt``: the table, Markdown and HTML forms
+    rounded for reading (``readable_tables`` when given: the paper layout),
+    CSV and JSON at full precision. ``table`` picks one table."""
     import json
 
+    from cohort.formatting import readable
+    from cohort.output import html as html_table
+    from cohort.output import markdown
+
+    tables = {k: v for k, v in tables.items() if v is not None}
+    if table != "all":
+        if table not in tables:
+            raise click.UsageError(f"this result has no {table} table (it has "
+                                   f"{', '.join(tables)})")
+        tables = {table: tables[table]}
+    elif fmt in ("table", "md", "html") and readable_tables is not None:
+        tables = {k: v for k, v in readable_tables.items() if v is not None}
     if fmt == "csv":
-        _emit(render(tables[main_table], "csv"))
+        if len(tables) == 1:
+            _emit(render(next(iter(tables.values())), "csv"))
+            return
+        stacked = pl.concat([df.select(pl.lit(name).alias("table"),
+                                       pl.all().cast(pl.Utf8)) for name, df in tables.items()],
+                            how="diagonal")
+        _emit(render(stacked, "csv"))
         return
     if fmt == "json":
-        out = {k: v.to_dicts() for k, v in tables.items() if v is not None}
+        out = {k: v.to_dicts() for k, v in tables.items()}
         click.echo(json.dumps(out | {"notes": notes}, default=str, indent=1))
         return
-    for name, df in tables.items():
-        if df is None:
-            continue
+    shown = {k: readable(v) for k, v in tables.items()}
+    if fmt == "md":
+        for name, df in shown.items():
+            click.echo(f"**{name.replace('_', ' ').capitalize()}**\n")
+            click.echo(markdown(df))
+            click.echo()
+        for note in notes:
+            click.echo(f"- {note}")
+        return
+    if fmt == "html":
+        from html import escape
+
+        for name, df in shown.items():
+            click.echo(html_table(df, caption=name.replace("_", " ").capitalize()))
+        click.echo("<ul class=\"cohort-notes\">")
+        for note in notes:
+            click.echo(f"<li>{escape(note)}</li>")
+        click.echo("</ul>")
+        return
+    for name, df in shown.items():
         click.echo(f"{name.replace('_', ' ')}:")
         click.echo(render(df))
         click.echo()
@@ -267,9 +318,10 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @suppress_option
 @db_option
 @format_option
+@table_option(["survival", "medians", "rmst", "tests", "pairwise"])
 @_friendly
 def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, convention,
-       suppress_below, db, fmt):
+       suppress_below, db, fmt, table):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
@@ -286,13 +338,12 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, 
         entry=entry or None, trend_scores=_scores(trend_scores),
     )
     tables = result.tables(suppress_below=suppress_below)
-    if fmt == "table":
-        tables = {"summary": result.summary(suppress_below=suppress_below),
-                  "numbers at risk and events": tables["survival"].select(
-                      "group", "time", "n_risk", "n_events"),
-                  "restricted mean survival time": tables["rmst"],
-                  "tests": tables["tests"], **({"pairwise": tables["pairwise"]}
-                                               if "pairwise" in tables else {})}
+    paper = {"summary": result.summary(suppress_below=suppress_below),
+             "numbers at risk and events": tables["survival"].select(
+                 "group", "time", "n_risk", "n_events"),
+             "restricted mean survival time": tables["rmst"],
+             "tests": tables["tests"], **({"pairwise": tables["pairwise"]}
+                                          if "pairwise" in tables else {})}
     notes = [
         f"cohort: {where}; {result.records:,} eligible records with known "
         f"{event} ({result.unknown_event:,} with unknown {event} left out)",
@@ -300,7 +351,7 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, 
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
     ]
-    _emit_tables(tables, fmt, notes, "survival")
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 def _scores(value: str | None) -> dict[str, float] | str | None:
@@ -337,8 +388,9 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @convention_option
 @db_option
 @format_option
+@table_option(["hazard_ratios", "model", "proportional_hazards"])
 @_friendly
-def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt):
+def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt, table):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
@@ -362,10 +414,9 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt
              "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
              "p < 0.05 flags a term"]
     tables = result.tables()
-    if fmt == "table":
-        tables = {"hazard_ratios": result.summary(), "model": tables["model"],
-                  "proportional_hazards": tables["proportional_hazards"]}
-    _emit_tables(tables, fmt, notes, "hazard_ratios")
+    paper = {"hazard_ratios": result.summary(), "model": tables["model"],
+             "proportional_hazards": tables["proportional_hazards"]}
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 @main.command()
@@ -385,9 +436,10 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt
 @suppress_option
 @db_option
 @format_option
+@table_option(["net_survival", "age_standardised"])
 @_friendly
 def netsurv(where, by, times, method, lifetable, standardise, convention, suppress_below, db,
-            fmt):
+            fmt, table):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -400,7 +452,7 @@ def netsurv(where, by, times, method, lifetable, standardise, convention, suppre
         standardise=int(standardise) if standardise else None, convention=convention,
     )
     _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", *result.notes()], "net_survival")
+                 [f"cohort: {where}", *result.notes()], table=table)
 
 
 @main.command()
@@ -411,8 +463,9 @@ def netsurv(where, by, times, method, lifetable, standardise, convention, suppre
 @suppress_option
 @db_option
 @format_option
+@table_option(["cumulative_incidence"])
 @_friendly
-def cif(where, by, times, convention, suppress_below, db, fmt):
+def cif(where, by, times, convention, suppress_below, db, fmt, table):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group; deaths of unknown cause
@@ -422,8 +475,62 @@ def cif(where, by, times, convention, suppress_below, db, fmt):
                                             convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
              *result.notes()]
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes,
-                 "cumulative_incidence")
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes, table=table)
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column: one column of the table per level ('' for the whole "
+              "cohort).")
+@click.option("--variables", default="",
+              help="Columns to describe, comma-separated (default: age, sex, years of "
+              "diagnosis, node counts, LNR, examination adequacy, ENE, and the stage, grade, "
+              "subtype, race and treatment columns present in the data).")
+@click.option("--tests", is_flag=True,
+              help="Add p-values: Pearson's chi-squared (categorical), Kruskal-Wallis "
+              "(continuous); each test is named beside its p-value.")
+@click.option("--categorical", default="",
+              help="Numeric columns to show as categories (n (%)), comma-separated.")
+@click.option("--no-overall", is_flag=True, help="Leave out the Overall column.")
+@suppress_option
+@db_option
+@format_option
+@_friendly
+def table1(where, by, variables, tests, categorical, no_overall, suppress_below, db, fmt):
+    """Table 1: characteristics of the eligible cases by group.
+
+    The layout of gtsummary's tbl_summary: median (IQR) for continuous
+    variables (quartiles as R's quantile(type = 2)), n (%) of known values
+    for categorical ones, an Unknown row where values are missing. Counts
+    below --suppress print as <11, and where one could be recovered by
+    subtraction from a total, a second count is withheld (shown as a dash);
+    groups smaller than --suppress are left out, of Overall too.
+
+    Example: cohort table1 --where "site_group = 'breast'" --by node_burden --tests
+    """
+    from cohort.table1 import left_out, paper_layout
+
+    cohort = Registry(db).cohort(where)
+    result = cohort.table1(by=by or None, variables=_csv_list(variables) or None, tests=tests,
+                           overall=not no_overall, suppress_below=suppress_below,
+                           categorical=_csv_list(categorical))
+    small = left_out(cohort, by or None, suppress_below=suppress_below)
+    notes = [f"cohort: {where}; eligible cases",
+             "continuous: median (IQR), quartiles as R's quantile(type = 2); categorical: "
+             "n (% of known values); Unknown: missing values"]
+    if suppress_below:
+        notes.append(f"counts below {suppress_below} shown as <{suppress_below}, their "
+                     "percentages withheld; \u2013 marks a count withheld so that none below "
+                     f"{suppress_below} can be recovered by subtraction")
+    if small:
+        notes.append(f"left out (fewer than {suppress_below} cases, not in Overall either): "
+                     f"{', '.join(small)}")
+    if fmt in ("csv", "json"):
+        _emit_tables({"table1": result}, fmt, notes)
+        return
+    _emit_tables({"table1": result}, fmt, notes, readable_tables={"table1": paper_layout(
+        result)})
 
 
 @main.command()

@@ -107,11 +107,11 @@ def html(df: pl.DataFrame, *, caption: str | None = None) -> str:
     """An HTML table (escaped; numeric columns right-aligned) for a manuscript
     or a notebook.
 
-    >>> print(html(pl.DataFrame({"group": ["N0 <b>"], "n": [120]})))
+    >>> print(html(pl.DataFrame({"group": ["N0 <b>"]})))
     <table class="cohort">
-    <thead><tr><th style="text-align:left">group</th><th style="text-align:right">n</th></tr></thead>
+    <thead><tr><th style="text-align:left">group</th></tr></thead>
     <tbody>
-    <tr><td style="text-align:left">N0 &lt;b&gt;</td><td style="text-align:right">120</td></tr>
+    <tr><td style="text-align:left">N0 &lt;b&gt;</td></tr>
     </tbody>
     </table>
     """

@@ -352,7 +352,7 @@ def _block(var: Variable, groups: list[str], sizes: np.ndarray, threshold: int,
         dec = _decimals(data["value"].to_numpy())
         cells = {}
         per_group = []
-        for j, g in enumerate(cols):
+        for g in cols:
             part = data if g == "Overall" else data.filter(pl.col("grp") == g)
             part = part.filter(pl.col("grp").is_in(groups))
             v, w = part["value"].to_numpy().astype(float), part["n"].to_numpy().astype(float)
@@ -518,3 +518,13 @@ def left_out(cohort, by: str | None, *, suppress_below: int = DEFAULT_THRESHOLD)
         return []
     _, groups, n_by = collect(cohort, by, [])
     return [g for g in groups if 0 < n_by.get(g, 0) < suppress_below]
+
+
+def paper_layout(table: pl.DataFrame) -> pl.DataFrame:
+    """Table 1 as printed: a ``Characteristic`` column (levels and Unknown
+    indented) and the group columns, without the machine columns."""
+    indent = "\u00a0\u00a0\u00a0\u00a0"
+    label = pl.when(pl.col("row_type") == "label").then(pl.col("label")).otherwise(
+        pl.lit(indent) + pl.col("label"))
+    keep = [c for c in table.columns if c not in ("variable", "row_type", "label")]
+    return table.with_columns(label.alias("Characteristic")).select("Characteristic", *keep)

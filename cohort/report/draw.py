@@ -70,6 +70,7 @@ def table(ax, df: pl.DataFrame, *, fontsize: float = FONT, col_widths=None, titl
         ax.text(0, 0.5, "no rows", fontsize=fontsize)
         return ax
     cells = [["" if v is None else str(v) for v in row] for row in df.rows()]
+    fontsize = fitting_size(ax, [list(df.columns), *cells], col_widths, fontsize)
     t = ax.table(cellText=cells, colLabels=list(df.columns), loc="upper left",
                  cellLoc="left", colLoc="left", colWidths=col_widths, bbox=[0, 0, 1, 1])
     t.auto_set_font_size(False)
@@ -81,6 +82,24 @@ def table(ax, df: pl.DataFrame, *, fontsize: float = FONT, col_widths=None, titl
             cell.set_text_props(fontweight="bold")
             cell.set_facecolor("#eeeeee")
     return ax
+
+
+def fitting_size(ax, rows: list[list[str]], col_widths, fontsize: float,
+                 smallest: float = 4.5) -> float:
+    """The largest size up to ``fontsize`` at which every cell's text (each
+    line of it) fits its column, down to ``smallest``."""
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    n = len(rows[0]) if rows else 0
+    widths = col_widths or [1 / max(n, 1)] * n
+    size = fontsize
+    while size > smallest:
+        if all(text_width(line, size, bold=(i == 0)) + 6 <= w * width_pt
+               for i, row in enumerate(rows) for text, w in zip(row, widths, strict=False)
+               for line in str(text).split("\n")):
+            return size
+        size -= 0.25
+    return smallest
 
 
 def flow(ax, steps: list[tuple[str, str]], final: str):

@@ -18,8 +18,8 @@ from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
 from cohort.errors import CohortError, CohortWarning
 from cohort.formatting import TERM_UNITS, count_text
 from cohort.survival.compete import cumulative_incidence
-from cohort.survival.display import html_block, tests_line, text_block
 from cohort.survival.cox import ModelError, fit_cox
+from cohort.survival.display import html_block, tests_line, text_block
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
 from cohort.survival.logrank import ADJUST, logrank
 

@@ -300,8 +300,9 @@ class NetSurvivalResult:
         out = table.filter(pl.col("time").is_in(wanted)).select("group", "time", "n_risk")
         missing = sorted(set(wanted) - set(out["time"].to_list()))
         if missing:
+            at = ", ".join(f"{t:g}" for t in missing)
             raise ValueError(f"numbers at risk are known at whole months up to "
-                             f"{table['time'].max():g}; not at {', '.join(f'{t:g}' for t in missing)}")
+                             f"{table['time'].max():g}; not at {at}")
         return suppress(out, ["n_risk"], threshold=suppress_below)
 
     def plot(self, **options):
