@@ -96,8 +96,9 @@ def _withhold_smallest(cells, values, status) -> bool:
 def _withhold_beside(cell, values, lines, status) -> None:
     """One more complementary cell: the smallest shown one sharing a line with ``cell``."""
     near = {c for line in lines if cell in line.cells for c in line.cells}
-    if not _withhold_smallest(sorted(near), values, status):
-        raise RuntimeError(f"cell {cell} cannot be protected: every cell beside it is withheld")
+    if not _withhold_smallest(sorted(near), values, status) and \
+            not _withhold_smallest(list(range(values.size)), values, status):
+        raise RuntimeError(f"cell {cell} cannot be protected: every cell is withheld")
 
 
 def bounds(status, values, threshold: int, upper: float) -> list[tuple[float, float]]:

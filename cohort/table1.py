@@ -287,6 +287,13 @@ def _pct(k: float, d: float) -> str:
 
 
 def _num(x: float, decimals: int) -> str:
+    """A statistic to ``decimals`` places; a half between whole values keeps it.
+
+    >>> _num(56.5, 0), _num(42.0, 0), _num(0.2213, 2)
+    ('56.5', '42', '0.22')
+    """
+    if decimals == 0 and x != round(x):
+        return f"{x:,.1f}"
     return f"{x:,.{decimals}f}"
 
 
