@@ -128,7 +128,10 @@ def figure_data(fig: Figure) -> dict:
     and FreeType versions; the drawn numbers must not).
     """
     out: dict = {}
-    for ax in fig.get_axes():
+    axes = list(fig.get_axes())
+    for ax in list(axes):
+        axes += [child for child in ax.child_axes if child not in axes]
+    for ax in axes:
         for line in ax.get_lines():
             gid = line.get_gid()
             if gid:

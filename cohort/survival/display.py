@@ -28,7 +28,7 @@ def text_block(title: str, facts: list[str], tables: dict[str, pl.DataFrame],
     for name, df in tables.items():
         if df is None:
             continue
-        out += ["", f"{name}:" if name else "", render(readable(df), "table")]
+        out += ["", *([f"{name}:"] if name else []), render(readable(df), "table")]
     out += ["", foot]
     return "\n".join(line for line in out if line is not None)
 
