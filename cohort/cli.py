@@ -171,7 +171,18 @@ def check(db, fmt, table):
     click.echo(render(attrition))
 
 
-@main.command()
+def _sql_help() -> str:
+    from cohort.docs import relations
+
+    tables, views = relations()
+    return (
+        "Run a read-only SQL QUERY over the registry (tables: "
+        f"{', '.join(tables)}; views: {', '.join(views)}).\n\n"
+        "Nothing can be changed or written through this door."
+    )
+
+
+@main.command(help=_sql_help())
 @click.argument("query", required=False)
 @click.option(
     "-f", "--file", "sql_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -181,11 +192,6 @@ def check(db, fmt, table):
 @format_option
 @_friendly
 def sql(query, sql_file, db, fmt):
-    """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, loads; views: load_summary, reject_reasons).
-
-    Nothing can be changed or written through this door.
-    """
     if bool(query) == bool(sql_file):
         raise click.UsageError("give a QUERY or -f FILE (one of them)")
     reg = Registry(db)
@@ -540,16 +546,29 @@ def table1(where, by, variables, tests, categorical, no_overall, suppress_below,
               default=Path("report.pdf"), show_default=True, help="PDF to write.")
 @click.option("--figures", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write each page as PNG and SVG, and the tables as CSV, here.")
+@click.option("--copy-spec", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Copy the default specification (commented) to this file, to edit, and "
+              "stop.")
 @_friendly
-def report(spec, db, output, figures):
+def report(spec, db, output, figures, copy_spec):
     """Write the PDF survival report of SPEC (a TOML file; default: the
     bundled reports/node_burden.toml) over the registry database.
 
     Counts below the specification's threshold (default 11) are printed as
     <11 everywhere, numbers at risk included; the same database and
-    specification give a byte-identical PDF.
+    specification give a byte-identical PDF. Start a specification of your
+    own with --copy-spec my_report.toml.
     """
     from cohort.report import load_spec, write_report
+
+    if copy_spec is not None:
+        from cohort.report.spec import default_spec_path
+
+        if copy_spec.exists():
+            raise click.ClickException(f"{copy_spec} exists; give a new file name")
+        copy_spec.write_text(default_spec_path().read_text("utf-8"), "utf-8")
+        click.echo(f"wrote {copy_spec}: edit it, then run: cohort report {copy_spec}")
+        return
 
     result = write_report(Registry(db), load_spec(spec), output, figures_dir=figures)
     click.echo(f"wrote {result.path} ({result.pages} pages; sections: "
