@@ -43,12 +43,14 @@ def models_of(table: pl.DataFrame) -> list[str]:
 def forest_rows(table: pl.DataFrame, models: list[str], labels: dict | None = None) -> list[dict]:
     """Rows of the plot, top to bottom: a heading per categorical term, then
     its levels (the reference first, at 1); a continuous term in one row."""
+    from cohort.table1 import level_label, variable_name
+
     labels = labels or {}
     rows = []
     terms = list(dict.fromkeys(table["term"].to_list()))
     for term in terms:
         part = table.filter(pl.col("term") == term)
-        name = labels.get(term, term)
+        name = labels.get(term, variable_name(term).split(" (")[0])
         categorical = part["level"].is_not_null().any()
         if categorical:
             rows.append({"kind": "heading", "label": name, "term": term, "level": None})
@@ -61,7 +63,7 @@ def forest_rows(table: pl.DataFrame, models: list[str], labels: dict | None = No
                     est[m] = (hr, lo, hi)
             rows.append({
                 "kind": "level" if categorical else "term",
-                "label": labels.get((term, level), str(level)) if categorical else
+                "label": labels.get((term, level), level_label(term, level)) if categorical else
                 f"{name} ({TERM_UNITS.get(term, 'per unit')})",
                 "term": term, "level": level, "reference": bool(r.get("reference")),
                 "estimates": est,
@@ -125,7 +127,9 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
         Print each model's HR (95% CI) right of the panel (left out when the
         figure is too narrow to leave the panel 1.2 in).
     labels
-        ``{term: name}`` and ``{(term, level): name}`` for the row labels.
+        ``{term: name}`` and ``{(term, level): name}`` for the row labels
+        (default: the variables' names and the codes' labels, ``sex`` 2 ->
+        female).
     palette
         Colours of the models (adjusted first).
     size

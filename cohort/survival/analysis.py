@@ -429,7 +429,8 @@ class CoxResult:
                 f"{r[f'hr_{k}']:.2f} ({r[f'lower_{k}']:.2f}-{r[f'upper_{k}']:.2f})",
                 return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
             cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
-                                                         skip_nulls=True).alias(f"p {kind}"))
+                                                         skip_nulls=True).fill_null("")
+                        .alias(f"p {kind}"))
         return t.select(cols)
 
     def tables(self) -> dict[str, pl.DataFrame]:
