@@ -337,6 +337,21 @@ class Cohort:
 
         return cif_analysis(self, by=by, **kwargs)
 
+    def finegray(self, terms, *, cause: str = "cancer", strata=None, **kwargs):
+        """Fine-Gray subdistribution hazard ratios (univariable and adjusted),
+        exact as ``cmprsk::crr``: see
+        :func:`cohort.survival.subdistribution.finegray_analysis`."""
+        from cohort.survival.subdistribution import finegray_analysis
+
+        return finegray_analysis(self, terms, cause=cause, strata=strata, **kwargs)
+
+    def competing_hazards(self, terms, *, strata=None, **kwargs):
+        """Cause-specific and subdistribution hazard ratios for both causes, side
+        by side: see :func:`cohort.survival.subdistribution.competing_hazards_analysis`."""
+        from cohort.survival.subdistribution import competing_hazards_analysis
+
+        return competing_hazards_analysis(self, terms, strata=strata, **kwargs)
+
 
 def _named_cohort(name: str) -> str:
     from cohort.registry import sql_files

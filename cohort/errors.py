@@ -12,7 +12,8 @@ file, record, field and value involved and ends with what to do about it.
     ├── StrictLoadError          --strict and some records are invalid
     ├── DatabaseError            the registry database cannot be opened or written
     │   └── DatabaseLockedError  another process holds the database
-    └── QueryError               a SQL query failed (including writes on the read-only door)
+    ├── QueryError               a SQL query failed (including writes on the read-only door)
+    └── CompetingRisksError      a competing-risks analysis cannot be done as asked
 
     CohortWarning                statistical or data caveats (never printed directly)
     └── QuasiIdentifierWarning   a quasi-identifier column was dropped on load
@@ -51,6 +52,11 @@ class DatabaseLockedError(DatabaseError):
 
 class QueryError(CohortError):
     """A SQL query failed; the message is DuckDB's own."""
+
+
+class CompetingRisksError(CohortError):
+    """A competing-risks analysis cannot be done as asked: unknown cause codes,
+    no events of the cause, a group without events, a singular model."""
 
 
 class CohortWarning(UserWarning):

@@ -17,6 +17,6 @@ first ``.plot()`` does).
 
 from cohort.plot.forest import forest
 from cohort.plot.style import COLORS, SIZES, figure_data
-from cohort.plot.survival import cif, km, net_survival
+from cohort.plot.survival import cif, km, net_survival, predicted
 
-__all__ = ["COLORS", "SIZES", "cif", "figure_data", "forest", "km", "net_survival"]
+__all__ = ["COLORS", "SIZES", "cif", "figure_data", "forest", "km", "net_survival", "predicted"]

@@ -18,8 +18,13 @@ from cohort.formatting import TERM_UNITS
 from cohort.plot.layout import PT
 from cohort.plot.style import COLORS, font_size, new_figure, text_width, width_of
 
-MODEL_NAMES = {"univariable": "Univariable", "adjusted": "Adjusted"}
-MARKERS = {"adjusted": ("s", True), "univariable": ("o", False)}
+MODEL_NAMES = {
+    "univariable": "Univariable", "adjusted": "Adjusted",
+    "cs_cancer": "Cause-specific (Cox)", "sd_cancer": "Subdistribution (Fine-Gray)",
+    "cs_other": "Cause-specific (Cox)", "sd_other": "Subdistribution (Fine-Gray)",
+}
+MARKERS = {"adjusted": ("s", True), "univariable": ("o", False), "cs_cancer": ("o", False),
+           "sd_cancer": ("s", True), "cs_other": ("o", False), "sd_other": ("s", True)}
 # tick sets from coarse to fine; a plot takes the coarsest giving 4 ticks or more
 TICK_SETS = (
     (0.001, 0.01, 0.1, 1, 10, 100, 1000),
@@ -122,7 +127,9 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
         A :class:`cohort.survival.CoxResult` (or any result whose ``table_``
         has ``term``, ``level``, ``reference`` and ``hr_/lower_/upper_<model>``).
     model
-        ``"both"`` (default), ``"adjusted"`` or ``"univariable"``.
+        ``"both"`` (default: univariable and adjusted), one model's name
+        (``"adjusted"``) or a list of them (a competing-risks result has
+        ``cs_cancer``, ``sd_cancer``, ``cs_other``, ``sd_other``).
     table
         Print each model's HR (95% CI) right of the panel (left out when the
         figure is too narrow to leave the panel 1.2 in).
@@ -143,13 +150,18 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
     available = models_of(wide)
     if model == "both":
         models = [m for m in ("univariable", "adjusted") if m in available] or available
-    elif model in available:
-        models = [model]
+    elif isinstance(model, str | list | tuple) and set(
+            [model] if isinstance(model, str) else model) <= set(available):
+        models = [model] if isinstance(model, str) else list(model)
     else:
-        raise ValueError(f"model must be 'both' or one of {', '.join(available)}, got {model!r}")
+        raise ValueError(f"model must be 'both' or one or more of {', '.join(available)}, "
+                         f"got {model!r}")
     rows = forest_rows(wide, models, labels)
-    colors = dict(zip(["adjusted", "univariable"] + [m for m in models if m not in MARKERS],
-                      list(palette or [COLORS[0], "#666666", *COLORS[1:]]), strict=False))
+    # the main model (adjusted, subdistribution) in the first colour, its companion grey
+    main = [m for m in models if MARKERS.get(m, ("s", True))[1]]
+    order = main + [m for m in models if m not in main]
+    colors = dict(zip(order, list(palette or [COLORS[0], "#666666", *COLORS[1:]]),
+                      strict=False))
     fontsize = font_size(size) if ax is None else 8.0
     texts = {m: [hr_text(*r["estimates"].get(m, (None, None, None)), r["reference"])
                  if r["kind"] != "heading" else "" for r in rows] for m in models}
@@ -174,8 +186,8 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
     else:
         fig = ax.figure
     n = len(rows)
-    offsets = {m: (0.0 if len(models) == 1 else (0.17 if i == 0 else -0.17))
-               for i, m in enumerate(models)}
+    spread = np.linspace(0.17, -0.17, len(models)) if len(models) > 1 else [0.0]
+    offsets = dict(zip(models, spread, strict=True))
     lo_lim, hi_lim = _limits(rows)
     for i, r in enumerate(rows):
         y = n - 1 - i

@@ -345,3 +345,42 @@ def released_counts(values, threshold: int) -> list[str]:
     ['120', '<11', '0']
     """
     return [count_text(v, threshold) for v in values]
+
+
+def predicted(table: pl.DataFrame, *, ax=None, times=None, palette=None,
+              causes=("cancer_death", "other_death"), size="single", title: str | None = None,
+              xlabel: str = TIME_LABEL, ylabel: str = "Predicted cumulative incidence",
+              legend: bool = True, panel_height: float | None = None):
+    """Model-predicted cumulative incidence (Fine-Gray) for covariate profiles.
+
+    ``table`` has ``profile``, ``time``, ``cumulative_incidence`` and, for
+    both causes, ``cause`` (death from this cancer solid, from other causes
+    dashed). One colour per profile; no numbers at risk (the curves are a
+    model's, not a group's).
+    """
+    if "cause" not in table.columns:
+        table = table.with_columns(pl.lit(causes[0]).alias("cause"))
+    profiles = list(dict.fromkeys(table["profile"].to_list()))
+    present = [c for c in causes if c in set(table["cause"].to_list())]
+    ticks = _ticks(times, float(table["time"].max()))
+    colors = colors_for(profiles, palette)
+    fig, ax, fontsize, ncol = _figure(ax, size, legend_labels=profiles if legend else [],
+                                      risk_rows=0, risk_labels=[], first=[], last=[],
+                                      title=title, panel_height=panel_height)
+    styles = dict(zip(causes, ["-", "--"], strict=False))
+    curves = []
+    for p in profiles:
+        for i, cause in enumerate(present):
+            c = table.filter((pl.col("profile") == p) & (pl.col("cause") == cause)).sort("time")
+            x, y = steps_from_zero(c["time"].to_numpy(), c["cumulative_incidence"].to_numpy(),
+                                   0.0)
+            curves.append(Curve(f"{p}:{cause}", p if i == 0 else None, x, y, colors[p],
+                                linestyle=styles.get(cause, ":")))
+    draw_curves(ax, curves, ci=False, censor_marks=False, fontsize=fontsize)
+    top = max([_visible_max(c, max(ticks), False) for c in curves] + [0.05])
+    style_axes(ax, ticks=ticks, xlabel=xlabel, ylabel=ylabel, fontsize=fontsize,
+               ylim=(0.0, min(1.0, top * 1.15 + 0.02)))
+    key = [(Line2D([], [], color="#555555", ls=styles.get(c, ":"), lw=1.1), CAUSES.get(c, c))
+           for c in present] if len(present) > 1 else []
+    return _finish(fig, ax, fontsize=fontsize, ncol=ncol, legend=legend, title=title, rows=[],
+                   ticks=ticks, key=key, key_loc="upper left")

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from cohort.report import draw  # noqa: E402
 from cohort.report.cif_page import cif_page  # noqa: E402
 from cohort.report.common import count_text, pkg_version, site_cohort, site_label  # noqa: E402
+from cohort.report.competing_page import competing_page  # noqa: E402
 from cohort.report.cox_page import cox_page  # noqa: E402
 from cohort.report.front import attrition_page, cover_page  # noqa: E402
 from cohort.report.km_page import km_page  # noqa: E402
@@ -142,3 +143,5 @@ def _site_section(pages, s, spec, site, result, figures_dir):
     table1_page(pages, s, spec, label, site, params)
     cox_page(pages, s, spec, label, site, params, values)
     cif_page(pages, s, spec, label, site, values)
+    if values.get("cause_known"):
+        competing_page(pages, s, spec, label, site, values)

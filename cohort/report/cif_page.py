@@ -5,8 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import convention_note
+from cohort.plot import predicted as plot_predicted
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
+from cohort.report.competing_page import gray_sentence, predicted_curves
 
 CAUSES = ["cancer_death", "other_death"]
 
@@ -15,20 +17,32 @@ def cif_page(pages, s, spec, label, site, values):
     cohort = site_cohort(s, site)
     res = cohort.cif(by=spec.group, times=spec.times, convention=spec.time_convention)
     known_causes = res.counts_.filter(pl.col("cause").is_in(CAUSES) & (pl.col("n") > 0))
-    if known_causes.is_empty():
+    values["cause_known"] = not known_causes.is_empty()
+    if not values["cause_known"]:
         fig = draw.page(f"{label.capitalize()}: competing risks", "")
         draw.note(fig, 0.85, "Cause of death is not recorded for this cohort, so cumulative "
                   "incidence of cancer and other-cause death cannot be estimated.", size=10)
         pages.add(fig, f"{site}_cif")
         return
+    end = max(spec.times)
+    ticks = time_ticks(end)
     sizes = res.group_sizes()
     shown = [g for g in (res.levels or list(sizes)) if sizes.get(g, 0) >= spec.threshold]
     fig = draw.page(f"{label.capitalize()}: competing risks",
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
+    profiles = spec.competing_risks.profiles
+    box = [0.12, 0.53, 0.36, 0.33] if profiles else [0.14, 0.53, 0.79, 0.33]
     if shown:  # the same figure as CIFResult.plot()
-        res.plot(ax=fig.add_axes([0.14, 0.53, 0.79, 0.33]), groups=shown,
-                 times=time_ticks(max(spec.times)), suppress_below=spec.threshold)
+        res.plot(ax=fig.add_axes(box), groups=shown, times=ticks, suppress_below=spec.threshold)
+    if profiles:  # Fine-Gray predicted curves beside the Aalen-Johansen ones
+        predicted, how = predicted_curves(s, spec, site, values, list(range(0, end + 1)))
+        ax = fig.add_axes([0.6, 0.53, 0.35, 0.33])
+        if predicted is not None:
+            plot_predicted(predicted, ax=ax, times=ticks, title=how)
+        else:
+            ax.axis("off")
+            draw.note(fig, 0.8, how, width=0.3)
     at = res.estimates_.filter(pl.col("time").is_in([float(x) for x in spec.times])
                                & pl.col("group").is_in(shown))
     cell = pl.struct("cumulative_incidence", "lower", "upper").map_elements(
@@ -46,7 +60,8 @@ def cif_page(pages, s, spec, label, site, values):
                col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
     draw.note(fig, top - h - 0.012, f"{res.unknown_cause:,} deaths of unknown cause left out. "
               f"Groups with fewer than {spec.threshold} cases not drawn. "
-              f"{_sentence(convention_note(res.convention))}.")
+              f"{_sentence(convention_note(res.convention))}."
+              + gray_sentence(res.counts_, spec.group, res.levels, values))
     pages.add(fig, f"{site}_cif")
 
 

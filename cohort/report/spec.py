@@ -22,6 +22,14 @@ class CoxSpec:
 
 
 @dataclass
+class CompetingSpec:
+    enabled: bool = True
+    terms: list[str] | None = None  # None: the [cox] terms
+    strata: list[str] | None = None  # None: the [cox] strata
+    profiles: list[dict] = field(default_factory=list)  # predicted CIF curves on the CIF page
+
+
+@dataclass
 class NetSpec:
     enabled: bool = True
     method: str = "pohar-perme"
@@ -41,6 +49,7 @@ class ReportSpec:
     sites: list[str] = field(default_factory=list)
     min_cases: int = 30
     cox: CoxSpec = field(default_factory=CoxSpec)
+    competing_risks: CompetingSpec = field(default_factory=CompetingSpec)
     net_survival: NetSpec = field(default_factory=NetSpec)
     threshold: int = 11
     source: str = "<defaults>"
@@ -52,8 +61,10 @@ _TOP = {
 }
 _COX = {"terms": list, "strata": list, "exclude_levels": list}
 _NET = {"enabled": bool, "method": str, "lifetable": str}
+_COMPETING = {"enabled": bool, "terms": list, "strata": list, "profiles": list}
 _DISCLOSURE = {"threshold": int}
-_SECTIONS = {"cox": _COX, "net_survival": _NET, "disclosure": _DISCLOSURE}
+_SECTIONS = {"cox": _COX, "net_survival": _NET, "competing_risks": _COMPETING,
+             "disclosure": _DISCLOSURE}
 
 
 def _check(table: dict, allowed: dict, where: str, path: str) -> None:
@@ -70,6 +81,20 @@ def _check(table: dict, allowed: dict, where: str, path: str) -> None:
                 f"{path}: {name} must be {expected.__name__}, got {type(value).__name__} "
                 f"{value!r}"
             )
+
+
+def _check_profiles(profiles: list, path: str) -> None:
+    """Each profile is a table of term = value (text level or number)."""
+    for i, prof in enumerate(profiles, start=1):
+        if not isinstance(prof, dict) or not prof:
+            raise SpecError(
+                f"{path}: competing_risks.profiles[{i}] must be a table such as "
+                f'{{node_burden = "N0", age_at_dx = 60}}, got {prof!r}')
+        for k, v in prof.items():
+            if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+                raise SpecError(
+                    f"{path}: competing_risks.profiles[{i}].{k} must be a level (text) or a "
+                    f"number, got {v!r}")
 
 
 def default_spec_path() -> Path:
@@ -98,6 +123,8 @@ def load_spec(path: str | Path | None = None) -> ReportSpec:
     spec = ReportSpec(**top, source=str(path))
     spec.cox = CoxSpec(**data.get("cox", {}))
     spec.net_survival = NetSpec(**data.get("net_survival", {}))
+    spec.competing_risks = CompetingSpec(**data.get("competing_risks", {}))
+    _check_profiles(spec.competing_risks.profiles, str(path))
     spec.threshold = data.get("disclosure", {}).get("threshold", spec.threshold)
     if spec.event not in ("event", "event_cancer"):
         raise SpecError(f"{path}: event must be 'event' or 'event_cancer', got {spec.event!r}")

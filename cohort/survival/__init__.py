@@ -1,22 +1,31 @@
-"""Survival analysis on collapsed registry counts: exact estimators checked against R."""
+"""Survival analysis on collapsed registry counts: exact estimators checked against R.
 
-from cohort.survival.analysis import CIFResult, CoxResult, KMResult
-from cohort.survival.cox import (
-    ConstantTermWarning,
-    InfiniteHazardRatioWarning,
-    ModelError,
-    ProportionalHazardsWarning,
-)
-from cohort.survival.km import EmptyGroupWarning, WeightError
+The names below load their module on first use (PEP 562), so an analysis
+that needs no lifelines (Fine-Gray, Gray's test) does not import it.
+"""
 
-__all__ = [
-    "CIFResult",
-    "ConstantTermWarning",
-    "CoxResult",
-    "EmptyGroupWarning",
-    "InfiniteHazardRatioWarning",
-    "KMResult",
-    "ModelError",
-    "ProportionalHazardsWarning",
-    "WeightError",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "CIFResult": "analysis",
+    "CompetingHazardsResult": "subdistribution",
+    "ConstantTermWarning": "cox",
+    "CoxResult": "analysis",
+    "EmptyGroupWarning": "km",
+    "FineGrayConvergenceWarning": "finegray",
+    "FineGrayResult": "subdistribution",
+    "InfiniteHazardRatioWarning": "cox",
+    "KMResult": "analysis",
+    "ModelError": "cox",
+    "NoCompetingEventsWarning": "finegray",
+    "ProportionalHazardsWarning": "cox",
+    "WeightError": "km",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"cohort.survival.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'cohort.survival' has no attribute {name!r}")

@@ -586,6 +586,7 @@ class CIFResult:
     convention: str = "completed"
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
+    tests_: pl.DataFrame | None = None  # Gray's test (and trend) per cause
     times: tuple = ()
     counts_: pl.DataFrame | None = None  # time, cause, group, n: what the curves come from
     levels: list[str] | None = None
@@ -594,8 +595,11 @@ class CIFResult:
         return [self.note]
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
-        return {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
-                                                  threshold=suppress_below)}
+        out = {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
+                                                 threshold=suppress_below)}
+        if self.tests_ is not None:
+            out["tests"] = self.tests_
+        return out
 
     def _grouped(self) -> pl.DataFrame:
         c = self.counts_
@@ -653,7 +657,9 @@ class CIFResult:
         facts = [f"cohort: {self.cohort}",
                  f"{count_text(self.unknown_cause, DEFAULT_THRESHOLD)} deaths of unknown "
                  "cause left out"]
-        return title, facts, {"": self.tables()["cumulative_incidence"]}
+        tables = self.tables()
+        return title, [*facts, *tests_line(tables.get("tests"))], {
+            "": tables["cumulative_incidence"]}
 
     def __repr__(self) -> str:
         return text_block(*self._display())
@@ -674,5 +680,20 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
                                levels=levels)
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
                      note=f"{CIFResult.note}; {convention_note(col.convention)}",
+                     tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
                      times=tuple(times), counts_=counts.rename({"event": "cause"}),
                      levels=levels)
+
+
+def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:
+    """Gray's test (and its trend version) of each cause across ``by``, when
+    there are two groups and both causes occur."""
+    from cohort.survival.gray import gray_tests
+
+    if by is None:
+        return None
+    occurs = set(counts.filter(pl.col("n") > 0)["cause"].cast(pl.Utf8).to_list())
+    groups = counts.filter(pl.col("n") > 0)[by].drop_nulls().n_unique()
+    if groups < 2 or not {"cancer_death", "other_death"} <= occurs:
+        return None
+    return gray_tests(counts.filter(pl.col(by).is_not_null()), by=by, levels=levels)

@@ -76,5 +76,6 @@ def tests_line(tests: pl.DataFrame | None) -> list[str]:
 
     if tests is None or tests.is_empty():
         return []
-    return [f"{r['test']}: chi-square {r['chisq']:.2f} on {r['df']} df, {p_phrase(r['p'])}"
+    return [f"{r['test']}" + (f" ({r['cause'].replace('_', ' ')})" if r.get("cause") else "")
+            + f": chi-square {r['chisq']:.2f} on {r['df']} df, {p_phrase(r['p'])}"
             for r in tests.iter_rows(named=True)]
