@@ -274,3 +274,26 @@ def test_import_cohort_is_free_of_matplotlib(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_fine_gray_figures_are_the_estimates(synth):
+    c = synth.cohort("site_group = 'breast' and node_burden in ('N0', 'N1', 'N2', 'N3')")
+    fg = c.finegray(["node_burden", "age_at_dx"])
+    data = drawn(fg.plot())
+    for r in fg.table_.filter(~pl.col("reference")).iter_rows(named=True):
+        key = f"{r['term']}:{r['level'] or ''}"
+        assert data[f"hr:adjusted:{key}"]["x"] == pytest.approx([r["hr_adjusted"]], rel=1e-12)
+    profiles = [{"node_burden": "N0", "age_at_dx": 60}, {"node_burden": "N3", "age_at_dx": 60}]
+    curves = drawn(fg.plot_predicted(profiles, times=[0, 12, 24, 36, 48, 60]))
+    expected = fg.predict(profiles)
+    for label in expected["profile"].unique():
+        e = expected.filter(pl.col("profile") == label)
+        line = curves[f"curve:{label}:cancer_death"]
+        assert line["x"][1:] == e["time"].to_list()
+        assert line["y"][1:] == pytest.approx(e["cumulative_incidence"].to_list())
+    both = c.competing_hazards(["node_burden", "age_at_dx"])
+    data = drawn(both.plot(cause="other"))
+    n3 = both.table_.filter(pl.col("level") == "N3").row(0, named=True)
+    assert data["hr:cs_other:node_burden:N3"]["x"] == pytest.approx([n3["hr_cs_other"]])
+    assert data["hr:sd_other:node_burden:N3"]["x"] == pytest.approx([n3["hr_sd_other"]])
+    assert "Fine-Gray subdistribution hazards" in repr(fg) and "<table" in both._repr_html_()

@@ -498,7 +498,7 @@ def test_cli_finegray_compare_predict_and_errors(reg, tmp_path):
     assert r.exit_code == 0, r.output
     assert "cancer death: CSHR (95% CI)" in r.output and "dx_year_group" in r.output
     r = run(main, ["finegray", "--db", db, "--where", WHERE, "--terms", "node_burden",
-                   "--format", "csv"])
+                   "--format", "csv", "--table", "subdistribution_hazard_ratios"])
     assert r.exit_code == 0
     assert r.output.splitlines()[0].startswith("term,level,n,events,reference")
     # a group without cancer deaths: one clear line, exit 1, no traceback
