@@ -256,6 +256,6 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
                   columnspacing=1.0)
     if title:
         ax.set_title(title, fontsize=fontsize + 1, loc="left",
-                     pad=4 + (1.6 * fontsize if len(models) > 1 else 0))
+                     pad=4 + (2.2 * fontsize if len(models) > 1 else 0))
     return fig
 

@@ -32,17 +32,18 @@ def cif_page(pages, s, spec, label, site, values):
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
     profiles = spec.competing_risks.profiles
-    box = [0.12, 0.53, 0.36, 0.33] if profiles else [0.14, 0.53, 0.79, 0.33]
+    box = [0.12, 0.53, 0.36, 0.3] if profiles else [0.14, 0.53, 0.79, 0.33]
     if shown:  # the same figure as CIFResult.plot()
         res.plot(ax=fig.add_axes(box), groups=shown, times=ticks, suppress_below=spec.threshold)
     if profiles:  # Fine-Gray predicted curves beside the Aalen-Johansen ones
         predicted, how = predicted_curves(s, spec, site, values, list(range(0, end + 1)))
-        ax = fig.add_axes([0.6, 0.53, 0.35, 0.33])
+        ax = fig.add_axes([0.6, 0.53, 0.35, 0.3])
         if predicted is not None:
-            plot_predicted(predicted, ax=ax, times=ticks, title=how)
+            plot_predicted(predicted, ax=ax, times=ticks,
+                           title=draw.wrap_text(how, 0.35 * fig.get_figwidth(), 9))
         else:
             ax.axis("off")
-            draw.note(fig, 0.8, how, width=0.3)
+            draw.note(fig, 0.84, how, width=0.33, x=0.6)
     at = res.estimates_.filter(pl.col("time").is_in([float(x) for x in spec.times])
                                & pl.col("group").is_in(shown))
     cell = pl.struct("cumulative_incidence", "lower", "upper").map_elements(
@@ -54,8 +55,8 @@ def cif_page(pages, s, spec, label, site, values):
                         .map_elements(lambda m: f"{m} months", return_dtype=pl.Utf8))
         .pivot(on="time", index=["group", "cause"], values="v")
     )
-    h = min(0.25, 0.018 * (tab.height + 1))
-    top = 0.32
+    h = min(0.25, 0.017 * (tab.height + 1))
+    top = 0.365
     draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
                col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
     draw.note(fig, top - h - 0.012, f"{res.unknown_cause:,} deaths of unknown cause left out. "

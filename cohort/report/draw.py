@@ -35,9 +35,10 @@ def footer(fig: Figure, left: str, right: str) -> None:
     fig.text(0.93, 0.025, right, fontsize=6.5, color="#555555", va="bottom", ha="right")
 
 
-def note(fig: Figure, y: float, text: str, size: float = 7, *, width: float = 0.86) -> None:
-    """Small text from ``y`` down, wrapped inside the page margins."""
-    fig.text(0.07, y, wrap_text(text, width * fig.get_figwidth(), size), fontsize=size,
+def note(fig: Figure, y: float, text: str, size: float = 7, *, width: float = 0.86,
+         x: float = 0.07) -> None:
+    """Small text from (``x``, ``y``) down, wrapped to ``width`` of the page."""
+    fig.text(x, y, wrap_text(text, width * fig.get_figwidth(), size), fontsize=size,
              color="#333333", va="top")
 
 

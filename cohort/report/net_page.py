@@ -53,8 +53,8 @@ def net_page(pages, s, spec, site, result):
                       f"({fmt_num(r['lower'])}, {fmt_num(r['upper'])})",
             return_dtype=pl.Utf8).alias(f"{name.split(' (')[0].lower()} (95% CI)"),
     )
-    h = min(0.25, 0.018 * (tab.height + 1))
-    top = 0.32
+    h = min(0.25, 0.017 * (tab.height + 1))
+    top = 0.365
     draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
                col_widths=[0.12, 0.08, 0.1, 0.12, 0.12, 0.46])
     draw.note(fig, top - h - 0.012,
