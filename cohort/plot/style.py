@@ -9,6 +9,7 @@ size, so a figure saved with ``fig.savefig("km.pdf")`` needs no rescaling.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -50,6 +51,7 @@ def width_of(size) -> float:
     return SIZES[_preset(size)] if isinstance(size, str) else float(size[0])
 
 
+@functools.lru_cache(maxsize=4096)
 def text_width(text: str, fontsize: float, *, bold: bool = False) -> float:
     """Width of ``text`` in points at ``fontsize`` (DejaVu Sans, matplotlib's default).
 
