@@ -241,7 +241,7 @@ def kruskal_wallis(groups: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, 
         h += r * r / w.sum()
     h = 12 / (n * (n + 1)) * h - 3 * (n + 1)
     ties = 1 - float((t ** 3 - t).sum()) / (n ** 3 - n) if n > 1 else 1.0
-    h = h / ties if ties > 0 else float("nan")
+    h = float(h / ties) if ties > 0 else float("nan")
     df = len(groups) - 1
     return h, df, float(chi2.sf(h, df)) if df > 0 and np.isfinite(h) else float("nan")
 

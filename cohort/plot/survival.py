@@ -91,7 +91,7 @@ def _figure(ax, size, *, legend_labels, risk_rows, risk_labels, first, last, tit
 
 
 def _finish(fig, ax, *, fontsize, ncol, legend, title, rows, ticks, notes=(), key=(),
-            key_loc="upper left"):
+            key_loc="upper left", title_size=None):
     """Legend above the panel, a line-style ``key`` inside it, title, numbers at
     risk and ``notes`` under everything."""
     if legend:
@@ -99,7 +99,8 @@ def _finish(fig, ax, *, fontsize, ncol, legend, title, rows, ticks, notes=(), ke
         add_legend(ax, handles, names, fontsize=fontsize, ncol=ncol)
         add_key(ax, list(key), fontsize=fontsize, loc=key_loc)
     if title:
-        ax.set_title(title, fontsize=fontsize + 1, loc="left", pad=_title_pad(ax, fontsize))
+        ax.set_title(title, fontsize=title_size or fontsize + 1, loc="left",
+                     pad=_title_pad(ax, fontsize))
     if rows:
         risk_table(ax, rows, ticks, fontsize=fontsize)
     add_notes(ax, list(notes), fontsize=fontsize, risk_rows=len(rows))
@@ -350,7 +351,8 @@ def released_counts(values, threshold: int) -> list[str]:
 def predicted(table: pl.DataFrame, *, ax=None, times=None, palette=None,
               causes=("cancer_death", "other_death"), size="single", title: str | None = None,
               xlabel: str = TIME_LABEL, ylabel: str = "Predicted cumulative incidence",
-              legend: bool = True, panel_height: float | None = None):
+              legend: bool = True, panel_height: float | None = None,
+              title_size: float | None = None):
     """Model-predicted cumulative incidence (Fine-Gray) for covariate profiles.
 
     ``table`` has ``profile``, ``time``, ``cumulative_incidence`` and, for
@@ -383,4 +385,4 @@ def predicted(table: pl.DataFrame, *, ax=None, times=None, palette=None,
     key = [(Line2D([], [], color="#555555", ls=styles.get(c, ":"), lw=1.1), CAUSES.get(c, c))
            for c in present] if len(present) > 1 else []
     return _finish(fig, ax, fontsize=fontsize, ncol=ncol, legend=legend, title=title, rows=[],
-                   ticks=ticks, key=key, key_loc="upper left")
+                   ticks=ticks, key=key, key_loc="upper left", title_size=title_size)

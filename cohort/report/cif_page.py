@@ -39,8 +39,8 @@ def cif_page(pages, s, spec, label, site, values):
         predicted, how = predicted_curves(s, spec, site, values, list(range(0, end + 1)))
         ax = fig.add_axes([0.6, 0.53, 0.35, 0.3])
         if predicted is not None:
-            plot_predicted(predicted, ax=ax, times=ticks,
-                           title=draw.wrap_text(how, 0.35 * fig.get_figwidth(), 9))
+            plot_predicted(predicted, ax=ax, times=ticks, title_size=6.5,
+                           title=draw.wrap_text(how, 0.4 * fig.get_figwidth(), 6.5))
         else:
             ax.axis("off")
             draw.note(fig, 0.84, how, width=0.33, x=0.6)
