@@ -16,6 +16,7 @@ import click
 import polars as pl
 
 from cohort.errors import CohortError
+from cohort.load import MAX_REJECT_SHARE
 from cohort.output import FORMATS, render
 from cohort.readers import FORMATS as READER_FORMATS
 from cohort.registry import DEFAULT_DB, Registry
@@ -102,15 +103,29 @@ def main():
               help="NAACCR XML items outside the alias table to keep (comma-separated).")
 @click.option("--no-derive", is_flag=True,
               help="Skip deriving the analysis variables (run `cohort derive` later).")
+@click.option("--max-reject-share", type=click.FloatRange(0, 1), default=MAX_REJECT_SHARE,
+              show_default=True,
+              help="Refuse a file that rejects more than this share of its records "
+                   "(a file that loads nothing is always refused).")
+@click.option("--keep-partial", is_flag=True,
+              help="Keep what a refused file did load (it still exits non-zero).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
-def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
+def load(files, db, strict, replace, fmt, keep_items, no_derive, max_reject_share,
+         keep_partial, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
-    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat case listings.
+    NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
+    data file .txt or .gz, with its .dic dictionary beside it).
 
     Every record is loaded into raw_cases or listed in rejects with its
     record number, field, value and reason; each file loads in one
-    transaction, and a file already loaded (same SHA-256) is skipped.
+    transaction, and a file already loaded (same SHA-256) is skipped. Only
+    invalid identity and analysis keys (patient, sequence, site, histology,
+    behaviour, dates, vital status, follow-up) reject a record; any other
+    invalid value is set to unknown and listed in item_edits. A file that
+    loads nothing, or rejects more than --max-reject-share of its records,
+    exits non-zero with the three most frequent reasons, and the database is
+    left as it was unless --keep-partial.
     """
     reg = Registry(db)
     progress = not quiet and sys.stderr.isatty()
@@ -118,6 +133,7 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         (result,) = reg.load(
             path, strict=strict, replace=replace, format=fmt, progress=progress,
             derive=not no_derive, keep_items=_csv_list(keep_items),
+            max_reject_share=max_reject_share, keep_partial=keep_partial,
         )
         if quiet:
             continue
@@ -131,6 +147,13 @@ def load(files, db, strict, replace, fmt, keep_items, no_derive, quiet):
         if result.rows_rejected:
             click.echo(
                 f"  see them with: cohort sql \"select * from rejects where load_id = "
+                f"{result.load_id}\" --db {db}"
+            )
+        for item, reason, n in result.edit_reasons[:5]:
+            click.echo(f"  set to unknown {n:,}: {item}: {reason.removesuffix('; set to unknown')}")
+        if result.values_edited:
+            click.echo(
+                f"  see them with: cohort sql \"select * from item_edits where load_id = "
                 f"{result.load_id}\" --db {db}"
             )
 
@@ -153,20 +176,27 @@ def derive(db):
 @main.command()
 @db_option
 @format_option
-@table_option(["node_edits", "attrition"])
+@table_option(["node_edits", "item_edits", "attrition"])
 @_friendly
 def check(db, fmt, table):
     """Data-quality report: records failing the node-item edits (counts and
-    example records) and the attrition of a standard survival analysis."""
+    example records), values set to unknown on load (item edits), and the
+    attrition of a standard survival analysis."""
     reg = Registry(db)
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
     attrition = reg.sql("select stage, records, excluded, remaining from attrition")
+    items = reg.sql("select file_name, item, records, "
+                    "array_to_string(example_values, ', ') as example_values "
+                    "from item_edit_reasons")
     if fmt != "table" or table != "all":
-        _emit_tables({"node_edits": edits, "attrition": attrition}, fmt, [], table=table)
+        _emit_tables({"node_edits": edits, "item_edits": items, "attrition": attrition}, fmt,
+                     [], table=table)
         return
     click.echo("node-item edits failed:")
     click.echo(render(edits) if edits.height else "none")
+    click.echo("\nvalues set to unknown on load (item_edits):")
+    click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
@@ -240,6 +270,28 @@ suppress_option = click.option(
     "--suppress", "suppress_below", type=click.IntRange(min=0), default=11, show_default=True,
     help="Show counts below this as <N (0 to switch off, inside the registry only).",
 )
+
+
+period_option = click.option(
+    "--period", default=None, metavar="YYYY-YYYY",
+    help="Period analysis (Brenner): only follow-up inside these calendar years counts; "
+         "earlier diagnoses enter at their duration at the window's start. With --where "
+         "on dx_year: hybrid analysis.",
+)
+given_option = click.option(
+    "--given", type=click.FloatRange(min=0), default=0, show_default=True,
+    help="Conditional survival: survival to each time given survival to this many months.",
+)
+lifetable_option = click.option(
+    "--lifetable", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="Life table CSV (year, sex, age, annual_hazard); default: US 1940-2014.",
+)
+
+
+def _cohort(db, where: str, period: str | None):
+    """The cohort of --where, seen through the --period window when given."""
+    c = Registry(db).cohort(where)
+    return c.period(period) if period else c
 
 
 def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all",
@@ -319,6 +371,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all"
 @click.option("--entry", default=None,
               help="Column of delayed-entry times in months (left truncation): a case is at "
               "risk at t when entry < t <= exit.")
+@period_option
+@given_option
 @event_option
 @convention_option
 @suppress_option
@@ -326,8 +380,8 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all"
 @format_option
 @table_option(["survival", "medians", "rmst", "tests", "pairwise"])
 @_friendly
-def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, convention,
-       suppress_below, db, fmt, table):
+def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period, given, event,
+       convention, suppress_below, db, fmt, table):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
@@ -338,10 +392,10 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, event, 
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
-    result = Registry(db).cohort(where).km(
+    result = _cohort(db, where, period).km(
         by=by or None, event=event, times=_times(times), horizon=horizon,
         strata=_csv_list(strata), pairwise=pairwise, convention=convention,
-        entry=entry or None, trend_scores=_scores(trend_scores),
+        entry=entry or None, trend_scores=_scores(trend_scores), given=given,
     )
     tables = result.tables(suppress_below=suppress_below)
     paper = {"summary": result.summary(suppress_below=suppress_below),
@@ -390,13 +444,15 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @click.option("--entry", default=None,
               help="Column of delayed-entry times in months (left truncation): a case is at "
               "risk at t when entry < t <= exit.")
+@period_option
 @event_option
 @convention_option
 @db_option
 @format_option
 @table_option(["hazard_ratios", "model", "proportional_hazards"])
 @_friendly
-def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt, table):
+def cox(where, terms, strata, reference, ties, entry, period, event, convention, db, fmt,
+        table):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
@@ -412,7 +468,7 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt
             raise click.BadParameter(f"reference must look like term=level, got {item!r}")
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
-    result = Registry(db).cohort(where).cox(
+    result = _cohort(db, where, period).cox(
         _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
         convention=convention, entry=entry or None,
     )
@@ -438,14 +494,16 @@ def cox(where, terms, strata, reference, ties, entry, event, convention, db, fmt
               "US 1940-2014.")
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
+@period_option
+@given_option
 @convention_option
 @suppress_option
 @db_option
 @format_option
 @table_option(["net_survival", "age_standardised"])
 @_friendly
-def netsurv(where, by, times, method, lifetable, standardise, convention, suppress_below, db,
-            fmt, table):
+def netsurv(where, by, times, method, lifetable, standardise, period, given, convention,
+            suppress_below, db, fmt, table):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -453,9 +511,10 @@ def netsurv(where, by, times, method, lifetable, standardise, convention, suppre
     year in the life table, matched on sex; years past the table carry its
     last year forward (with a notice).
     """
-    result = Registry(db).cohort(where).net_survival(
+    result = _cohort(db, where, period).net_survival(
         by=by or None, times=_times(times), method=method, lifetable=lifetable,
-        standardise=int(standardise) if standardise else None, convention=convention,
+        standardise=int(standardise) if standardise else None, given=given,
+        convention=convention,
     )
     _emit_tables(result.tables(suppress_below=suppress_below), fmt,
                  [f"cohort: {where}", *result.notes()], table=table)
@@ -640,6 +699,166 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
 
 
 @main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--interval", type=click.Choice(["1", "3", "6", "12"]), default="12",
+              show_default=True, help="Printed interval in months (computed monthly).")
+@click.option("--horizon", type=click.IntRange(min=1), default=None,
+              help="Months to tabulate (default: the follow-up up to 120, in whole "
+                   "intervals).")
+@click.option("--expected", type=click.Choice(["ederer2", "ederer1", "hakulinen"]),
+              default="ederer2", show_default=True, help="Expected survival method.")
+@click.option("--closing", default=None, metavar="YYYY-MM",
+              help="Hakulinen: closing date of follow-up (default: the latest follow-up "
+                   "month in the cohort).")
+@click.option("--no-net", is_flag=True, help="Leave out the Pohar Perme net-survival columns.")
+@click.option("--min-at-risk", type=click.IntRange(min=0), default=25, show_default=True,
+              help="Blank the estimates from the first interval with fewer alive at its "
+                   "start (SEER's rule).")
+@click.option("--cap", is_flag=True,
+              help="Cap interval relative survival at 1 (relative survival never rises).")
+@click.option("--flag-se", type=click.FloatRange(min=0), default=0.1, show_default=True,
+              help="Flag intervals whose cumulative standard error exceeds this.")
+@click.option("--ci", "conf_type", type=click.Choice(["log-log", "log", "plain"]),
+              default="log-log", show_default=True,
+              help="95% CI of observed survival (relative and net: log scale unless plain).")
+@click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
+              help="Also give ICSS age-standardised cumulative survival (standard 1, 2, 3).")
+@lifetable_option
+@period_option
+@given_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@table_option(["life_table", "age_standardised"])
+@_friendly
+def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_risk, cap,
+              flag_se, conf_type, standardise, lifetable, period, given, convention,
+              suppress_below, db, fmt, table):
+    """Actuarial life table with observed, expected, relative and net survival,
+    as SEER*Stat prints it.
+
+    Per interval: alive at start, died, lost or withdrawn, effective number at
+    risk (n - w/2), interval observed, expected and relative survival, and
+    cumulative observed, expected, relative (Ederer II, Ederer I or Hakulinen)
+    and Pohar Perme net survival with standard errors and 95% CIs. Computed
+    monthly, printed every --interval months.
+
+    Example: cohort lifetable --where "site_group = 'breast'" --period 2018-2020
+    """
+    if given and float(given) != int(given):
+        raise click.BadParameter("--given must be whole months for a life table")
+    result = _cohort(db, where, period).lifetable(
+        by=by or None, interval=int(interval), horizon=horizon, expected=expected,
+        net=not no_net, lifetable=lifetable, conf_type=conf_type, min_at_risk=min_at_risk,
+        cap=cap, flag_se=flag_se, standardise=int(standardise) if standardise else None,
+        given=int(given), closing=closing, convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    paper = {"life table": result.printable(suppress_below=suppress_below),
+             **({"age standardised (ICSS)": tables["age_standardised"]}
+                if "age_standardised" in tables else {})}
+    notes = [f"cohort: {where}", result.note,
+             f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
+             else "counts are NOT suppressed: do not release this output"]
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
+
+
+def _levels_option(value: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in _csv_list(value):
+        if "=" not in item:
+            raise click.BadParameter(f"give term=level pairs, e.g. node_burden=NX; got {item!r}")
+        k, v = item.split("=", 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+@main.command()
+@where_option
+@click.option("--terms", required=True,
+              help="Model terms, e.g. node_burden,age_group,sex (age_group: ICSS bands of "
+                   "age_at_dx).")
+@click.option("--intervals", default="0,1,2,3,5", show_default=True,
+              help="Follow-up interval boundaries in years (baseline excess hazard constant "
+                   "within each).")
+@click.option("--time-varying", default="",
+              help="Terms whose excess hazard ratio may differ between intervals.")
+@click.option("--reference", default="",
+              help="Reference levels, e.g. node_burden=N0 (default: lowest level present).")
+@click.option("--exclude", "exclude", default="",
+              help="Levels to leave out, e.g. node_burden=NX,node_burden=N1 NOS.")
+@lifetable_option
+@period_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@table_option(["excess_hazard_ratios", "tests", "model", "baseline_excess"])
+@_friendly
+def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, period,
+        convention, suppress_below, db, fmt, table):
+    """Excess hazard ratios: the Poisson model for relative survival
+    (Dickman et al., Stat Med 2004).
+
+    Deaths, expected deaths and person-years per follow-up interval and
+    covariate pattern; d ~ Poisson(d* + y exp(b'x)). Excess hazard ratios with
+    95% Wald CIs, Wald and likelihood-ratio tests per term, deviance and its
+    goodness-of-fit test.
+
+    Example: cohort ehr --where "site_group = 'breast'" --terms node_burden,age_group,sex
+    """
+    try:
+        bounds = [float(x) for x in _csv_list(intervals)]
+    except ValueError:
+        raise click.BadParameter(f"intervals must be years separated by commas, got "
+                                 f"{intervals!r}") from None
+    refs = {k: v[-1] for k, v in _levels_option(reference).items()}
+    result = _cohort(db, where, period).ehr(
+        _csv_list(terms), intervals=bounds, time_varying=_csv_list(time_varying),
+        reference=refs, lifetable=lifetable, exclude_levels=_levels_option(exclude),
+        convention=convention,
+    )
+    tables = result.tables(suppress_below=suppress_below)
+    paper = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
+             "model": tables["model"], "baseline excess mortality (per person-year)":
+             tables["baseline_excess"]}
+    notes = [f"cohort: {where}; {result.records:,} cases in the model"
+             + (f", {result.unknown:,} with an unknown term left out" if result.unknown else ""),
+             result.note,
+             "goodness of fit: deviance on cells - parameters df (p < 0.05: the model misses "
+             "structure, e.g. non-proportional excess hazards)"]
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column ('' for the whole cohort).")
+@click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
+@lifetable_option
+@convention_option
+@suppress_option
+@db_option
+@format_option
+@table_option(["crude_probability"])
+@_friendly
+def crude(where, by, times, lifetable, convention, suppress_below, db, fmt, table):
+    """Crude probability of death from the cancer and from other causes
+    (Cronin & Feuer 2000), from all-cause deaths and the life table.
+
+    The relative-survival counterpart of the cumulative incidence: it needs no
+    cause of death. Cancer + other causes = 1 - observed survival.
+    """
+    result = Registry(db).cohort(where).crude_probability(
+        by=by or None, times=_times(times), lifetable=lifetable, convention=convention)
+    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
+                 [f"cohort: {where}", result.note], table=table)
+
+
+@main.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -683,7 +902,8 @@ def report(spec, db, output, figures, copy_spec):
               help="Number of tumour records.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (.csv, .csv.gz or .parquet).")
+              help="Output file (.csv, .csv.gz, .parquet, .xml; .txt or .gz for a SEER*Stat "
+                   "export).")
 @click.option("--format", "fmt", type=click.Choice(SYNTH_FORMATS), default=None,
               help="Output format (default: from the file name).")
 @_friendly
@@ -693,12 +913,17 @@ def synth(n, seed, output, fmt):
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
     values), extranodal extension, sentinel nodes, multiple primaries and
     survival drawn from a proportional-hazards model; the true hazard ratios
-    go to OUTPUT.truth.json.
+    go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
+    seerstat-numeric) is written as SEER*Stat writes a case listing: the data
+    file and its export dictionary (.dic) beside it.
     """
     from cohort import synth as synth_module
 
     path = synth_module.write(output, n=n, seed=seed, format=fmt)
-    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json)")
+    dic = ""
+    if fmt and fmt.startswith("seerstat"):
+        dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"
+    click.echo(f"wrote {n:,} records to {path} (truth: {path}.truth.json{dic})")
 
 
 @main.command()

@@ -106,6 +106,8 @@ class Cohort:
     params: list | dict | None = None
     name: str | None = None
     sql: str = field(init=False)
+    entry: str | None = field(default=None, init=False)  # entry-time column (period cohorts)
+    window: object = field(default=None, init=False)  # the period window, if any
 
     def __post_init__(self):
         text = self.definition.strip().rstrip(";")
@@ -230,7 +232,7 @@ class Cohort:
             if kind.startswith("ENUM") or kind in ("VARCHAR", "BOOLEAN"):
                 categorical.add(c)
                 df = df.with_columns(pl.col(c).cast(pl.Utf8))
-                present = set(df[c].drop_nulls().to_list())
+                present = set(df[c].drop_nulls().unique().to_list())
                 if kind.startswith("ENUM"):  # clinical order, as declared in sql/schema
                     order = self.registry.sql(f"select enum_range(null::{kind}) as r")["r"][0]
                     levels[c] = [str(v) for v in order if str(v) in present]
@@ -329,6 +331,34 @@ class Cohort:
         from cohort.table1 import table1
 
         return table1(self, by=by, **kwargs)
+
+    def period(self, window) -> Cohort:
+        """The same cohort seen through a calendar window (period analysis,
+        Brenner): ``cohort.period("2018-2020")``. See :mod:`cohort.survival.period`."""
+        from cohort.survival.period import period_cohort
+
+        return period_cohort(self, window)
+
+    def lifetable(self, by: str | None = "node_burden", **kwargs):
+        """Actuarial life table with observed, expected, relative and net survival:
+        see :func:`cohort.survival.relative.lifetable_analysis`."""
+        from cohort.survival.relative import lifetable_analysis
+
+        return lifetable_analysis(self, by=by, **kwargs)
+
+    def ehr(self, terms, **kwargs):
+        """Excess hazard ratios (Poisson model for relative survival): see
+        :func:`cohort.survival.relative.ehr_analysis`."""
+        from cohort.survival.relative import ehr_analysis
+
+        return ehr_analysis(self, terms, **kwargs)
+
+    def crude_probability(self, by: str | None = "node_burden", **kwargs):
+        """Crude probability of death from the cancer and from other causes: see
+        :func:`cohort.survival.relative.crude_analysis`."""
+        from cohort.survival.relative import crude_analysis
+
+        return crude_analysis(self, by=by, **kwargs)
 
     def cif(self, by: str | None = "node_burden", **kwargs):
         """Cumulative incidence of cancer and other-cause death: see

@@ -10,6 +10,7 @@ file, record, field and value involved and ends with what to do about it.
     │   ├── IdentifierError      the file carries a direct identifier
     │   └── ColumnError          required columns missing or ambiguous
     ├── StrictLoadError          --strict and some records are invalid
+    ├── LoadRefusedError         a file loaded nothing, or rejected too many records
     ├── DatabaseError            the registry database cannot be opened or written
     │   └── DatabaseLockedError  another process holds the database
     ├── QueryError               a SQL query failed (including writes on the read-only door)
@@ -40,6 +41,19 @@ class ColumnError(InputError):
 
 class StrictLoadError(CohortError):
     """``strict=True`` and at least one record failed validation."""
+
+
+class LoadRefusedError(CohortError):
+    """A file loaded no record, or rejected more than the accepted share.
+
+    ``result`` is the file's :class:`cohort.load.LoadResult`; ``kept`` tells
+    whether the partial load was committed anyway (``keep_partial=True``).
+    """
+
+    def __init__(self, message: str, *, result=None, kept: bool = False):
+        super().__init__(message)
+        self.result = result
+        self.kept = kept
 
 
 class DatabaseError(CohortError):

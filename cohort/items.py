@@ -2,9 +2,15 @@
 
 ``cohort/data/items.csv`` is the single place that names the items cohort
 uses: canonical name, NAACCR item number and XML id, SEER*Stat labels and
-short names, the code set (a regular expression over the normalised text)
-and how the value is stored. ``cohort/data/identifiers.csv`` lists the
-columns a de-identified extract must not carry.
+short names, the code list, how the value is stored, and what an invalid
+value does to its record. ``cohort/data/identifiers.csv`` lists the columns a
+de-identified extract must not carry.
+
+The code list (``codes``) is the one source of an item's validation pattern
+and of the message that quotes it (see :mod:`cohort.codelist`); only items
+whose values are not a list of codes (identifiers, ICD codes, dates) carry a
+regular expression of their own in ``pattern``, and their ``codes`` is then
+a description.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from cohort import codelist
+
 
 @dataclass(frozen=True)
 class Item:
@@ -23,14 +31,24 @@ class Item:
     name: str
     item: str
     naaccr_id: str
-    kind: str  # code | integer | date | text
+    kind: str  # code | integer | age | date | text
     width: int
-    pattern: str
+    pattern: str  # compiled from ``codes`` unless the row gives its own
     unknown: str
     required: str  # yes | column (column needed, blanks allowed) | no | a group name
     level: str
     codes: str
     other_names: tuple[str, ...]
+    on_invalid: str = "edit"  # reject (the record) | edit (the value becomes unknown)
+    code_list: bool = False  # the pattern is compiled from ``codes``
+
+    @property
+    def rejects(self) -> bool:
+        """Does an invalid value reject the whole record? Only identity and
+        analysis keys do (patient, sequence, site, histology, behaviour,
+        dates, vital status, follow-up); any other bad value is set to
+        unknown and listed in ``item_edits``."""
+        return self.on_invalid == "reject"
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -56,6 +74,15 @@ def items() -> tuple[Item, ...]:
     """All items of the alias table, in file order."""
     out = []
     for row in _rows("items.csv"):
+        pattern = row["pattern"]
+        # a blank pattern and a description (not a code list) means: no check
+        code_list = (not pattern and row["kind"] in ("code", "integer", "age")
+                     and codelist.is_code_list(row["codes"]))
+        if code_list:
+            try:
+                pattern = codelist.pattern(row["codes"])
+            except ValueError as exc:
+                raise RuntimeError(f"items.csv: {row['name']}: bad code list: {exc}") from exc
         out.append(
             Item(
                 name=row["name"],
@@ -63,12 +90,14 @@ def items() -> tuple[Item, ...]:
                 naaccr_id=row["naaccr_id"],
                 kind=row["kind"],
                 width=int(row["width"]),
-                pattern=row["pattern"],
+                pattern=pattern,
                 unknown=row["unknown"],
                 required=row["required"],
                 level=row["level"],
                 codes=row["codes"],
                 other_names=tuple(n for n in row["other_names"].split("|") if n),
+                on_invalid=row.get("on_invalid") or "edit",
+                code_list=code_list,
             )
         )
     return tuple(out)

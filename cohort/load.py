@@ -3,6 +3,10 @@
 A file is read, validated and written inside one transaction: it lands whole
 (every record in ``raw_cases`` or ``rejects``) or not at all. A file whose
 SHA-256 is already in ``loads`` is skipped unless ``replace`` is asked for.
+Values a loaded record does not depend on, and that cannot be codes of their
+item, are set to unknown and listed in ``item_edits``. A file that loads no
+record, or rejects more than ``max_reject_share`` of them, is refused (the
+database is left as it was unless ``keep_partial``).
 """
 
 from __future__ import annotations
@@ -21,16 +25,19 @@ from cohort.errors import (
     ColumnError,
     IdentifierError,
     InputError,
+    LoadRefusedError,
     QuasiIdentifierWarning,
     StrictLoadError,
 )
 from cohort.items import canonical_name, identifier, items_by_name, required_groups
 from cohort.readers import Source, open_source
 from cohort.readers.base import first_line
-from cohort.validate import staging_query, typed_select
+from cohort.readers.seerstat import looks_like_values
+from cohort.validate import prepare, staging_query, typed_select
 
 STAGING = "__staging"
 DUPLICATES = "__duplicates"
+MAX_REJECT_SHARE = 0.5  # a file rejecting more than this share of its records is refused
 
 
 @dataclass
@@ -44,12 +51,15 @@ class LoadResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    values_edited: int = 0
+    records_edited: int = 0
     skipped: bool = False
     replaced: bool = False
     extra_columns: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     unused_items: list[str] = field(default_factory=list)
     reject_reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    edit_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -62,10 +72,14 @@ class LoadResult:
         verb = "reloaded" if self.replaced else "loaded"
         # NAACCR files carry hundreds of items cohort does not use: counted here
         unused = f"; {len(self.unused_items):,} items not used" if self.unused_items else ""
+        edited = (
+            f"; {self.values_edited:,} invalid values set to unknown in "
+            f"{self.records_edited:,} loaded records" if self.values_edited else ""
+        )
         return (
             f"{self.file.name}: read {self.rows_read:,} = {verb} {self.rows_loaded:,}"
             f" + rejected {self.rows_rejected:,} ({self.format}, sha256 {self.sha256[:12]},"
-            f" {self.seconds:.1f} s){unused}"
+            f" {self.seconds:.1f} s){edited}{unused}"
         )
 
 
@@ -88,13 +102,18 @@ def check_file(path: Path) -> Path:
     return path
 
 
-def map_columns(path: Path, columns: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
-    """Match a file's columns to items: (canonical -> column, extra, dropped).
+def map_columns(
+    path: Path, columns: list[str]
+) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Match a file's columns to items: (canonical -> columns, extra, dropped).
 
-    Refuses direct identifiers and missing required items; drops
-    quasi-identifiers with a :class:`QuasiIdentifierWarning`.
+    An item may come from several columns (``Primary Site`` and ``Primary
+    Site - labeled``): validation keeps the most precise value and rejects
+    records whose columns disagree. Refuses direct identifiers and missing
+    required items; drops quasi-identifiers with a
+    :class:`QuasiIdentifierWarning`.
     """
-    mapping: dict[str, str] = {}
+    mapping: dict[str, list[str]] = {}
     extra, dropped, direct = [], [], []
     for col in columns:
         ident = identifier(col)
@@ -107,13 +126,8 @@ def map_columns(path: Path, columns: list[str]) -> tuple[dict[str, str], list[st
         name = canonical_name(col)
         if name is None:
             extra.append(col)
-        elif name in mapping:
-            raise ColumnError(
-                f"{path}: columns {mapping[name]!r} and {col!r} both mean {name}; "
-                "keep one of them and load again"
-            )
         else:
-            mapping[name] = col
+            mapping.setdefault(name, []).append(col)
     if direct:
         raise IdentifierError(
             f"{path}: column {', '.join(direct)} is a direct identifier; cohort loads "
@@ -132,6 +146,11 @@ def map_columns(path: Path, columns: list[str]) -> tuple[dict[str, str], list[st
             hint = (
                 " The header was read as one column, so the delimiter was not recognised;"
                 " use comma, tab, semicolon or pipe."
+            )
+        elif looks_like_values(columns):
+            hint = (
+                " The first line holds SEER*Stat values, not names: a SEER*Stat export without"
+                " variable names needs its export dictionary (.dic, same name) beside it."
             )
         raise ColumnError(
             f"{path}: required columns missing: {'; '.join(missing)}. "
@@ -163,13 +182,18 @@ def load_file(
     package_version: str = "",
     on_loaded: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
     keep_items: Iterable[str] = (),
+    max_reject_share: float = MAX_REJECT_SHARE,
+    keep_partial: bool = False,
 ) -> LoadResult:
     """Load one extract in one transaction; see :meth:`cohort.Registry.load`.
 
     ``on_loaded(con, load_id)`` runs inside the transaction after the records
     are in (the registry derives the analysis variables there).
     ``keep_items`` names NAACCR XML items outside the alias table to keep in
-    ``raw_cases.extra``.
+    ``raw_cases.extra``. A file that loads no record, or rejects more than
+    ``max_reject_share`` of its records, raises :class:`LoadRefusedError`
+    and leaves the database as it was, unless ``keep_partial`` (then the
+    load is committed first, and the error says so).
     """
     started = time.perf_counter()
     path = check_file(Path(path))
@@ -193,7 +217,7 @@ def load_file(
     try:
         if prior:
             result.replaced = True
-            for table in ("case_derived", "raw_cases", "rejects", "loads"):
+            for table in ("case_derived", "raw_cases", "rejects", "item_edits", "loads"):
                 con.execute(f"delete from {table} where load_id = ?", [prior[0]])
         load_id = con.execute(
             "insert into loads (file_name, file_path, sha256, size_bytes, format, "
@@ -213,6 +237,7 @@ def load_file(
             ],
         ).fetchone()[0]
         result.load_id = load_id
+        prepare(con)
         sql, params = staging_query(source, mapping, extra)
         try:
             con.execute(f"create or replace temp table {STAGING} as {sql}", params)
@@ -246,6 +271,14 @@ def load_file(
                 f"from {structural}",
                 [load_id, path.name],
             )
+        # values set to unknown in records that loaded (NAACCR EDITS style)
+        con.execute(
+            "insert into item_edits select ?, ?, record_no, "
+            f"{line}, e.item, e.value, e.reason from "
+            f"(select {rec} as record_no, unnest(edits) as e from {STAGING} "
+            f"where len(edits) > 0 and {ok})",
+            [load_id, path.name],
+        )
         staged, loaded = con.execute(
             f"select count(*), count(*) filter (where {ok}) from {STAGING}"
         ).fetchone()
@@ -262,11 +295,39 @@ def load_file(
         result.reject_reasons = [
             (f, r, n)
             for f, r, n in con.execute(
-                "select field, reason, count(distinct record_no) as n from rejects "
+                # reasons that name another record (duplicates) are counted together
+                "select field, regexp_replace(reason, 'record [0-9]+', 'record n', 'g') "
+                "as reason, count(distinct record_no) as n from rejects "
                 "where load_id = ? group by all order by n desc, field limit 10",
                 [load_id],
             ).fetchall()
         ]
+        result.values_edited, result.records_edited = con.execute(
+            "select count(*), count(distinct record_no) from item_edits where load_id = ?",
+            [load_id],
+        ).fetchone()
+        result.edit_reasons = [
+            tuple(r)
+            for r in con.execute(
+                "select item, reason, count(*) as n from item_edits where load_id = ? "
+                "group by all order by n desc, item limit 10",
+                [load_id],
+            ).fetchall()
+        ]
+        if strict and result.values_edited and not result.rows_rejected:
+            item, reason, _ = result.edit_reasons[0]
+            first = con.execute(
+                "select record_no, value from item_edits where load_id = ? and item = ? "
+                "order by record_no limit 1",
+                [load_id, item],
+            ).fetchone()
+            raise StrictLoadError(
+                f"{path}: {result.records_edited:,} of {result.rows_read:,} records carry "
+                f"invalid values (first: record {first[0]}, {item} = {first[1]!r}: "
+                f"{reason.removesuffix('; set to unknown')}); --strict refuses the whole file, "
+                "nothing was loaded. Correct the records or load without --strict to load "
+                "them with those values unknown"
+            )
         if strict and result.rows_rejected:
             field_, reason, _ = result.reject_reasons[0]
             first = con.execute(
@@ -279,6 +340,14 @@ def load_file(
                 f"invalid (first: record {first[0]}, {field_} = {first[1]!r}: {reason}); "
                 "--strict refuses the whole file, nothing was loaded. Correct the records "
                 "or load without --strict to keep the valid ones"
+            )
+        refused = _refusal(path, result, max_reject_share)
+        if refused and not keep_partial:
+            raise LoadRefusedError(
+                f"{refused}; nothing was loaded. Correct the extract (or check that it is "
+                "the right file and format), or load with --keep-partial to keep what "
+                "loaded, or raise --max-reject-share",
+                result=result,
             )
         if on_loaded is not None:
             on_loaded(con, load_id)
@@ -298,7 +367,32 @@ def load_file(
         if source.release:
             source.release(con)
     result.seconds = time.perf_counter() - started
+    if refused:
+        raise LoadRefusedError(
+            f"{refused}; kept anyway as load {result.load_id} (--keep-partial): see "
+            f"cohort sql \"select * from rejects where load_id = {result.load_id}\"",
+            result=result,
+            kept=True,
+        )
     return result
+
+
+def _refusal(path: Path, result: LoadResult, max_share: float) -> str | None:
+    """Why a load must be refused (no record loaded, or too many rejected), with
+    the three most frequent reasons; None when it may stand."""
+    if result.rows_loaded and result.rows_rejected <= max_share * result.rows_read:
+        return None
+    if result.rows_loaded == 0:
+        what = (f"{path}: no record loaded ({result.rows_rejected:,} of "
+                f"{result.rows_read:,} rejected)")
+    else:
+        what = (
+            f"{path}: {result.rows_rejected:,} of {result.rows_read:,} records rejected "
+            f"({result.rows_rejected / result.rows_read:.0%}, more than the accepted "
+            f"{max_share:.0%})"
+        )
+    top = "; ".join(f"{n:,} x {field}: {reason}" for field, reason, n in result.reject_reasons[:3])
+    return f"{what}. Most frequent reasons: {top}"
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> str | None:

@@ -22,7 +22,7 @@ import polars as pl
 from cohort.cohort import Cohort
 from cohort.derive.apply import derive_loads
 from cohort.errors import DatabaseError, DatabaseLockedError, QueryError
-from cohort.load import LoadResult, load_file
+from cohort.load import MAX_REJECT_SHARE, LoadResult, load_file
 
 DEFAULT_DB = "registry.duckdb"
 
@@ -173,6 +173,8 @@ class Registry:
         progress: bool = False,
         derive: bool = True,
         keep_items: Iterable[str] = (),
+        max_reject_share: float = MAX_REJECT_SHARE,
+        keep_partial: bool = False,
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -195,6 +197,14 @@ class Registry:
         keep_items
             NAACCR XML items outside the alias table to keep in
             ``raw_cases.extra`` (other unknown items are only counted).
+        max_reject_share
+            A file that loads no record, or rejects more than this share of
+            its records, raises :class:`~cohort.errors.LoadRefusedError`
+            naming the three most frequent reasons, and nothing of it is
+            kept (default 0.5).
+        keep_partial
+            Commit such a file's partial load anyway (the error is still
+            raised, saying so).
 
         Returns
         -------
@@ -217,6 +227,8 @@ class Registry:
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
                         keep_items=keep_items,
+                        max_reject_share=max_reject_share,
+                        keep_partial=keep_partial,
                     )
                 )
         return results

@@ -5,7 +5,8 @@ central-registry extract (canonical column names, NAACCR codes as text) and
 writes a sidecar ``<path>.truth.json`` with the model that generated them:
 the site mix, the true cause-specific hazard ratio of every node-burden
 category, the other-cause hazard and the number of deliberately invalid
-records. Tests, examples and benchmarks all use these files.
+values (``invalid_values``, by item: cohort loads their records with the
+value unknown and lists them in ``item_edits``). Tests, examples and benchmarks all use these files.
 
 The survival model is proportional hazards on the cause-specific (cancer)
 hazard: ``h_c(t) = h0_site * HR[site, burden] * exp(0.02 (age - 60))``,
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat")
+FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat-labels", "seerstat-numeric")
 PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death")
 CUTOFF_YEAR = 2022
 BATCH = 1_000_000
@@ -185,7 +186,23 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     truth_frame = df.drop("patient_id", "tumor_seq").hstack(coded).select(
         "patient_id", "tumor_seq", "site_group", _true_burden().alias("node_burden")
     )
+    before = out["nodes_positive_code"]
     out, invalid = _inject_invalid(rng, out)
+    # An invalid regional nodes positive loads as unknown, and the category is
+    # what the other items still show: breast counts the axillary nodes (3882);
+    # negative sentinel nodes (breast, melanoma) say N0; otherwise NX.
+    site = truth_frame["site_group"]
+    axillary = (site == "breast") & out["ln_axillary_code"].str.contains(
+        r"^([0-9]{2}|X1|X5|X6)$").fill_null(False)
+    sentinel_n0 = (site.is_in(["breast", "melanoma"])
+                   & (out["sentinel_positive_code"] == "00").fill_null(False)
+                   & out["sentinel_examined_code"].str.contains(
+                       r"^(0[1-9]|[1-8][0-9]|90)$").fill_null(False))
+    lost = before.ne_missing(out["nodes_positive_code"]) & ~axillary
+    truth_frame = truth_frame.with_columns(
+        pl.when(pl.Series(lost & sentinel_n0)).then(pl.lit("N0"))
+        .when(pl.Series(lost)).then(pl.lit("NX"))
+        .otherwise(pl.col("node_burden")).alias("node_burden"))
     return out, truth_frame, invalid
 
 
@@ -460,8 +477,8 @@ def write(
     seed: int = 2026,
     format: str | None = None,
 ) -> Path:
-    """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML or NAACCR
-    fixed-width) and its truth sidecar.
+    """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML, NAACCR
+    fixed-width or a SEER*Stat export) and its truth sidecar.
 
     Parameters
     ----------
@@ -471,9 +488,11 @@ def write(
     n, seed
         Number of tumour records and the random seed.
     format
-        ``csv``, ``parquet``, ``naaccr-xml`` or ``naaccr-flat`` (v18
-        incidence records); default from the file name (CSV unless
-        ``.parquet`` or ``.xml``).
+        ``csv``, ``parquet``, ``naaccr-xml``, ``naaccr-flat`` (v18
+        incidence records), ``seerstat-labels`` or ``seerstat-numeric`` (a
+        SEER*Stat case listing, ``.txt`` or ``.gz``, with its ``.dic``
+        beside it: see :mod:`cohort.synth_seerstat`); default from the file
+        name (CSV unless ``.parquet`` or ``.xml``).
 
     Notes
     -----
@@ -506,6 +525,8 @@ def write(
     )
     import pyarrow.parquet as pq
 
+    if fmt in ("seerstat-labels", "seerstat-numeric"):
+        return _write_seerstat(path, n=n, seed=seed, numeric=fmt == "seerstat-numeric")
     invalid: dict[str, int] = {}
     truth_writer = None
     extract_writer = None
@@ -539,7 +560,35 @@ def write(
         for w in (opener, extract_writer, truth_writer):
             if w is not None:
                 w.close()
-    meta = truth(n, seed) | {"invalid_records": invalid}
+    meta = truth(n, seed) | {"invalid_values": invalid}
+    Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def _write_seerstat(path: Path, *, n: int, seed: int, numeric: bool) -> Path:
+    """A SEER*Stat case listing (labels or numeric) and its ``.dic``, with the
+    same records and truth sidecars as the other formats."""
+    import pyarrow.parquet as pq
+
+    from cohort.synth_seerstat import write_export
+
+    state: dict = {"invalid": {}, "writer": None}
+
+    def records():
+        for df, truth_frame, invalid in frames(n, seed):
+            state["invalid"] = invalid
+            t = truth_frame.to_arrow()
+            state["writer"] = state["writer"] or pq.ParquetWriter(
+                str(path) + ".truth.parquet", t.schema)
+            state["writer"].write_table(t)
+            yield df
+
+    try:
+        write_export(records(), path, numeric=numeric)
+    finally:
+        if state["writer"] is not None:
+            state["writer"].close()
+    meta = truth(n, seed) | {"invalid_values": state["invalid"]}
     Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
 
@@ -574,7 +623,10 @@ def _write_xml(fh, df: pl.DataFrame) -> None:
     """Append the batch as Patients (consecutive records of one patient_id)
     holding their Tumors. Patients never straddle batches: ``frames`` gives
     every batch new patient ids."""
-    patient = [c for c in df.columns if c == "patient_id" or c in PATIENT_ITEMS]
+    from cohort.items import items_by_name
+
+    patient = [c for c in df.columns
+               if c == "patient_id" or items_by_name()[c].level == "Patient"]
     tumour = [c for c in df.columns if c not in patient]
     pid = pl.col("patient_id")
     flagged = df.with_columns(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import polars as pl
+
 import cohort
+
+R_FIXTURES = Path(__file__).parent / "fixtures" / "r"
 
 HEADER = (
     "patient_id,tumor_seq,sex,age_at_dx,dx_date,primary_site,histology,behavior,"
@@ -23,3 +29,23 @@ def snapshot(reg: cohort.Registry) -> dict:
         table: reg.sql(f"select * from {table} order by all").rows()
         for table in ("loads", "raw_cases", "rejects")
     }
+
+
+def sire_extract(path: Path) -> Path:
+    """popEpi's sire (rectal cancers, Finnish women) as a registry extract: whole months
+    as R computed them, diagnosis on the 15th of its month."""
+    d = pl.read_csv(R_FIXTURES / "sire.csv").with_row_index("i", offset=1)
+    d.select(
+        pl.col("i").cast(pl.Utf8).str.zfill(6).alias("patient_id"),
+        pl.lit("00").alias("tumor_seq"), pl.lit("2").alias("sex"),
+        pl.col("age_at_dx").cast(pl.Utf8).str.zfill(3).alias("age_at_dx"),
+        (pl.col("dx_year").cast(pl.Utf8) + pl.col("dx_month").cast(pl.Utf8).str.zfill(2)
+         + "15").alias("dx_date"),
+        pl.lit("C209").alias("primary_site"), pl.lit("8140").alias("histology"),
+        pl.lit("3").alias("behavior"), pl.lit("1").alias("reporting_source"),
+        pl.lit("99").alias("nodes_positive_code"), pl.lit("99").alias("nodes_examined_code"),
+        pl.when(pl.col("event") == 1).then(pl.lit("0")).otherwise(pl.lit("1"))
+        .alias("vital_status"),
+        pl.col("surv_months").cast(pl.Utf8).str.zfill(4).alias("surv_months"),
+    ).write_csv(path)
+    return path

@@ -14,11 +14,15 @@ def run(*args, **kw):
 
 def test_load_then_sql(tmp_path, write_csv):
     db = tmp_path / "r.duckdb"
-    path = write_csv("a.csv", [record(1), record(2, pos="AB")])
+    path = write_csv("a.csv", [record(1), record(2, pos="AB"), record(3, hist="9999")])
     result = run("load", path, "--db", db)
     assert result.exit_code == 0
-    assert "a.csv: read 2 = loaded 1 + rejected 1 (csv, sha256 " in result.output
-    assert "rejected 1: nodes_positive_code: nodes_positive_code must be 00-89 count" in result.output
+    assert "a.csv: read 3 = loaded 2 + rejected 1 (csv, sha256 " in result.output
+    assert "; 1 invalid values set to unknown in 1 loaded records" in result.output
+    assert "rejected 1: histology: histology must be 8000-9993 ICD-O-3 histology" in result.output
+    assert ("set to unknown 1: nodes_positive_code: nodes_positive_code must be 00-89 exact "
+            "count") in result.output
+    assert 'cohort sql "select * from item_edits where load_id = 1"' in result.output
     again = run("load", path, "--db", db)
     assert again.exit_code == 0 and "already loaded" in again.output
     out = run("sql", "select patient_id, nodes_positive_code from cases", "--db", db)
@@ -27,11 +31,13 @@ def test_load_then_sql(tmp_path, write_csv):
         "| patient_id | nodes_positive_code |\n"
         "|------------|---------------------|\n"
         "| 1          | 05                  |\n"
+        "| 2          |                     |\n"
     )
     csv = run("sql", "select field, value from rejects", "--db", db, "--format", "csv")
-    assert csv.output == "field,value\nnodes_positive_code,AB\n"
-    js = run("sql", "select record_no from rejects", "--db", db, "--format", "json")
-    assert js.output.strip() == '[{"record_no":2}]'
+    assert csv.output == "field,value\nhistology,9999\n"
+    js = run("sql", "select record_no, item, value from item_edits", "--db", db,
+             "--format", "json")
+    assert js.output.strip() == '[{"record_no":2,"item":"nodes_positive_code","value":"AB"}]'
 
 
 def test_errors_have_no_traceback(tmp_path, write_csv):
@@ -107,7 +113,8 @@ def test_check_and_derive(tmp_path, write_csv):
     empty = run("sql", "select count(*) as n from cases", "--db", db)
     assert "| 0 |" in empty.output
     result = run("derive", "--db", db)
-    assert result.exit_code == 0 and result.output == "derived 2 records; see them in the cases view\n"
+    assert result.exit_code == 0
+    assert result.output == "derived 2 records; see them in the cases view\n"
     check = run("check", "--db", db)
     assert check.exit_code == 0
     assert "| positive exceeds examined        | 1       | load 1 record 1 (820=05, 830=03) |" in (
@@ -119,3 +126,49 @@ def test_check_and_derive(tmp_path, write_csv):
     assert "| analysed                                    | 2       |" in check.output
     csv = run("check", "--db", db, "--format", "csv", "--table", "node_edits")
     assert csv.output.splitlines()[0] == "edit,records,examples"
+
+
+def test_load_that_loads_nothing_fails(tmp_path, write_csv):
+    """Issue 12: `cohort load` exited 0 after loading 0 of 5,000 records."""
+    db = tmp_path / "r.duckdb"
+    run("load", write_csv("good.csv", [record(1)]), "--db", db)
+    before = run("sql", "select count(*) as n from loads", "--db", db).output
+    bad = write_csv("bad.csv", [record(i, site="X504", hist="9999") for i in range(2, 6)]
+                    + [record(6, vital="7"), record(7, dx="2015-13-01")])
+    result = run("load", bad, "--db", db)
+    assert result.exit_code == 1
+    assert "bad.csv: no record loaded (6 of 6 rejected). Most frequent reasons: 4 x histology: " \
+        "histology must be 8000-9993" in result.output
+    assert "; 4 x primary_site: primary_site must be C000-C809" in result.output
+    assert "; 1 x dx_date: dx_date must be a date" in result.output
+    assert "nothing was loaded" in result.output and "Traceback" not in result.output
+    assert run("sql", "select count(*) as n from loads", "--db", db).output == before
+
+
+def test_max_reject_share_and_keep_partial(tmp_path, write_csv):
+    db = tmp_path / "r.duckdb"
+    path = write_csv("mix.csv", [record(1), record(2), record(3, site="C999")])
+    refused = run("load", path, "--db", db, "--max-reject-share", "0.2")
+    assert refused.exit_code == 1
+    assert "1 of 3 records rejected (33%, more than the accepted 20%)" in refused.output
+    assert "nothing was loaded" in refused.output
+    assert run("sql", "select count(*) as n from raw_cases", "--db", db,
+               "--format", "csv").output == "n\n0\n"
+    kept = run("load", path, "--db", db, "--max-reject-share", "0.2", "--keep-partial")
+    assert kept.exit_code == 1
+    assert "kept anyway as load" in kept.output and "(--keep-partial)" in kept.output
+    counts = run("sql", "select (select count(*) from raw_cases) as loaded, "
+                 "(select count(*) from rejects) as rejected", "--db", db, "--format", "csv")
+    assert counts.output == "loaded,rejected\n2,1\n"
+    assert run("load", path, "--db", db).output.count("already loaded") == 1
+
+
+def test_synth_seerstat_export_then_load(tmp_path):
+    for fmt in ("seerstat-labels", "seerstat-numeric"):
+        out = tmp_path / f"{fmt}.txt"
+        written = run("synth", "--n", 500, "--seed", 3, "-o", out, "--format", fmt)
+        assert written.exit_code == 0
+        assert f"dictionary: {tmp_path / fmt}.dic" in written.output
+        loaded = run("load", out, "--db", tmp_path / f"{fmt}.duckdb")
+        assert loaded.exit_code == 0
+        assert f"{fmt}.txt: read 500 = loaded 500 + rejected 0 (seerstat" in loaded.output

@@ -11,22 +11,29 @@ import pytest
 from helpers import HEADER, record, snapshot
 
 import cohort
-from cohort.errors import ColumnError, IdentifierError, StrictLoadError
-from cohort.errors import QuasiIdentifierWarning
+from cohort.errors import (
+    ColumnError,
+    IdentifierError,
+    LoadRefusedError,
+    QuasiIdentifierWarning,
+    StrictLoadError,
+)
 
 
 def test_every_record_loaded_or_rejected(registry, synth_csv):
     (result,) = registry.load(synth_csv)
     truth = json.loads(synth_csv.with_name(synth_csv.name + ".truth.json").read_text())
-    invalid = sum(truth["invalid_records"].values())
+    invalid = truth["invalid_values"]  # node counts and ages: not keys, so edited
     assert result.rows_read == 5_000
-    assert result.rows_rejected == invalid
-    assert result.rows_loaded == 5_000 - invalid
+    assert (result.rows_loaded, result.rows_rejected) == (5_000, 0)
+    assert result.values_edited == result.records_edited == sum(invalid.values())
     counts = registry.sql(
         "select (select count(*) from raw_cases) as loaded, "
         "(select count(distinct record_no) from rejects) as rejected"
     ).row(0)
     assert counts == (result.rows_loaded, result.rows_rejected)
+    edits = registry.sql("select item, count(*) as n from item_edits group by all order by 1")
+    assert dict(edits.rows()) == {k: v for k, v in invalid.items() if v}
 
 
 def test_codes_keep_leading_zeros_and_typed_values_sit_beside(registry, write_csv):
@@ -115,8 +122,9 @@ def test_strict_refuses_the_whole_file(registry, write_csv):
     assert "record 2, nodes_positive_code = 'AB'" in str(err.value)
     assert "nothing was loaded" in str(err.value)
     assert snapshot(registry) == {"loads": [], "raw_cases": [], "rejects": []}
+    # without --strict the record loads, its node count unknown and listed
     (result,) = registry.load(path)
-    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert (result.rows_loaded, result.rows_rejected, result.values_edited) == (3, 0, 1)
 
 
 def test_duplicates_within_and_across_files(registry, write_csv):
@@ -197,18 +205,34 @@ def test_gzip_and_other_delimiters(registry, tmp_path):
     semi.write_text(
         "\n".join(line.replace(",", ";") for line in [HEADER, record(3), record(4)]) + "\n"
     )
-    results = registry.load([gz, tsv, semi])
-    assert [r.rows_loaded for r in results] == [2, 0, 2]
-    assert results[1].rows_rejected == 2  # same tumours as the gzip file: duplicates
+    results = registry.load([gz, semi])
+    assert [r.rows_loaded for r in results] == [2, 2]
+    # same tumours as the gzip file: every record a duplicate, so nothing loads and
+    # the file is refused, naming the reason
+    before = snapshot(registry)
+    with pytest.raises(LoadRefusedError) as err:
+        registry.load(tsv)
+    assert "no record loaded (2 of 2 rejected)" in str(err.value)
+    assert ("2 x tumor_seq: duplicate (patient_id, tumor_seq): already loaded from "
+            "extract.csv.gz record n") in str(err.value)
+    assert snapshot(registry) == before
 
 
 def test_load_result_summary_accounts_for_every_record(registry, write_csv):
-    path = write_csv("a.csv", [record(1), record(2, age="-5")])
+    path = write_csv("a.csv", [record(1), record(2, hist="9999"), record(3, age="-5")])
     (result,) = registry.load(path)
-    assert result.summary().startswith("a.csv: read 2 = loaded 1 + rejected 1 (csv, sha256 ")
+    assert result.summary().startswith("a.csv: read 3 = loaded 2 + rejected 1 (csv, sha256 ")
+    assert "; 1 invalid values set to unknown in 1 loaded records" in result.summary()
     assert result.reject_reasons == [
-        ("age_at_dx", "age_at_dx must be 000-120 years; 999 unknown", 1)
+        ("histology", "histology must be 8000-9993 ICD-O-3 histology", 1)
     ]
+    assert result.edit_reasons == [
+        ("age_at_dx", "age_at_dx must be 000-120 age in years; 999 unknown, or a SEER age "
+         "recode (top-coded 85+, 90+, 100+; a group such as 45-49); set to unknown", 1)
+    ]
+    summary = registry.sql("select rows_read, rows_loaded, rows_rejected, values_edited, "
+                           "records_edited, accounted from load_summary").row(0)
+    assert summary == (3, 2, 1, 1, 1, True)
 
 
 def test_registry_path_from_environment(monkeypatch, tmp_path):

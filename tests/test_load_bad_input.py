@@ -71,7 +71,8 @@ def test_non_utf8_bytes_are_rejected_and_records_renumbered(registry, tmp_path):
     assert reject[:2] == (2, 3)
     assert "not valid UTF-8" in reject[2]
     # records after the bad line keep their own numbers
-    assert registry.sql("select patient_id, record_no from raw_cases order by record_no").rows() == [
+    got = registry.sql("select patient_id, record_no from raw_cases order by record_no").rows()
+    assert got == [
         ("1", 1),
         ("3", 3),
         ("4", 4),
@@ -79,24 +80,108 @@ def test_non_utf8_bytes_are_rejected_and_records_renumbered(registry, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "field", "value"),
+    ("kwargs", "field", "value", "reason"),
+    [
+        ({"dx": "20151345"}, "dx_date", "20151345", "dx_date must be a date"),
+        ({"site": "X504"}, "primary_site", "X504", "primary_site must be C000-C809"),
+        # issue 13: values that loaded although no code list holds them
+        ({"site": "C999"}, "primary_site", "C999", "primary_site must be C000-C809"),
+        ({"hist": "9999"}, "histology", "9999", "histology must be 8000-9993"),
+        ({"hist": "7999"}, "histology", "7999", "histology must be 8000-9993"),
+        ({"beh": "6"}, "behavior", "6", "behavior must be 0 benign; 1 uncertain"),
+        ({"seq": "93"}, "tumor_seq", "93", "tumor_seq must be 00 one in situ"),
+        ({"vital": "2"}, "vital_status", "2", "vital_status must be 0,4 dead"),
+        ({"months": "12a"}, "surv_months", "12a", "surv_months must be 0000-9998"),
+    ],
+)
+def test_bad_keys_become_rejects(registry, write_csv, kwargs, field, value, reason):
+    (result,) = registry.load(write_csv("bad.csv", [record(1), record(2, **kwargs)]))
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    row = registry.sql("select file_name, record_no, line_no, field, value, reason "
+                       "from rejects").row(0)
+    assert row[:5] == ("bad.csv", 2, 3, field, value)
+    assert row[5].startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "item", "value"),
     [
         ({"pos": "AB"}, "nodes_positive_code", "AB"),
         ({"pos": "150"}, "nodes_positive_code", "150"),
+        ({"pos": "93"}, "nodes_positive_code", "93"),
         ({"exam": "93"}, "nodes_examined_code", "93"),
         ({"age": "-5"}, "age_at_dx", "-5"),
         ({"age": "121"}, "age_at_dx", "121"),
-        ({"dx": "20151345"}, "dx_date", "20151345"),
-        ({"site": "X504"}, "primary_site", "X504"),
-        ({"vital": "2"}, "vital_status", "2"),
+        ({"age": "130+"}, "age_at_dx", "130+"),
+        # issue 13: sex 0, 7 and 8 loaded although the message said 1, 2, 3-6, 9
+        ({"sex": "0"}, "sex", "0"),
+        ({"sex": "7"}, "sex", "7"),
+        ({"sex": "8"}, "sex", "8"),
     ],
 )
-def test_bad_codes_become_rejects(registry, write_csv, kwargs, field, value):
+def test_bad_values_of_other_items_are_unknown_and_listed(registry, write_csv, kwargs, item,
+                                                          value):
     (result,) = registry.load(write_csv("bad.csv", [record(1), record(2, **kwargs)]))
-    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
-    assert registry.sql("select file_name, record_no, line_no, field, value from rejects").row(
-        0
-    ) == ("bad.csv", 2, 3, field, value)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    assert (result.values_edited, result.records_edited) == (1, 1)
+    edit = registry.sql("select file_name, record_no, line_no, item, value, reason "
+                        "from item_edits").row(0)
+    assert edit[:5] == ("bad.csv", 2, 3, item, value)
+    assert edit[5].startswith(f"{item} must be ") and edit[5].endswith("; set to unknown")
+    # the record loaded with the value unknown, and the rest of it intact
+    column = "age_at_dx_code" if item == "age_at_dx" else item
+    got = registry.sql(f"select {column}, histology, node_status::varchar from cases "
+                       "where record_no = 2").row(0)
+    assert got[:2] == (None, "8500")
+    if item == "nodes_positive_code":
+        assert got[2] == "NX"  # unknown node count
+
+
+@pytest.mark.parametrize("sex", ["1", "2", "3", "4", "5", "6", "9"])
+def test_every_listed_sex_code_loads(registry, write_csv, sex):
+    (result,) = registry.load(write_csv("s.csv", [record(1, sex=sex)]))
+    assert (result.rows_loaded, result.values_edited) == (1, 0)
+
+
+def test_future_dates_reject_and_contact_before_diagnosis_is_an_edit(registry, tmp_path):
+    from datetime import date, timedelta
+
+    tomorrow = (date.today() + timedelta(days=1)).strftime("%Y%m%d")
+    next_year = str(date.today().year + 1)
+    header = HEADER + ",last_contact_date"
+    lines = [
+        record(1) + ",20200101",
+        record(2, dx=tomorrow) + ",",
+        record(3) + f",{next_year}0101",
+        record(4, dx="20150302") + ",20150301",  # one day before diagnosis
+        record(5, dx="201503") + ",201502",  # a month before, partial dates
+        record(6, dx="2015") + ",201503",  # same year: cannot tell, so not an error
+        record(7, dx="20150302") + ",20150302",  # same day: zero follow-up, valid
+        record(8, dx=next_year) + ",",
+    ]
+    path = tmp_path / "dates.csv"
+    path.write_text("\n".join([header, *lines]) + "\n")
+    (result,) = registry.load(path)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 3)
+    rejects = registry.sql("select record_no, field, value, reason from rejects "
+                           "order by record_no").rows()
+    assert [r[:3] for r in rejects] == [
+        (2, "dx_date", tomorrow),
+        (3, "last_contact_date", f"{next_year}0101"),
+        (8, "dx_date", next_year),
+    ]
+    assert "after the day of the load" in rejects[0][3]
+    # NAACCR's 'Date of Last Contact, Date of Diagnosis' edit: listed, date set unknown
+    edits = registry.sql("select record_no, item, value, reason from item_edits "
+                         "order by record_no").rows()
+    assert [e[:3] for e in edits] == [
+        (4, "last_contact_date", "20150301 (diagnosis 20150302)"),
+        (5, "last_contact_date", "201502 (diagnosis 201503)"),
+    ]
+    assert "before the diagnosis" in edits[0][3]
+    got = registry.sql("select record_no, last_contact_date_code from raw_cases "
+                       "order by record_no").rows()
+    assert got == [(1, "20200101"), (4, None), (5, None), (6, "201503"), (7, "20150302")]
 
 
 def test_blank_required_value_is_a_reject(registry, write_csv):

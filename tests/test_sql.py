@@ -11,7 +11,7 @@ from cohort.errors import DatabaseError, QueryError
 @pytest.fixture
 def reg(registry, write_csv):
     registry.load(write_csv("a.csv", [record(1, age="070"), record(2, age="050"),
-                                      record(3, pos="AB")]))
+                                      record(3, hist="9999"), record(4, age="040", pos="AB")]))
     return registry
 
 
@@ -47,11 +47,13 @@ def test_parameters_are_bound(reg):
 
 
 def test_views_are_present(reg):
-    summary = reg.sql("select file_name, rows_read, rows_loaded, rows_rejected, accounted "
-                      "from load_summary")
-    assert summary.rows() == [("a.csv", 3, 2, 1, True)]
+    summary = reg.sql("select file_name, rows_read, rows_loaded, rows_rejected, accounted, "
+                      "values_edited, records_edited from load_summary")
+    assert summary.rows() == [("a.csv", 4, 3, 1, True, 1, 1)]
     reasons = reg.sql("select field, records from reject_reasons")
-    assert reasons.rows() == [("nodes_positive_code", 1)]
+    assert reasons.rows() == [("histology", 1)]
+    edits = reg.sql("select item, records, example_values from item_edit_reasons")
+    assert edits.rows() == [("nodes_positive_code", 1, ["AB"])]
 
 
 def test_query_errors_carry_duckdb_message(reg):
@@ -60,7 +62,8 @@ def test_query_errors_carry_duckdb_message(reg):
 
 
 def test_script_runs_every_statement(reg):
-    results = reg.sql_script("-- first\nselect 1 as a;\n-- second\nselect count(*) as n from cases;")
+    results = reg.sql_script("-- first\nselect 1 as a;\n-- second\nselect count(*) as n "
+                             "from cases where age_at_dx < 60;")
     assert [df.columns for _, df in results] == [["a"], ["n"]]
     assert results[1][1].item() == 2
 

@@ -102,7 +102,7 @@ def test_no_excess_mortality_gives_net_survival_near_one():
 
 def test_input_errors():
     table = load_lifetable()
-    base = pl.DataFrame({"age_at_dx": [60], "sex": ["9"], "dx_year": [2000], "time": [10],
+    base = pl.DataFrame({"age_at_dx": [60], "sex": ["9"], "dx_year": [2000], "time": [10.5],
                          "event": [1], "n": [3]})
     with pytest.raises(LifeTableError, match=r"sex code\(s\) 9 \(3 cases\) cannot be matched"):
         net_survival_table(base, [12], table=table)

@@ -46,3 +46,22 @@ def test_parquet_and_gzip(tmp_path):
     a = pl.read_parquet(pq)
     b = pl.read_csv(gz, infer_schema=False)
     assert a.equals(b)
+
+
+def test_seerstat_exports_carry_the_same_records_and_truth(tmp_path):
+    from cohort.readers.seerstat import read_dictionary
+
+    csv = cohort.synth.write(tmp_path / "s.csv", n=800, seed=6)
+    for fmt in ("seerstat-labels", "seerstat-numeric"):
+        path = cohort.synth.write(tmp_path / f"{fmt}.txt", n=800, seed=6, format=fmt)
+        spec = read_dictionary(tmp_path / f"{fmt}.dic")
+        assert spec.variable_format == fmt.removeprefix("seerstat-")
+        assert spec.data_file == f"{fmt}.txt" and spec.names_included
+        assert "Vital status recode (study cutoff used)" in spec.variables
+        # SEER*Stat's numbering, not NAACCR's: Alive is 0
+        assert spec.formats["Vital status recode (study cutoff used)"]["0"] == "Alive"
+        truth = json.loads((tmp_path / f"{fmt}.txt.truth.json").read_text())
+        assert truth == json.loads((tmp_path / "s.csv.truth.json").read_text())
+        assert pl.read_parquet(str(path) + ".truth.parquet").equals(
+            pl.read_parquet(str(csv) + ".truth.parquet"))
+        assert len(path.read_text().splitlines()) == 801  # the names, then the records

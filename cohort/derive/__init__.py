@@ -76,7 +76,7 @@ def input_columns() -> list[str]:
     """The raw_cases columns the derivations read."""
     cols = [it.name for it in items()]
     return cols + ["dx_date_code", "last_contact_date_code", "dx_month", "last_contact_year",
-                   "last_contact_month"]
+                   "last_contact_month", "age_group"]
 
 
 def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,8 @@ EXCLUSIONS = (
     ("death certificate or autopsy only", pl.col("reporting_source").is_in(["6", "7"])),
     ("unknown survival time", pl.col("surv_months").is_null()),
     ("unknown vital status", pl.col("event").is_null()),
-    ("age unknown", pl.col("age_at_dx").is_null()),
+    # a top-coded or grouped age (85+, 45-49; SEER age recodes) is known, if not exactly
+    ("age unknown", pl.col("age_at_dx").is_null() & pl.col("age_group").is_null()),
     ("in situ or benign", pl.col("behavior") != "3"),
     ("not the first primary", ~pl.col("tumor_seq").is_in(["00", "01"])),
 )
@@ -24,6 +25,7 @@ def exclusion_reason() -> pl.Expr:
 
     >>> df = pl.DataFrame({"reporting_source": ["1", "7", "1"], "surv_months": [10, 0, 5],
     ...                    "event": [0, 1, 1], "age_at_dx": [60, 70, 80],
+    ...                    "age_group": [None, None, None],
     ...                    "behavior": ["3", "3", "2"], "tumor_seq": ["00", "00", "01"]})
     >>> df.select(exclusion_reason())["exclusion_reason"].to_list()
     [None, 'death certificate or autopsy only', 'in situ or benign']

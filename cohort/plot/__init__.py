@@ -17,6 +17,7 @@ first ``.plot()`` does).
 
 from cohort.plot.forest import forest
 from cohort.plot.style import COLORS, SIZES, figure_data
-from cohort.plot.survival import cif, km, net_survival, predicted
+from cohort.plot.survival import cif, km, lifetable, net_survival, predicted
 
-__all__ = ["COLORS", "SIZES", "cif", "figure_data", "forest", "km", "net_survival", "predicted"]
+__all__ = ["COLORS", "SIZES", "cif", "figure_data", "forest", "km", "lifetable", "net_survival",
+           "predicted"]

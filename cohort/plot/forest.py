@@ -22,9 +22,11 @@ MODEL_NAMES = {
     "univariable": "Univariable", "adjusted": "Adjusted",
     "cs_cancer": "Cause-specific (Cox)", "sd_cancer": "Subdistribution (Fine-Gray)",
     "cs_other": "Cause-specific (Cox)", "sd_other": "Subdistribution (Fine-Gray)",
+    "excess": "Excess hazard ratio",
 }
 MARKERS = {"adjusted": ("s", True), "univariable": ("o", False), "cs_cancer": ("o", False),
-           "sd_cancer": ("s", True), "cs_other": ("o", False), "sd_other": ("s", True)}
+           "sd_cancer": ("s", True), "cs_other": ("o", False), "sd_other": ("s", True),
+           "excess": ("s", True)}
 # tick sets from coarse to fine; a plot takes the coarsest giving 4 ticks or more
 TICK_SETS = (
     (0.001, 0.01, 0.1, 1, 10, 100, 1000),
@@ -146,7 +148,8 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
     -------
     matplotlib.figure.Figure
     """
-    wide = result.table_ if hasattr(result, "table_") else result
+    wide = result.forest_table() if hasattr(result, "forest_table") else \
+        result.table_ if hasattr(result, "table_") else result
     available = models_of(wide)
     if model == "both":
         models = [m for m in ("univariable", "adjusted") if m in available] or available

@@ -101,15 +101,17 @@ def colors_for(groups: list[str], palette=None) -> dict[str, str]:
 
 
 def time_ticks(end: float) -> list[float]:
-    """Ticks of a time axis in months: every 12 months (every 24 or 60 on a
-    long axis), or quarters of a short one.
+    """Ticks of a time axis in months: every 12 months up to 6 years, every 24
+    up to 15 years, every 60 beyond; quarters or fifths of a short axis.
 
     >>> time_ticks(60)
     [0, 12, 24, 36, 48, 60]
     >>> time_ticks(10)
     [0, 2, 4, 6, 8, 10]
+    >>> time_ticks(120)
+    [0, 24, 48, 72, 96, 120]
     >>> time_ticks(240)[:3]
-    [0, 24, 48]
+    [0, 60, 120]
     """
     end = int(math.ceil(end))
     if end <= 0:
@@ -117,7 +119,7 @@ def time_ticks(end: float) -> list[float]:
     if end < 24:
         step = max(1, end // 5) if end % 4 else max(1, end // 4)
     else:
-        step = 12 if end <= 120 else 24 if end <= 240 else 60
+        step = 12 if end <= 72 else 24 if end <= 180 else 60
     return list(range(0, end + 1, step))
 
 

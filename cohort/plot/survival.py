@@ -304,9 +304,12 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     ticks = _ticks(times, max(result.times) if result.times else float(table["time"].max()))
     colors = colors_for(shown, palette)
     labels = labels or {}
+    # numbers at risk where the estimate is (conditional survival starts after ``given``)
+    known = set(table["time"].to_list())
+    risk_ticks = [t for t in ticks if t in known]
     rows = []
-    if risk_table and shown:
-        rows = _risk_rows(result, shown, ticks, colors, suppress_below)
+    if risk_table and shown and risk_ticks:
+        rows = _risk_rows(result, shown, risk_ticks, colors, suppress_below)
     notes = _hidden_text(hidden, suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
@@ -317,8 +320,9 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     for g in shown:
         c = table.filter(pl.col("group") == g).sort("time")
         x, y = c["time"].to_numpy(), c["net_survival"].to_numpy()
-        if not x.size or x[0] > 0:
-            x, y = np.concatenate([[0.0], x]), np.concatenate([[1.0], y])
+        start = float(getattr(result, "given", 0.0) or 0.0)  # conditional: 1 at ``given``
+        if not x.size or x[0] > start:
+            x, y = np.concatenate([[start], x]), np.concatenate([[1.0], y])
         pad = np.full(x.size - c.height, np.nan)
         curves.append(Curve(g, labels.get(g, g), x, y, colors[g], step=False,
                             lower=np.concatenate([pad, c["lower"].to_numpy()]),
@@ -336,7 +340,7 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
            (Line2D([], [], color="#555555", lw=1.1, ls=":"), "expected survival (Ederer I)")] \
         if expected else []
     return _finish(fig, ax, fontsize=fontsize, ncol=ncol, legend=legend, title=title,
-                   rows=rows, ticks=ticks, notes=notes, key=key, key_loc="lower left")
+                   rows=rows, ticks=risk_ticks, notes=notes, key=key, key_loc="lower left")
 
 
 def released_counts(values, threshold: int) -> list[str]:
@@ -386,3 +390,56 @@ def predicted(table: pl.DataFrame, *, ax=None, times=None, palette=None,
            for c in present] if len(present) > 1 else []
     return _finish(fig, ax, fontsize=fontsize, ncol=ncol, legend=legend, title=title, rows=[],
                    ticks=ticks, key=key, key_loc="upper left", title_size=title_size)
+
+
+LIFE_TABLE_KINDS = {"relative": "Relative survival", "observed": "Observed survival",
+                    "net": "Net survival (Pohar Perme)"}
+
+
+def lifetable(result, *, kind: str = "relative", ax=None, ci: bool = True,
+              risk_table: bool = True, times=None, palette=None, groups=None,
+              labels: dict | None = None, suppress_below: int = 11, size="single",
+              title: str | None = None, xlabel: str = TIME_LABEL, ylabel: str | None = None,
+              legend: bool = True, panel_height: float | None = None):
+    """Cumulative survival of an actuarial life table at each interval's end
+    (``relative``, ``observed`` or ``net``), joined by lines as SEER*Stat
+    draws them, with the numbers alive at the start of each tick's month.
+
+    Options as :func:`km`.
+    """
+    if kind not in LIFE_TABLE_KINDS or kind not in result.table_.columns:
+        have = [k for k in LIFE_TABLE_KINDS if k in result.table_.columns]
+        raise ValueError(f"kind must be one of {', '.join(have)}, got {kind!r}")
+    table = result.table_
+    present = list(dict.fromkeys(table["group"].to_list()))
+    chosen = _choose(groups, present)
+    sizes = result.group_sizes()
+    shown = [g for g in chosen if not 0 < sizes.get(g, 0) < suppress_below]
+    hidden = [g for g in chosen if g not in shown]
+    ticks = _ticks(times, float(table["end"].max()))
+    colors = colors_for(shown, palette)
+    labels = labels or {}
+    rows = _risk_rows(result, shown, ticks, colors, suppress_below) if risk_table and shown \
+        else []
+    notes = _hidden_text(hidden, suppress_below)
+    fig, ax, fontsize, ncol = _figure(
+        ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
+        risk_rows=len(rows), risk_labels=[r.label for r in rows],
+        first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows], title=title,
+        panel_height=panel_height, notes=notes)
+    curves = []
+    for g in shown:
+        c = table.filter(pl.col("group") == g).sort("end")
+        start = float(c["start"].min()) if c.height else 0.0
+        x = np.concatenate([[start], c["end"].to_numpy().astype(float)])
+        y = np.concatenate([[1.0], c[kind].to_numpy()])
+        nan = [np.nan]
+        curves.append(Curve(g, labels.get(g, g), x, y, colors[g], step=False,
+                            lower=np.concatenate([nan, c[f"{kind}_lower"].to_numpy()]),
+                            upper=np.concatenate([nan, c[f"{kind}_upper"].to_numpy()])))
+    draw_curves(ax, curves, ci=ci, censor_marks=False, fontsize=fontsize)
+    top = max([_visible_max(c, max(ticks), ci) for c in curves] + [1.0])
+    style_axes(ax, ticks=ticks, xlabel=xlabel, ylabel=ylabel or LIFE_TABLE_KINDS[kind],
+               fontsize=fontsize, ylim=(0.0, max(1.02, top + 0.02)))
+    return _finish(fig, ax, fontsize=fontsize, ncol=ncol, legend=legend, title=title,
+                   rows=rows, ticks=ticks, notes=notes)

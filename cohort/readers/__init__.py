@@ -21,7 +21,7 @@ from cohort.readers.delimited import delimited_source
 from cohort.readers.naaccr_flat import RECORD_LENGTH, naaccr_flat_source
 from cohort.readers.naaccr_xml import NAMESPACE, naaccr_xml_source
 from cohort.readers.parquet import parquet_source
-from cohort.readers.seerstat import dictionary_path, seerstat_source
+from cohort.readers.seerstat import dictionary_path, is_dictionary, seerstat_source
 
 FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat")
 
@@ -34,7 +34,9 @@ def detect_format(path: Path) -> str:
     prolog or a ``NaaccrData`` element in the NAACCR namespace; NAACCR
     fixed-width when its first line is 4,048 characters starting with the
     record type; a SEER*Stat export when a ``.dic`` dictionary sits beside
-    it or its header names at least two SEER*Stat variables; else CSV.
+    it or its header names at least two SEER*Stat variables (and the
+    dictionary itself, so that the reader can say which file to give); else
+    CSV.
     """
     with open(path, "rb") as fh:
         head = fh.read(65536)
@@ -63,13 +65,13 @@ def detect_format(path: Path) -> str:
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
     if len(first) == RECORD_LENGTH and first[:1].isalpha():
         return "naaccr-flat"
-    if dictionary_path(path) is not None or _seer_header(first):
+    if dictionary_path(path) is not None or _seer_header(first) or is_dictionary(path, head):
         return "seerstat"
     return "csv"
 
 
 def _seer_header(line: bytes) -> bool:
-    fields = {f.strip().strip('"') for f in re.split(r"[\t,]", line.decode("utf-8", "replace"))}
+    fields = {f.strip().strip('"') for f in re.split(r"[\t,;]", line.decode("utf-8", "replace"))}
     return len(fields & _seer_labels()) >= 2
 
 

@@ -19,6 +19,7 @@ from cohort.report.cif_page import cif_page  # noqa: E402
 from cohort.report.common import count_text, pkg_version, site_cohort, site_label  # noqa: E402
 from cohort.report.competing_page import competing_page  # noqa: E402
 from cohort.report.cox_page import cox_page  # noqa: E402
+from cohort.report.ehr_page import ehr_page  # noqa: E402
 from cohort.report.front import attrition_page, cover_page  # noqa: E402
 from cohort.report.km_page import km_page  # noqa: E402
 from cohort.report.net_page import net_page  # noqa: E402
@@ -142,6 +143,8 @@ def _site_section(pages, s, spec, site, result, figures_dir):
         km_page(pages, spec, label, site, km, values)
     table1_page(pages, s, spec, label, site, params)
     cox_page(pages, s, spec, label, site, params, values)
+    if spec.excess_hazard.enabled:
+        ehr_page(pages, s, spec, label, site, params, values)
     cif_page(pages, s, spec, label, site, values)
     if values.get("cause_known"):
         competing_page(pages, s, spec, label, site, values)

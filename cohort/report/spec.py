@@ -37,6 +37,13 @@ class NetSpec:
 
 
 @dataclass
+class ExcessSpec:
+    enabled: bool = True
+    terms: list[str] = field(default_factory=lambda: ["node_burden", "age_group", "sex"])
+    intervals: list = field(default_factory=lambda: [0, 1, 2, 3, 5])
+
+
+@dataclass
 class ReportSpec:
     title: str = "Survival by lymph-node burden"
     cohort: str = "true"
@@ -51,6 +58,7 @@ class ReportSpec:
     cox: CoxSpec = field(default_factory=CoxSpec)
     competing_risks: CompetingSpec = field(default_factory=CompetingSpec)
     net_survival: NetSpec = field(default_factory=NetSpec)
+    excess_hazard: ExcessSpec = field(default_factory=ExcessSpec)
     threshold: int = 11
     source: str = "<defaults>"
 
@@ -62,9 +70,10 @@ _TOP = {
 _COX = {"terms": list, "strata": list, "exclude_levels": list}
 _NET = {"enabled": bool, "method": str, "lifetable": str}
 _COMPETING = {"enabled": bool, "terms": list, "strata": list, "profiles": list}
+_EHR = {"enabled": bool, "terms": list, "intervals": list}
 _DISCLOSURE = {"threshold": int}
 _SECTIONS = {"cox": _COX, "net_survival": _NET, "competing_risks": _COMPETING,
-             "disclosure": _DISCLOSURE}
+             "excess_hazard": _EHR, "disclosure": _DISCLOSURE}
 
 
 def _check(table: dict, allowed: dict, where: str, path: str) -> None:
@@ -125,6 +134,7 @@ def load_spec(path: str | Path | None = None) -> ReportSpec:
     spec.net_survival = NetSpec(**data.get("net_survival", {}))
     spec.competing_risks = CompetingSpec(**data.get("competing_risks", {}))
     _check_profiles(spec.competing_risks.profiles, str(path))
+    spec.excess_hazard = ExcessSpec(**data.get("excess_hazard", {}))
     spec.threshold = data.get("disclosure", {}).get("threshold", spec.threshold)
     if spec.event not in ("event", "event_cancer"):
         raise SpecError(f"{path}: event must be 'event' or 'event_cancer', got {spec.event!r}")

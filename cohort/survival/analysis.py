@@ -50,6 +50,7 @@ class KMResult:
     trend_: dict | None = None  # groups and scores of the trend test, groups left out
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
+    design: str = ""  # period window or conditioning, when used
 
     @property
     def curves_(self) -> pl.DataFrame:
@@ -59,7 +60,7 @@ class KMResult:
 
     def notes(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> list[str]:
         """What a reader needs to read the numbers: conventions, CI, tests."""
-        out = [convention_note(self.convention),
+        out = [*([self.design] if self.design else []), convention_note(self.convention),
                f"95% CIs: {self.ci_method}; NA where S is 1 or 0",
                "median: R's rule (first time S <= 0.5; midpoint of an exact 0.5 plateau)",
                "n_risk = at risk just before the time"
@@ -234,6 +235,7 @@ def km_analysis(
     convention: str = "completed",
     entry: str | None = None,
     trend_scores: dict[str, float] | str | None = None,
+    given: float = 0,
 ) -> KMResult:
     """Kaplan-Meier by ``by`` with log-rank (overall, trend, stratified) tests.
 
@@ -261,6 +263,11 @@ def km_analysis(
         Scores of the test for trend: ``{group: score}``, or the name of a
         numeric column whose median in each group is its score (e.g.
         ``nodes_positive``). Default: 1, 2, ... over the ordered known groups.
+    given
+        Conditional survival: survival to each time given survival to ``given``
+        months (everyone still under observation enters at ``given``).
+
+    A period cohort (:meth:`cohort.cohort.Cohort.period`) brings its entry.
 
     Notes
     -----
@@ -270,9 +277,10 @@ def km_analysis(
     ordered known categories (``NX`` and ``... NOS`` groups are never scored)
     and is computed among the records of the scored groups.
     """
-    times = tuple(times)
+    times = tuple(t for t in times if t > given)
     horizon = horizon if horizon is not None else max(times, default=60)
     cols = [c for c in [by, *(strata or [])] if c]
+    entry = entry or getattr(cohort, "entry", None)  # a period cohort's window
     col = _collapse(cohort, cols, event, convention=convention, entry=entry)
     counts = col.counts.filter(pl.col("n") > 0)
     entry_col = "entry" if col.entry else None  # the collapsed column
@@ -280,6 +288,15 @@ def km_analysis(
         counts = counts.filter(pl.col("entry") < pl.col("time"))
     _check_cause_known(event, counts, col.unknown)
     cohort.require_records(counts)
+    design = "; ".join(
+        [*([f"period analysis {cohort.window}: follow-up inside the window only"]
+           if getattr(cohort, "window", None) else []),
+         *([f"conditional on survival to {given:g} months"] if given else [])])
+    if given:  # conditional: left truncation at ``given`` (cohort.survival.period)
+        from cohort.survival.period import condition
+
+        counts, entry_col = condition(counts, given, entry=entry_col)
+        cohort.require_records(counts, what=f"records under observation at {given:g} months")
     levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
     km = fit_km(counts, by=by, event="event", levels=levels, entry=entry_col)
     tests = []
@@ -315,7 +332,8 @@ def km_analysis(
                                            "groups": pl.Utf8}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
         unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
-        note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}",
+        note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
+        + (f"; {design}" if design else ""), design=design,
     )
 
 
@@ -524,6 +542,7 @@ def cox_analysis(
     overlap = set(terms) & set(strata)
     if overlap:
         raise ModelError(f"{', '.join(overlap)} cannot be both a term and a stratum")
+    entry = entry or getattr(cohort, "entry", None)  # a period cohort's window
     col = _collapse(cohort, [*terms, *strata], event, convention=convention, entry=entry)
     counts = col.counts.filter(pl.col("n") > 0)
     entry_col = "entry" if col.entry else None  # the collapsed column
@@ -570,7 +589,9 @@ def cox_analysis(
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
         note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
-        "Wald CIs" + (f"; delayed entry from {entry}" if entry else ""),
+        "Wald CIs" + (f"; period analysis {cohort.window}: follow-up inside the window only"
+                      if getattr(cohort, "window", None) else
+                      f"; delayed entry from {entry}" if entry else ""),
     )
 
 

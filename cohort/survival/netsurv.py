@@ -4,29 +4,30 @@ Net survival is the survival a cohort would have if cancer were the only
 cause of death: observed deaths are compared with the deaths expected from
 general-population mortality matched on sex, attained age and calendar
 year, followed through the follow-up. Two estimators, as R's ``relsurv``
-(``rs.surv``):
+2.2 (``rs.surv``):
 
-- **Pohar Perme**: the excess cumulative hazard with every person weighted by
-  the inverse of their expected survival, ``w_i(t) = 1 / S*_i(t)``:
+- **Pohar Perme**: the excess hazard with every person weighted by the
+  inverse of their expected survival from diagnosis, ``w_i(t) = 1 / S*_i(t)``:
   ``dL_E(t) = sum w dN / sum w Y - sum w Y dL* / sum w Y``; consistent for net
   survival. Variance ``sum w^2 dN / (sum w Y)^2``.
 - **Ederer II**: the same with ``w = 1`` (relative survival).
 
-As in relsurv, the estimate is the product over the observed (weighted)
-jumps times the exponential of the population part,
-``prod(1 - dN_w/Y_w) * exp(int Y_w dL* / Y_w)``, with a 95% CI on the log
-scale (R's default); expected survival is Ederer I (everyone followed to t).
+The estimate is the product over the exit times of ``1 - dL_E``, the
+population part summed from the previous exit time (relsurv's form), with a
+95% CI on the log scale (R's default); expected survival is Ederer I
+(everyone followed to t). Rows are at risk while ``entry < t <= exit``, so
+period (left-truncated) and conditional estimates use the same sums.
 
 Each record leaves (dies or is censored) at its collapsed ``time``, taken as
 given, on a half-month grid: with the default completed-months convention
 that is the middle of its last month, ``surv_months + 0.5``, and with the
 exact convention ``surv_months`` (:meth:`cohort.Cohort.collapse`), so the
 observed column is the Kaplan-Meier on the same times. Expected hazards are
-integrated over half-month steps, with age at diagnosis taken as
-``age_at_dx + 0.5`` (completed years) and the date of diagnosis as the
-middle of ``dx_year``. Collapsing to (age, sex, year of diagnosis, time,
-event, count) first makes a million cases a few thousand rows; rows with a
-count of 0 are left out (they change nothing).
+integrated over half-month steps (the weights taken at both ends of each),
+with age at diagnosis taken as ``age_at_dx + 0.5`` (completed years) and the
+date of diagnosis as the middle of ``dx_year``. Collapsing to (age, sex,
+year of diagnosis, time, event, count) first makes a million cases a few
+thousand rows; rows with a count of 0 change nothing.
 """
 
 from __future__ import annotations
@@ -145,32 +146,8 @@ def _cumulative(table: LifeTable, age0, year0, sex, steps: int, *, label: str,
     return np.concatenate([np.zeros((len(age0), 1)), np.cumsum(h, axis=1)], axis=1)
 
 
-def net_survival_table(
-    counts: pl.DataFrame,
-    times,
-    *,
-    table: LifeTable,
-    method: str = "pohar-perme",
-    label: str = "cohort",
-    carried: list[int] | None = None,
-) -> pl.DataFrame:
-    """Net (or relative) survival at ``times`` (months) for one group.
-
-    ``counts``: age_at_dx, sex (NAACCR code), dx_year, time (months, the exit
-    time as given: whole or half months), event, n.
-    """
-    if method not in ("pohar-perme", "ederer2"):
-        raise CohortError(f"method must be pohar-perme or ederer2, got {method!r}")
-    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
-    if counts.is_empty():
-        raise CohortError(f"{label}: no cases to estimate net survival from")
-    half = 2 * counts["time"].cast(pl.Float64)
-    off_grid = counts.filter((half - half.round()).abs() > 1e-9)
-    if off_grid.height:
-        raise CohortError(
-            f"{label}: net survival needs exit times in whole or half months, got "
-            f"{off_grid['time'][0]!r}; collapse with convention 'completed' or 'exact'"
-        )
+def check_matchable(counts: pl.DataFrame, label: str) -> None:
+    """Refuse rows the life table cannot serve: sex other than 1/2, no age or year."""
     bad_sex = counts.filter(~pl.col("sex").is_in(list(SEXES)))
     if bad_sex.height:
         codes = ", ".join(sorted(set(bad_sex["sex"].cast(pl.Utf8).to_list())))
@@ -179,14 +156,66 @@ def net_survival_table(
             "matched to the life table (male/female); restrict the cohort with "
             "sex in ('1', '2') or supply a table for them"
         )
+    missing = counts.filter(pl.col("dx_year").is_null() | pl.col("age_at_dx").is_null())
+    if missing.height:
+        raise LifeTableError(
+            f"{label}: {int(missing['n'].sum()):,} cases have no year of diagnosis or age; "
+            "the life table needs both. Restrict the cohort (dx_year is not null and "
+            "age_at_dx is not null) or correct the records"
+        )
+
+
+@dataclass
+class Grid:
+    """Collapsed rows placed on the half-month grid, with their expected hazards.
+
+    ``key``: index of each row's (age_at_dx, sex, dx_year) in ``keys``;
+    ``lam``: (keys, steps + 1) expected cumulative hazard from diagnosis;
+    ``exit_h`` / ``entry_h``: half-month index of leaving and of entering
+    (-1 without left truncation); a row is at risk at half-month g when
+    ``entry_h < g <= exit_h``.
+    """
+
+    keys: pl.DataFrame
+    key: np.ndarray
+    lam: np.ndarray
+    exit_h: np.ndarray
+    entry_h: np.ndarray
+    dead: np.ndarray
+    n: np.ndarray
+    steps: int
+
+
+def to_grid(counts: pl.DataFrame, *, table: LifeTable, steps: int, time: str = "time",
+            entry: str | None = None, label: str = "cohort",
+            carried: list[int] | None = None) -> Grid:
+    """Place collapsed rows (age_at_dx, sex, dx_year, time, event, n[, entry]) on the
+    half-month grid: ``time`` is the exit time in months, taken as given."""
+    check_matchable(counts, label)
+    half = 2 * counts[time].cast(pl.Float64)
+    off_grid = counts.filter((half - half.round()).abs() > 1e-9)
+    if off_grid.height:
+        raise CohortError(
+            f"{label}: relative survival needs exit times in whole or half months, got "
+            f"{off_grid[time][0]!r}; collapse with convention 'completed' or 'exact'"
+        )
     keys = counts.select("age_at_dx", "sex", "dx_year").unique(maintain_order=True)
-    key_index = keys.with_row_index("key")
-    c = counts.join(key_index, on=["age_at_dx", "sex", "dx_year"], how="left")
-    k = c["key"].to_numpy()
-    n = c["n"].to_numpy().astype(float)
-    exit_h = np.round(2 * c["time"].to_numpy().astype(float)).astype(np.int64)  # half-months
-    dead = c["event"].to_numpy().astype(bool)
-    steps = int(round(2 * max(times))) + 2  # half-months needed; later exits are clipped
+    key = counts.select("age_at_dx", "sex", "dx_year").join(
+        keys.with_row_index("__key"), on=["age_at_dx", "sex", "dx_year"], how="left",
+        maintain_order="left")["__key"].to_numpy()
+    exit_h = np.round(2 * counts[time].to_numpy().astype(float)).astype(np.int64)
+    if entry is None:
+        entry_h = np.full(counts.height, -1, dtype=np.int64)
+    else:
+        entry_h = np.round(2 * counts[entry].to_numpy().astype(float)).astype(np.int64)
+        bad = exit_h <= entry_h
+        if bad.any():
+            raise CohortError(
+                f"{label}: {int(counts['n'].to_numpy()[bad].sum()):,} cases leave at or "
+                f"before they enter ({time} <= {entry}); a record is at risk only while "
+                f"{entry} < t <= {time}"
+            )
+    beyond: list[int] = []
     lam = _cumulative(
         table,
         keys["age_at_dx"].to_numpy().astype(float) + 0.5,
@@ -194,42 +223,150 @@ def net_survival_table(
         np.array([SEXES[s] for s in keys["sex"].to_list()]),
         steps,
         label=label,
-        carried=carried if carried is not None else [],
-    )  # (K, steps + 1)
-    K = len(keys)
-    # leaving and dying per key and half-month; at risk = still present
-    leave = np.zeros((K, steps + 1))
-    np.add.at(leave, (k, np.minimum(exit_h, steps)), n)
-    deaths = np.zeros((K, steps + 1))
-    np.add.at(deaths, (k[dead], np.minimum(exit_h[dead], steps)), n[dead])
-    present = leave[:, ::-1].cumsum(axis=1)[:, ::-1]  # exit index >= g
+        carried=beyond,
+    )
+    if beyond and carried is not None:  # the latest year the records reach, not the grid
+        reach = counts["dx_year"].to_numpy() + 0.5 + np.minimum(exit_h, steps) / 24
+        if reach.max() >= table.last_year + 1:
+            carried.append(int(np.floor(reach.max())))
+    return Grid(keys, key, lam, exit_h, entry_h, counts["event"].to_numpy().astype(bool),
+                counts["n"].to_numpy().astype(float), steps)
+
+
+def grid_sum(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
+             shape: tuple[int, int]) -> np.ndarray:
+    """``out[rows, cols] += weights`` (a bincount: ``np.add.at`` is ten times slower)."""
+    flat = np.bincount(rows * shape[1] + cols, weights=weights, minlength=shape[0] * shape[1])
+    return flat.reshape(shape)
+
+
+@dataclass
+class NetSums:
+    """Per group, at every half-month g: the (weighted) jumps, their variance, the
+    population part over (g, g + 1], the unweighted number at risk and the number
+    leaving (dying or censored) at g."""
+
+    obs: np.ndarray  # (groups, steps + 1)
+    var: np.ndarray
+    pop: np.ndarray
+    n_risk: np.ndarray
+    exits: np.ndarray
+
+    def estimate(self, g: int, since: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """Net survival over (``since``, ``g``] in half-months (-1: from the start,
+        deaths at time 0 included) and the SE of its log.
+
+        As relsurv's ``rs.surv`` (2.2): the product over the exit times of one minus
+        the excess hazard increment, the population part summed from the previous
+        exit time, and the evaluation time ``g`` closing the last step (relsurv's
+        ``add.times``).
+        """
+        lo = since + 1
+        est = np.ones(self.obs.shape[0])
+        # population hazard over (h - 1, h] for h in (since, g]; none before time 0
+        for i in range(self.obs.shape[0]):
+            pop = np.concatenate([[0.0], self.pop[i, :g]])[lo:g + 1]
+            ends = np.flatnonzero(self.exits[i, lo:g + 1] > 0)
+            ends = np.append(ends[ends < g - lo], g - lo)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            incr = self.obs[i, lo + ends] - np.add.reduceat(pop, starts)
+            est[i] = np.prod(1 - incr)
+        return est, np.sqrt(self.var[:, lo: g + 1].sum(axis=1))
+
+
+def net_sums(grid: Grid, group: np.ndarray, n_groups: int, *, method: str) -> NetSums:
+    """Pohar Perme (weights ``1 / S*_i(t)``) or Ederer II (weights 1) sums per group.
+
+    Rows are at risk while ``entry < t <= exit`` (left truncation for period and
+    conditional estimates); the weights are expected survival from diagnosis.
+    """
+    if method not in ("pohar-perme", "ederer2"):
+        raise CohortError(f"method must be pohar-perme or ederer2, got {method!r}")
+    H = grid.steps
+    K = len(grid.keys)
+    code = group.astype(np.int64) * K + grid.key
+    cells, row_cell = np.unique(code, return_inverse=True)
+    cell_group, cell_key = cells // K, cells % K
+    C = len(cells)
+    # at risk at g: entry_h < g <= exit_h (exits past the grid stay at risk to its end)
+    diff = grid_sum(row_cell, np.clip(grid.entry_h + 1, 0, H + 1), grid.n, (C, H + 2)) \
+        - grid_sum(row_cell, np.minimum(grid.exit_h, H) + 1, grid.n, (C, H + 2))
+    present = diff.cumsum(axis=1)[:, : H + 1]
+    d = grid.dead & (grid.exit_h <= H)
+    deaths = grid_sum(row_cell[d], grid.exit_h[d], grid.n[d], (C, H + 1))
+    lam = grid.lam[cell_key, : H + 1]
     w = np.exp(lam) if method == "pohar-perme" else np.ones_like(lam)
-    # events at half-month g: at risk are those with exit index >= g
-    num = (deaths * w).sum(axis=0)
-    den = (present * w).sum(axis=0)
-    var_num = (deaths * w * w).sum(axis=0)
-    # population hazard over (g, g+1]: present after g means exit index > g
-    after = np.concatenate([present[:, 1:], np.zeros((K, 1))], axis=1)
-    dlam = np.diff(lam, axis=1)
-    exp_num = (after[:, :-1] * w[:, :-1] * dlam).sum(axis=0)
-    exp_den = (after[:, :-1] * w[:, :-1]).sum(axis=0)
+    # present at g + 1 is at risk over (g, g + 1]
+    after = np.concatenate([present[:, 1:], np.zeros((C, 1))], axis=1)
+    dlam = np.concatenate([np.diff(lam, axis=1), np.zeros((C, 1))], axis=1)
+    starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
+    present_groups = cell_group[starts]
+
+    def by_group(a):
+        out = np.zeros((n_groups, H + 1))
+        out[present_groups] = np.add.reduceat(a, starts, axis=0)
+        return out
+
+    num, den = by_group(deaths * w), by_group(present * w)
+    var_num = by_group(deaths * w * w)
+    # the weighted mean population hazard over (g, g + 1], its weights taken at both
+    # ends (trapezoid): Pohar Perme weights grow within the step, as relsurv's do daily
+    w_end = np.concatenate([w[:, 1:], w[:, -1:]], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         obs = np.where(den > 0, num / den, 0.0)
         var = np.where(den > 0, var_num / den**2, 0.0)
-        pop = np.where(exp_den > 0, exp_num / exp_den, 0.0)
-    # expected survival, Ederer I: everyone followed to t
-    total = np.zeros(K)
-    np.add.at(total, k, n)
+        pop = np.zeros_like(obs)
+        for ww in (w, w_end):
+            e_num, e_den = by_group(after * ww * dlam), by_group(after * ww)
+            pop += np.where(e_den > 0, e_num / e_den, 0.0) / 2
+    inside = grid.exit_h <= H
+    leave = grid_sum(row_cell[inside], grid.exit_h[inside], grid.n[inside], (C, H + 1))
+    return NetSums(obs, var, pop, by_group(present), by_group(leave))
+
+
+def net_survival_table(
+    counts: pl.DataFrame,
+    times,
+    *,
+    table: LifeTable,
+    method: str = "pohar-perme",
+    label: str = "cohort",
+    carried: list[int] | None = None,
+    entry: str | None = None,
+    given: float = 0.0,
+) -> pl.DataFrame:
+    """Net (or relative) survival at ``times`` (months) for one group.
+
+    ``counts``: age_at_dx, sex (NAACCR code), dx_year, time (the exit time in
+    months, as collapsed: ``surv_months + 0.5`` for completed months), event, n,
+    and the entry time in column ``entry`` for left-truncated (period) data.
+    ``given``: conditional net survival from ``given`` months on (the ratio
+    S(t) / S(given), with the variance of the jumps after ``given``).
+    """
+    if method not in ("pohar-perme", "ederer2"):
+        raise CohortError(f"method must be pohar-perme or ederer2, got {method!r}")
+    counts = counts.filter(pl.col("n") > 0)  # zero-count rows are neutral
+    if counts.is_empty():
+        raise CohortError(f"{label}: no cases to estimate net survival from")
+    steps = int(round(2 * max(times))) + 2  # half-months needed; later exits are clipped
+    grid = to_grid(counts, table=table, steps=steps, entry=entry, label=label,
+                   carried=carried)
+    sums = net_sums(grid, np.zeros(counts.height, dtype=np.int64), 1, method=method)
+    s = int(round(2 * given))
+    # expected survival, Ederer I: everyone followed to t (conditional: everyone
+    # still under observation after ``given``, from ``given`` on)
+    total = np.zeros(len(grid.keys))
+    alive = grid.exit_h > s if s > 0 else np.ones(len(grid.key), dtype=bool)
+    np.add.at(total, grid.key[alive], grid.n[alive])
     rows = []
     for t in times:
         g = int(round(2 * t))
-        se_h = float(np.sqrt(var[: g + 1].sum()))
-        # product over the observed jumps, as relsurv's rs.surv, times exp(+population part)
-        est = float(np.prod(1 - obs[: g + 1]) * np.exp(pop[:g].sum()))
-        expected = float((total * np.exp(-lam[:, g])).sum() / total.sum())
+        est, se_h = (float(x[0]) for x in sums.estimate(g, s if s > 0 else -1))
+        expected = float((total * np.exp(-(grid.lam[:, g] - grid.lam[:, s]))).sum()
+                         / max(total.sum(), 1e-300))
         rows.append({
-            "time": float(t), "n_risk": int(present[:, g].sum()), "net_survival": est,
-            "se": est * se_h, "lower": est * np.exp(-Z95 * se_h),
+            "time": float(t), "n_risk": int(round(sums.n_risk[0, g])),
+            "net_survival": est, "se": est * se_h, "lower": est * np.exp(-Z95 * se_h),
             "upper": est * np.exp(Z95 * se_h), "expected": expected,
         })
     return pl.DataFrame(rows)
@@ -283,6 +420,7 @@ class NetSurvivalResult:
     # every group's estimate at each whole month to the last time (what .plot() draws)
     curves_: pl.DataFrame | None = None
     sizes_: dict | None = None  # records per group
+    given: float = 0.0  # conditional on survival to this many months
 
     def notes(self) -> list[str]:
         return [self.note]
@@ -347,6 +485,8 @@ def net_survival_analysis(
     method: str = "pohar-perme",
     lifetable: str | Path | LifeTable | None = None,
     standardise: int | None = None,
+    given: float = 0,
+    entry: str | None = None,
     convention: str = "completed",
 ) -> NetSurvivalResult:
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group.
@@ -364,29 +504,48 @@ def net_survival_analysis(
         the US 1940-2014 table.
     standardise
         ICSS standard 1, 2 or 3 for age-standardised estimates (ages 15+).
+    given
+        Conditional survival: to each time given survival to ``given`` months.
+    entry
+        A column of delayed entry (months since diagnosis) for left-truncated
+        data; a period cohort brings its own.
     convention
         ``completed`` (default: exits at ``surv_months + 0.5``) or ``exact``
         (``surv_months``); the observed column is the Kaplan-Meier on the same times.
+
+    A period cohort (:meth:`cohort.cohort.Cohort.period`) gives period
+    estimates: left-truncated at the window's start.
     """
     from cohort.cohort import convention_note
-    from cohort.survival.analysis import _collapse
     from cohort.survival.km import fit_km, natural_levels
+    from cohort.survival.period import collapse_exits, condition
 
     table = lifetable if isinstance(lifetable, LifeTable) else load_lifetable(lifetable)
     cols = [c for c in [by] if c] + ["age_at_dx", "sex", "dx_year"]
-    col = _collapse(cohort, cols, "event", convention=convention)
+    from cohort.survival.period import capped
+
+    col = collapse_exits(capped(cohort, max(times)), cols, event="event", entry=entry,
+                         convention=convention)
     counts = col.counts.filter(pl.col("n") > 0)
-    cohort.require_records(counts)
-    missing = counts.filter(pl.col("dx_year").is_null() | pl.col("age_at_dx").is_null())
-    if missing.height:
-        raise LifeTableError(
-            f"{int(missing['n'].sum()):,} eligible cases have no year of diagnosis or age; net "
-            "survival needs both to match the life table. Restrict the cohort "
-            "(dx_year is not null) or correct the records"
-        )
+    window = getattr(cohort, "window", None)
+    if window is None and not given:
+        cohort.require_records(counts)
+    entry = "entry" if "entry" in counts.columns else None
+    if given:
+        counts, entry = condition(counts, given, entry=entry)
+        times = [t for t in times if t > given]
+    check_matchable(counts, "the cohort")
+    if counts.is_empty():
+        raise CohortError(
+            "the cohort has no eligible cases with known survival time"
+            + (f" followed inside the period {window}" if window is not None else "")
+            + (f" under observation at {given:g} months" if given else "")
+            + "; widen the cohort" + (" or move the window" if window is not None else ""))
     times = tuple(times)
-    # the estimate at every whole month as well, for the curve .plot() draws
-    grid = sorted(set(times) | set(range(0, int(np.ceil(max(times, default=0))) + 1)))
+    # the estimate at every whole month as well (after ``given``), for the curve
+    # .plot() draws
+    end = int(np.ceil(max(times, default=0)))
+    grid = sorted(set(times) | {float(m) for m in range(0, end + 1) if m > given or not given})
     carried: list[int] = []
     groups = (col.levels.get(by) or natural_levels(counts[by])) if by else [None]
     rows, std_rows, curves, sizes = [], [], [], {}
@@ -397,23 +556,20 @@ def net_survival_analysis(
         label = f"{by}={g}" if g is not None else "cohort"
         sizes[g if g is not None else "all"] = int(part["n"].sum())
         on_grid = net_survival_table(part, grid, table=table, method=method, label=label,
-                                     carried=carried)
+                                     carried=carried, entry=entry, given=given)
         curves.append(on_grid.with_columns(pl.lit(g if g is not None else "all")
                                            .alias("group")))
         est = pl.DataFrame({"time": [float(t) for t in times]}).join(
             on_grid, on="time", how="left", maintain_order="left").select(on_grid.columns)
-        km = fit_km(part.group_by("time", "event").agg(pl.col("n").sum()), by=None,
-                    event="event")
-        observed = km.estimates(times)["survival"]
         rows.append(est.with_columns(pl.lit(g if g is not None else "all").alias("group"),
-                                     observed.alias("observed")))
+                                     _observed(fit_km, part, times, entry, given)))
         if standardise:
             per_age = []
             aged = part.with_columns(icss_group()).filter(pl.col("age_at_dx") >= ICSS_BREAKS[0])
             for a, sub in aged.group_by("age_group"):
                 e = net_survival_table(sub.drop("age_group"), times, table=table,
                                        method=method, label=f"{label}, ICSS group {a[0]}",
-                                       carried=carried)
+                                       carried=carried, entry=entry, given=given)
                 per_age.append(e.with_columns(pl.lit(a[0]).alias("age_group")))
             s = age_standardise(pl.concat(per_age).sort("age_group", "time"),
                                 standard=standardise)
@@ -434,8 +590,19 @@ def net_survival_analysis(
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
         estimates_=estimates, standardised_=std, convention=col.convention, times=times,
+        given=float(given),
         curves_=pl.concat(curves).select("group", "time", "n_risk", "net_survival", "se",
                                          "lower", "upper", "expected"), sizes_=sizes,
         note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "
-             "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I",
+             "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I"
+             + (f"; period analysis {window} (left-truncated)" if window else "")
+             + (f"; conditional on survival to {given:g} months" if given else ""),
     )
+
+
+def _observed(fit_km, part: pl.DataFrame, times, entry: str | None, given: float) -> pl.Series:
+    """Kaplan-Meier at ``times`` on the same exits (and entries) as the net survival."""
+    keys = ["time", "event", *([entry] if entry else [])]
+    km = fit_km(part.group_by(keys).agg(pl.col("n").sum()), by=None, event="event",
+                **({"entry": entry} if entry else {}))
+    return km.estimates(times)["survival"].alias("observed")

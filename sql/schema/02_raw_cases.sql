@@ -8,8 +8,10 @@ create table if not exists raw_cases (
     patient_id varchar,                     -- [20] patientIdNumber
     tumor_seq varchar,                      -- [380] sequenceNumberCentral
     sex varchar,                            -- [220] sex
-    age_at_dx integer,                      -- [230] ageAtDiagnosis
-    age_at_dx_code varchar,                 -- as in the file
+    age_at_dx integer,                      -- [230] ageAtDiagnosis; null unless the file gives an exact age
+    age_at_dx_code varchar,                 -- as in the file (065; 85+ or 45-49 from a SEER age recode)
+    age_group varchar,                      -- a SEER age recode that is not an exact age: 85+ or 45-49
+    age_top_coded boolean,                  -- the age is top-coded (85+, 90+, 100+): at least that old
     dx_date date,                           -- [390] dateOfDiagnosis
     dx_date_code varchar,                   -- YYYYMMDD, YYYYMM or YYYY as in the file
     dx_month integer,                       -- month of dx_date
@@ -45,6 +47,7 @@ create table if not exists raw_cases (
     cause_of_death varchar,                 -- [1910] causeOfDeath
     cause_specific_death varchar,           -- [1914] seerCauseSpecificCod
     other_cause_death varchar,              -- [1915] seerOtherCod
+    cod_site_recode varchar,                -- SEER COD to site recode (CODPUB): code or SEER*Stat label
     surv_months integer,                    -- [1784] survMosActiveFollowup
     surv_months_code varchar,               -- as in the file
     surv_flag varchar,                      -- [1783] survFlagActiveFollowup
