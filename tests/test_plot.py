@@ -297,3 +297,32 @@ def test_fine_gray_figures_are_the_estimates(synth):
     assert data["hr:cs_other:node_burden:N3"]["x"] == pytest.approx([n3["hr_cs_other"]])
     assert data["hr:sd_other:node_burden:N3"]["x"] == pytest.approx([n3["hr_sd_other"]])
     assert "Fine-Gray subdistribution hazards" in repr(fg) and "<table" in both._repr_html_()
+
+
+@pytest.mark.filterwarnings("ignore::cohort.survival.netsurv.LifeTableWarning")
+def test_life_table_and_excess_hazard_figures(synth):
+    c = synth.cohort("site_group = 'colon' and sex in ('1', '2')")
+    lt = c.lifetable(horizon=60)
+    data = drawn(lt.plot())
+    sizes = lt.group_sizes()
+    for g in [g for g, n in sizes.items() if n >= 11]:
+        t = lt.table_.filter(pl.col("group") == g).sort("end")
+        assert data[f"curve:{g}"]["x"] == [0.0, *[float(x) for x in t["end"]]]
+        assert data[f"curve:{g}"]["y"] == pytest.approx([1.0, *t["relative"].to_list()])
+        # alive at the start of each interval, as the life table counts them
+        for row in t.iter_rows(named=True):
+            n = row["alive_start"]
+            if row["start"] in (0, 12, 24, 36, 48):
+                assert data[f"at_risk:{g}:{row['start']}"] == ("<11" if 0 < n < 11 else f"{n:,}")
+    observed = drawn(lt.plot(kind="observed", risk_table=False))
+    g = next(g for g, n in sizes.items() if n >= 11)
+    assert observed[f"curve:{g}"]["y"][1:] == pytest.approx(
+        lt.table_.filter(pl.col("group") == g).sort("end")["observed"].to_list())
+    with pytest.raises(ValueError, match="kind must be one of"):
+        lt.plot(kind="crude")
+    ehr = c.ehr(["node_burden", "age_at_dx"], exclude_levels={"node_burden": ["NX", "N1 NOS"]})
+    data = drawn(ehr.plot())
+    for r in ehr.table_.filter(~pl.col("reference")).iter_rows(named=True):
+        key = f"{r['term']}:{r['level'] or ''}"
+        assert data[f"hr:excess:{key}"]["x"] == pytest.approx([r["ehr"]], rel=1e-12)
+    assert "Excess hazard ratios" in repr(ehr) and "Life table" in repr(lt)
