@@ -58,11 +58,11 @@ def main() -> None:
     for i in range(args.repeat):
         t, km = timed(lambda: c.km(by="node_burden"))
         t_km.append(t)
-        t, fig = timed(lambda: km.plot(tests=True))
+        t, fig = timed(lambda km=km: km.plot(tests=True))
         t_plot.append(t)
-        t, _ = timed(lambda: fig.savefig(io.BytesIO(), format="png", dpi=300))
+        t, _ = timed(lambda fig=fig: fig.savefig(io.BytesIO(), format="png", dpi=300))
         t_png.append(t_plot[-1] + t)
-        t, _ = timed(lambda: km.plot(tests=True).savefig(io.BytesIO(), format="pdf"))
+        t, _ = timed(lambda km=km: km.plot(tests=True).savefig(io.BytesIO(), format="pdf"))
         t_pdf.append(t)
         print(f"run {i + 1}: km {t_km[-1]:.2f} s, plot {t_plot[-1]:.3f} s, plot + PNG (300 dpi) "
               f"{t_png[-1]:.3f} s, plot + PDF {t_pdf[-1]:.3f} s", flush=True)

@@ -30,6 +30,7 @@ TERM_UNITS = {
 _DECIMALS = {
     "survival": 3, "observed": 3, "expected": 3, "net_survival": 3, "relative_survival": 3,
     "cumulative_incidence": 3, "lower": 3, "upper": 3, "se": 3, "std_err": 3,
+    "cancer": 3, "other": 3, "relative": 3, "net": 3,
     "hr": 2, "coef": 3, "chisq": 2, "lr_chisq": 2, "concordance": 3, "z": 2,
     "median": 1, "rmst": 1, "horizon": 0, "time": 0, "lnr": 2, "lodds": 2,
 }
