@@ -57,6 +57,7 @@ DEFAULT_VARIABLES = (
 VARIABLE_NAMES = {
     "age_at_dx": "Age at diagnosis (years)",
     "age_band": "Age group (years)",
+    "age_group": "Age group (years)",
     "sex": "Sex",
     "race_group": "Race and ethnicity",
     "dx_year": "Year of diagnosis",

@@ -118,89 +118,55 @@ def _ticks(lo: float, hi: float) -> list[float]:
     return best
 
 
-def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=None,
-           palette=None, size="single", title: str | None = None,
-           xlabel: str = "Hazard ratio (95% CI), log scale"):
-    """A forest plot of a Cox result (univariable and adjusted hazard ratios).
-
-    Parameters
-    ----------
-    result
-        A :class:`cohort.survival.CoxResult` (or any result whose ``table_``
-        has ``term``, ``level``, ``reference`` and ``hr_/lower_/upper_<model>``).
-    model
-        ``"both"`` (default: univariable and adjusted), one model's name
-        (``"adjusted"``) or a list of them (a competing-risks result has
-        ``cs_cancer``, ``sd_cancer``, ``cs_other``, ``sd_other``).
-    table
-        Print each model's HR (95% CI) right of the panel (left out when the
-        figure is too narrow to leave the panel 1.2 in).
-    labels
-        ``{term: name}`` and ``{(term, level): name}`` for the row labels
-        (default: the variables' names and the codes' labels, ``sex`` 2 ->
-        female).
-    palette
-        Colours of the models (adjusted first).
-    size
-        ``"single"``, ``"double"`` or ``(width, height)`` inches.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    wide = result.forest_table() if hasattr(result, "forest_table") else \
-        result.table_ if hasattr(result, "table_") else result
+def _models(wide: pl.DataFrame, model) -> list[str]:
     available = models_of(wide)
     if model == "both":
-        models = [m for m in ("univariable", "adjusted") if m in available] or available
-    elif isinstance(model, str | list | tuple) and set(
-            [model] if isinstance(model, str) else model) <= set(available):
-        models = [model] if isinstance(model, str) else list(model)
-    else:
+        return [m for m in ("univariable", "adjusted") if m in available] or available
+    chosen = [model] if isinstance(model, str) else list(model)
+    if not chosen or not set(chosen) <= set(available):
         raise ValueError(f"model must be 'both' or one or more of {', '.join(available)}, "
                          f"got {model!r}")
-    rows = forest_rows(wide, models, labels)
-    # the main model (adjusted, subdistribution) in the first colour, its companion grey
+    return chosen
+
+
+def _colors(models: list[str], palette) -> dict[str, str]:
+    """The main model (adjusted, subdistribution) in the first colour, its
+    companion grey."""
     main = [m for m in models if MARKERS.get(m, ("s", True))[1]]
     order = main + [m for m in models if m not in main]
-    colors = dict(zip(order, list(palette or [COLORS[0], "#666666", *COLORS[1:]]),
-                      strict=False))
-    fontsize = font_size(size) if ax is None else 8.0
-    texts = {m: [hr_text(*r["estimates"].get(m, (None, None, None)), r["reference"])
-                 if r["kind"] != "heading" else "" for r in rows] for m in models}
-    heads = {m: MODEL_NAMES.get(m, m) for m in models}
-    col_w = {m: max([text_width(t, fontsize - 0.5) for t in texts[m]]
-                    + [text_width(heads[m], fontsize - 0.5, bold=True)]) / PT + 0.12
-             for m in models}
-    label_w = max(text_width(r["label"], fontsize - 0.5) + (8 if r["kind"] == "level" else 0)
-                  for r in rows) / PT + 0.1
+    return dict(zip(order, list(palette or [COLORS[0], "#666666", *COLORS[1:]]), strict=False))
+
+
+def _new_figure(size, rows, fontsize, label_w, col_w, table, title):
+    """A figure whose height follows the rows; the text columns are dropped
+    when they would leave the panel less than 1.2 in."""
+    width = width_of(size)
+    right = sum(col_w.values()) + 0.08 if table else 0.15
+    if table and width - label_w - right < 1.2:
+        table, right = False, 0.15
+    top = (2.2 + (1.5 if title else 0)) * fontsize / PT + 0.08
+    bottom = (2.45 * fontsize + 9) / PT + 0.04
     row_h = 1.65 * fontsize / PT
-    if ax is None:
-        width = width_of(size)
-        right = sum(col_w.values()) + 0.08 if table else 0.15
-        if table and width - label_w - right < 1.2:
-            table, right = False, 0.15
-        top = (2.2 + (1.5 if title else 0)) * fontsize / PT + 0.08
-        bottom = (2.45 * fontsize + 9) / PT + 0.04
-        height = size[1] if not isinstance(size, str) else top + bottom + len(rows) * row_h
-        fig = new_figure(width, height)
-        ax = fig.add_axes([label_w / width, bottom / height, (width - label_w - right) / width,
-                           (height - top - bottom) / height])
-    else:
-        fig = ax.figure
+    height = size[1] if not isinstance(size, str) else top + bottom + len(rows) * row_h
+    fig = new_figure(width, height)
+    ax = fig.add_axes([label_w / width, bottom / height, (width - label_w - right) / width,
+                       (height - top - bottom) / height])
+    return fig, ax, table
+
+
+def _draw_rows(ax, rows, models, colors, offsets, limits, label_w, fontsize) -> None:
+    """Row labels left of the panel; each model's estimate and interval."""
+    lo_lim, hi_lim = limits
     n = len(rows)
-    spread = np.linspace(0.17, -0.17, len(models)) if len(models) > 1 else [0.0]
-    offsets = dict(zip(models, spread, strict=True))
-    lo_lim, hi_lim = _limits(rows)
     for i, r in enumerate(rows):
         y = n - 1 - i
-        bold = r["kind"] == "heading"
+        heading = r["kind"] == "heading"
         indent = 8 if r["kind"] == "level" else 0
         ax.annotate(r["label"], xy=(0, y), xycoords=("axes fraction", "data"),
                     xytext=(-label_w * PT + 4 + indent, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=fontsize - 0.5,
-                    fontweight="bold" if bold else "normal")
-        if bold:
+                    fontweight="bold" if heading else "normal")
+        if heading:
             continue
         for m in models:
             if m not in r["estimates"]:
@@ -219,11 +185,14 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
                     solid_capstyle="butt")
             ax.plot([hr], [yy], ls="none", marker=marker, ms=0.55 * fontsize,
                     mfc=colors[m] if filled else "white", mec=colors[m], mew=0.9,
-                    gid=f"hr:{gid}", label=None)
+                    gid=f"hr:{gid}")
+
+
+def _style(ax, n, limits, xlabel, fontsize) -> None:
     ax.axvline(1.0, color="#888888", lw=0.7, ls="--", zorder=0)
     ax.set_xscale("log")
-    ax.set_xlim(lo_lim, hi_lim)
-    ticks = _ticks(lo_lim, hi_lim)
+    ax.set_xlim(*limits)
+    ticks = _ticks(*limits)
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()
@@ -234,31 +203,95 @@ def forest(result, *, ax=None, model: str = "both", table: bool = True, labels=N
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_linewidth(0.6)
-    if table:
-        x = 4.0
-        for m in models:
-            ax.annotate(heads[m], xy=(1, n - 0.4), xycoords=("axes fraction", "data"),
-                        xytext=(x, 2), textcoords="offset points", ha="left", va="bottom",
-                        fontsize=fontsize - 0.5, fontweight="bold")
-            for i, text in enumerate(texts[m]):
-                if text:
-                    ax.annotate(text, xy=(1, n - 1 - i + offsets[m] * 0), xycoords=(
-                        "axes fraction", "data"), xytext=(x, 0), textcoords="offset points",
-                        ha="left", va="center", fontsize=fontsize - 0.5, color=colors[m],
-                        gid=f"hr_text:{m}:{i}")
-            x += col_w[m] * PT
-    if len(models) > 1:
-        from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], ls="none", marker=MARKERS.get(m, ("D", True))[0],
-                          mfc=colors[m] if MARKERS.get(m, ("D", True))[1] else "white",
-                          mec=colors[m], ms=0.55 * fontsize) for m in models]
-        ax.legend(handles, [MODEL_NAMES.get(m, m) for m in models], loc="lower left",
-                  bbox_to_anchor=(0, 1.0), ncol=len(models), frameon=False,
-                  fontsize=fontsize - 0.5, borderaxespad=0.2, handletextpad=0.3,
-                  columnspacing=1.0)
+
+def _text_columns(ax, n, models, texts, heads, col_w, colors, fontsize) -> None:
+    """Each model's HR (95% CI) right of the panel, under its name."""
+    x = 4.0
+    for m in models:
+        ax.annotate(heads[m], xy=(1, n - 0.4), xycoords=("axes fraction", "data"),
+                    xytext=(x, 2), textcoords="offset points", ha="left", va="bottom",
+                    fontsize=fontsize - 0.5, fontweight="bold")
+        for i, text in enumerate(texts[m]):
+            if text:
+                ax.annotate(text, xy=(1, n - 1 - i), xycoords=("axes fraction", "data"),
+                            xytext=(x, 0), textcoords="offset points", ha="left",
+                            va="center", fontsize=fontsize - 0.5, color=colors[m],
+                            gid=f"hr_text:{m}:{i}")
+        x += col_w[m] * PT
+
+
+def _legend(ax, models, colors, fontsize) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="none", marker=MARKERS.get(m, ("D", True))[0],
+                      mfc=colors[m] if MARKERS.get(m, ("D", True))[1] else "white",
+                      mec=colors[m], ms=0.55 * fontsize) for m in models]
+    ax.legend(handles, [MODEL_NAMES.get(m, m) for m in models], loc="lower left",
+              bbox_to_anchor=(0, 1.0), ncol=len(models), frameon=False,
+              fontsize=fontsize - 0.5, borderaxespad=0.2, handletextpad=0.3, columnspacing=1.0)
+
+
+def forest(result, *, ax=None, model="both", table: bool = True, labels=None,
+           palette=None, size="single", title: str | None = None,
+           xlabel: str = "Hazard ratio (95% CI), log scale"):
+    """A forest plot of a Cox result (univariable and adjusted hazard ratios).
+
+    Parameters
+    ----------
+    result
+        A :class:`cohort.survival.CoxResult`, or any result whose
+        ``forest_table()`` or ``table_`` has ``term``, ``level``, ``reference``
+        and ``hr_/lower_/upper_<model>`` (Fine-Gray, competing hazards,
+        excess hazards).
+    model
+        ``"both"`` (default: univariable and adjusted), one model's name
+        (``"adjusted"``) or a list of them (a competing-risks result has
+        ``cs_cancer``, ``sd_cancer``, ``cs_other``, ``sd_other``).
+    table
+        Print each model's HR (95% CI) right of the panel (left out when the
+        figure is too narrow to leave the panel 1.2 in).
+    labels
+        ``{term: name}`` and ``{(term, level): name}`` for the row labels
+        (default: the variables' names and the codes' labels, ``sex`` 2 ->
+        female).
+    palette
+        Colours of the models (the main model first).
+    size
+        ``"single"``, ``"double"`` or ``(width, height)`` inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    wide = result.forest_table() if hasattr(result, "forest_table") else \
+        result.table_ if hasattr(result, "table_") else result
+    models = _models(wide, model)
+    rows = forest_rows(wide, models, labels)
+    colors = _colors(models, palette)
+    fontsize = font_size(size) if ax is None else 8.0
+    texts = {m: [hr_text(*r["estimates"].get(m, (None, None, None)), r["reference"])
+                 if r["kind"] != "heading" else "" for r in rows] for m in models}
+    heads = {m: MODEL_NAMES.get(m, m) for m in models}
+    col_w = {m: max([text_width(t, fontsize - 0.5) for t in texts[m]]
+                    + [text_width(heads[m], fontsize - 0.5, bold=True)]) / PT + 0.12
+             for m in models}
+    label_w = max(text_width(r["label"], fontsize - 0.5) + (8 if r["kind"] == "level" else 0)
+                  for r in rows) / PT + 0.1
+    if ax is None:
+        fig, ax, table = _new_figure(size, rows, fontsize, label_w, col_w, table, title)
+    else:
+        fig = ax.figure
+    spread = np.linspace(0.17, -0.17, len(models)) if len(models) > 1 else [0.0]
+    offsets = dict(zip(models, spread, strict=True))
+    limits = _limits(rows)
+    _draw_rows(ax, rows, models, colors, offsets, limits, label_w, fontsize)
+    _style(ax, len(rows), limits, xlabel, fontsize)
+    if table:
+        _text_columns(ax, len(rows), models, texts, heads, col_w, colors, fontsize)
+    if len(models) > 1:
+        _legend(ax, models, colors, fontsize)
     if title:
         ax.set_title(title, fontsize=fontsize + 1, loc="left",
                      pad=4 + (2.2 * fontsize if len(models) > 1 else 0))
     return fig
-
