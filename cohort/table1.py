@@ -481,7 +481,10 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
     shown = [g for g in groups if n_by.get(g, 0) >= max(threshold, 1)]
     hidden = [g for g in groups if g not in shown]
     sizes = np.array([n_by[g] for g in shown], dtype=float)
-    headers = {g: f"{g} (N = {n_by[g]:,})" for g in shown}
+    if site is None and by == "node_burden":
+        site = _one_site(cohort)
+    headers = {g: f"{level_label(by, g, site=site) if by else g} (N = {n_by[g]:,})"
+               for g in shown}
     headers["Overall"] = f"Overall (N = {int(sizes.sum()):,})"
     if not shown:
         raise Table1Error(
@@ -505,6 +508,14 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
     out = pl.DataFrame([{c: r.get(c, "") for c in columns} for r in records], schema=schema,
                        orient="row") if records else pl.DataFrame(schema=schema)
     return out
+
+
+def _one_site(cohort) -> str | None:
+    """The site group of the eligible cases when there is one (node-burden
+    categories are named by the site's count rule)."""
+    df = cohort.registry.sql(f"select distinct site_group::varchar as s from ({cohort.sql}) "
+                             "where exclusion_reason is null limit 2", cohort.params)
+    return df["s"][0] if df.height == 1 else None
 
 
 def _columns(cohort) -> list[str]:

@@ -123,6 +123,23 @@ def time_ticks(end: float) -> list[float]:
     return list(range(0, end + 1, step))
 
 
+def default_labels(variable: str | None, groups: list[str], *,
+                   site: str | None = None) -> dict[str, str]:
+    """Legend labels of groups: what the registry's label tables
+    (:mod:`cohort.labels`, when installed) call each code (``N2`` -> ``N2
+    (4-9 nodes)`` for breast, ``2`` -> ``female``); the code itself otherwise.
+
+    >>> default_labels(None, ["all"])
+    {'all': 'all'}
+    """
+    try:
+        from cohort.labels import labels_for
+    except ImportError:
+        return {g: g for g in groups}
+    mapping = labels_for(variable, site=site) if variable else {}
+    return {g: mapping.get(g, g) for g in groups}
+
+
 def figure_data(fig: Figure) -> dict:
     """The data a figure draws, by artist id (``gid``): each curve's step
     coordinates, CI bands, censor marks, numbers at risk, forest-plot points.

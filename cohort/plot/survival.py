@@ -36,7 +36,14 @@ from cohort.plot.layout import (
     panel_figure,
     right_margin,
 )
-from cohort.plot.style import TIME_LABEL, colors_for, count_text, time_ticks, width_of
+from cohort.plot.style import (
+    TIME_LABEL,
+    colors_for,
+    count_text,
+    default_labels,
+    time_ticks,
+    width_of,
+)
 
 CAUSES = {"cancer_death": "death from this cancer", "other_death": "death from other causes"}
 
@@ -168,7 +175,8 @@ def km(result, *, ax=None, ci: bool = True, censor_marks: bool = True,
         (float(result.km_.groups_[g].time.max()) for g in present), default=12.0)
     ticks = _ticks(times, default_end)
     colors = colors_for(shown, palette)
-    labels = labels or {}
+    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+              **(labels or {})}
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
@@ -238,7 +246,8 @@ def cif(result, *, ax=None, ci: bool = False, censor_marks: bool = False,
         curve_table["time"].max())
     ticks = _ticks(times, default_end)
     colors = colors_for(shown, palette)
-    labels = labels or {}
+    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+              **(labels or {})}
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
@@ -303,7 +312,8 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     hidden = [g for g in chosen if g not in shown]
     ticks = _ticks(times, max(result.times) if result.times else float(table["time"].max()))
     colors = colors_for(shown, palette)
-    labels = labels or {}
+    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+              **(labels or {})}
     # numbers at risk where the estimate is (conditional survival starts after ``given``)
     known = set(table["time"].to_list())
     risk_ticks = [t for t in ticks if t in known]
@@ -418,7 +428,8 @@ def lifetable(result, *, kind: str = "relative", ax=None, ci: bool = True,
     hidden = [g for g in chosen if g not in shown]
     ticks = _ticks(times, float(table["end"].max()))
     colors = colors_for(shown, palette)
-    labels = labels or {}
+    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+              **(labels or {})}
     rows = _risk_rows(result, shown, ticks, colors, suppress_below) if risk_table and shown \
         else []
     notes = _hidden_text(hidden, suppress_below)

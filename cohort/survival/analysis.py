@@ -50,6 +50,7 @@ class KMResult:
     trend_: dict | None = None  # groups and scores of the trend test, groups left out
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
+    site: str | None = None  # the cohort's one site group, when it has one
     design: str = ""  # period window or conditioning, when used
 
     @property
@@ -332,6 +333,7 @@ def km_analysis(
                                            "groups": pl.Utf8}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
         unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
+        site=getattr(col, "site", None),
         note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
         + (f"; {design}" if design else ""), design=design,
     )
@@ -404,6 +406,8 @@ def _collapse(cohort, columns: list[str], event: str, *, convention: str = "comp
         col.counts = col.without("site_group")
         col.levels.pop("site_group", None)
         col.categorical.discard("site_group")
+        # the one site, for site-specific labels of node-burden groups (N2 (4-9 nodes))
+        col.site = sites[0] if len(sites) == 1 else None
     return col
 
 
@@ -611,6 +615,7 @@ class CIFResult:
     times: tuple = ()
     counts_: pl.DataFrame | None = None  # time, cause, group, n: what the curves come from
     levels: list[str] | None = None
+    site: str | None = None  # the cohort's one site group, when it has one
 
     def notes(self) -> list[str]:
         return [self.note]
@@ -703,7 +708,7 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
                      note=f"{CIFResult.note}; {convention_note(col.convention)}",
                      tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
                      times=tuple(times), counts_=counts.rename({"event": "cause"}),
-                     levels=levels)
+                     levels=levels, site=getattr(col, "site", None))
 
 
 def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:
