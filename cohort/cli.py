@@ -260,6 +260,32 @@ event_option = click.option(
     "--event", type=click.Choice(["event", "event_cancer"]), default="event", show_default=True,
     help="event = death from any cause; event_cancer = death from this cancer.",
 )
+codes_option = click.option(
+    "--codes", is_flag=True,
+    help="Print raw codes (sex 2, node_burden N2) instead of labels (female, N2 (4-9 nodes)).",
+)
+by_help = ("Grouping column ('' for one curve). Default: node_burden, or the staged N "
+           "(n_stage_group) where node counts cannot give the N (lung, head and neck).")
+
+
+def _grouping(cohort, by):
+    from cohort.grouping import default_grouping
+
+    return default_grouping(cohort, by)
+
+
+def _labelled(tables: dict, by: str | None, cohort, codes: bool) -> dict:
+    """Result tables with group labels (unless --codes), for results that do
+    not label themselves (net survival)."""
+    if codes or not by:
+        return tables
+    from cohort.grouping import single_site
+    from cohort.labels import decode_groups
+
+    site = single_site(cohort) if by == "node_burden" else None
+    return decode_groups(tables, by, site=site)
+
+
 convention_option = click.option(
     "--time-convention", "convention", type=click.Choice(["completed", "exact"]),
     default="completed", show_default=True,
@@ -355,8 +381,7 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all"
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for one curve).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--horizon", type=float, default=None,
               help="RMST horizon in months (default: the last time).")
@@ -376,12 +401,13 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all"
 @event_option
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["survival", "medians", "rmst", "tests", "pairwise"])
 @_friendly
 def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period, given, event,
-       convention, suppress_below, db, fmt, table):
+       convention, suppress_below, codes, db, fmt, table):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
@@ -392,13 +418,15 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period,
 
     Example: cohort km --where "site_group = 'breast'" --by node_burden
     """
-    result = _cohort(db, where, period).km(
-        by=by or None, event=event, times=_times(times), horizon=horizon,
+    cohort = _cohort(db, where, period)
+    grouping = _grouping(cohort, by)
+    result = cohort.km(
+        by=grouping.column, event=event, times=_times(times), horizon=horizon,
         strata=_csv_list(strata), pairwise=pairwise, convention=convention,
         entry=entry or None, trend_scores=_scores(trend_scores), given=given,
     )
-    tables = result.tables(suppress_below=suppress_below)
-    paper = {"summary": result.summary(suppress_below=suppress_below),
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
+    paper = {"summary": result.summary(suppress_below=suppress_below, codes=codes),
              "numbers at risk and events": tables["survival"].select(
                  "group", "time", "n_risk", "n_events"),
              "restricted mean survival time": tables["rmst"],
@@ -410,6 +438,7 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period,
         *result.notes(suppress_below=suppress_below),
         f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
         else "counts are NOT suppressed: do not release this output",
+        *([f"grouping: {grouping.note}"] if grouping.note else []),
     ]
     _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
@@ -447,12 +476,13 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @period_option
 @event_option
 @convention_option
+@codes_option
 @db_option
 @format_option
 @table_option(["hazard_ratios", "model", "proportional_hazards"])
 @_friendly
-def cox(where, terms, strata, reference, ties, entry, period, event, convention, db, fmt,
-        table):
+def cox(where, terms, strata, reference, ties, entry, period, event, convention, codes, db,
+        fmt, table):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
@@ -468,23 +498,23 @@ def cox(where, terms, strata, reference, ties, entry, period, event, convention,
             raise click.BadParameter(f"reference must look like term=level, got {item!r}")
         k, v = item.split("=", 1)
         refs[k.strip()] = v.strip()
-    result = _cohort(db, where, period).cox(
+    cohort = _cohort(db, where, period)
+    result = cohort.cox(
         _csv_list(terms), strata=_csv_list(strata), event=event, reference=refs, ties=ties,
         convention=convention, entry=entry or None,
     )
     notes = [f"cohort: {where}", *result.notes(),
              "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
              "p < 0.05 flags a term"]
-    tables = result.tables()
-    paper = {"hazard_ratios": result.summary(), "model": tables["model"],
+    tables = result.tables(codes=codes)
+    paper = {"hazard_ratios": result.summary(codes=codes), "model": tables["model"],
              "proportional_hazards": tables["proportional_hazards"]}
     _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True,
-              help="Grouping column ('' for the whole cohort).")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @click.option("--method", type=click.Choice(["pohar-perme", "ederer2"]), default="pohar-perme",
               show_default=True, help="Net survival (Pohar Perme) or relative survival "
@@ -498,12 +528,13 @@ def cox(where, terms, strata, reference, ties, entry, period, event, convention,
 @given_option
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["net_survival", "age_standardised"])
 @_friendly
 def netsurv(where, by, times, method, lifetable, standardise, period, given, convention,
-            suppress_below, db, fmt, table):
+            suppress_below, codes, db, fmt, table):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -511,41 +542,48 @@ def netsurv(where, by, times, method, lifetable, standardise, period, given, con
     year in the life table, matched on sex; years past the table carry its
     last year forward (with a notice).
     """
-    result = _cohort(db, where, period).net_survival(
-        by=by or None, times=_times(times), method=method, lifetable=lifetable,
+    cohort = _cohort(db, where, period)
+    grouping = _grouping(cohort, by)
+    result = cohort.net_survival(
+        by=grouping.column, times=_times(times), method=method, lifetable=lifetable,
         standardise=int(standardise) if standardise else None, given=given,
         convention=convention,
     )
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", *result.notes()], table=table)
+    notes = [f"cohort: {where}", *result.notes(),
+             *([f"grouping: {grouping.note}"] if grouping.note else [])]
+    _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
+                           cohort, codes), fmt, notes, table=table)
 
 
 @main.command()
 @where_option
-@click.option("--by", default="node_burden", show_default=True, help="Grouping column.")
+@click.option("--by", default=None, help=by_help)
 @click.option("--times", default="12,36,60", show_default=True, help="Months to report.")
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["cumulative_incidence"])
 @_friendly
-def cif(where, by, times, convention, suppress_below, db, fmt, table):
+def cif(where, by, times, convention, suppress_below, codes, db, fmt, table):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group, and Gray's test of equal
     cumulative incidence for each cause (with its trend version across the
     ordered node categories); deaths of unknown cause are left out and counted.
     """
-    result = Registry(db).cohort(where).cif(by=by or None, times=_times(times),
-                                            convention=convention)
+    cohort = Registry(db).cohort(where)
+    grouping = _grouping(cohort, by)
+    result = cohort.cif(by=grouping.column, times=_times(times), convention=convention)
     notes = [f"cohort: {where}; {result.unknown_cause:,} deaths of unknown cause left out",
-             *result.notes()]
+             *result.notes(), *([f"grouping: {grouping.note}"] if grouping.note else [])]
     if result.tests_ is not None:
         notes.append("Gray's test: cmprsk::cuminc's k-sample test of equal cumulative incidence "
                      "(rho = 0); the trend test scores the ordered groups listed 1, 2, ... "
                      "(NX, '... NOS' and unknown groups left out)")
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt, notes, table=table)
+    _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt, notes,
+                 table=table)
 
 
 @main.command()

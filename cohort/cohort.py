@@ -69,6 +69,7 @@ class Collapsed:
     categorical: set[str]
     convention: str = "completed"
     entry: str | None = None  # the column the entry times came from
+    site: str | None = None  # the one site group of the cohort, when checked (node labels)
 
     def without(self, column: str) -> pl.DataFrame:
         """The counts summed over one column."""

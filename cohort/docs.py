@@ -88,7 +88,9 @@ def data_dictionary() -> str:
     out += [
         "",
         "Site rules (N categories by count, adequacy thresholds, site groups) are in "
-        "`cohort/data/sites.csv` and `cohort/data/n_categories.csv`.",
+        "`cohort/data/sites.csv` and `cohort/data/n_categories.csv`; code labels, the staged-N "
+        "and grade crosswalks and the count groups in the other tables of `cohort/data` "
+        "(`cohort/data/README.md`, `docs/staged_n.md`).",
         "",
     ]
     return "\n".join(out)

@@ -23,8 +23,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from cohort import synth_covariates
+
 FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat-labels", "seerstat-numeric")
-PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death")
+PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death",
+                 *synth_covariates.PATIENT_COLUMNS)
 CUTOFF_YEAR = 2022
 BATCH = 1_000_000
 
@@ -81,6 +84,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     mean_exam = np.zeros(n)
     base_hazard = np.zeros(n)
     positive = np.zeros(n, dtype=np.int64)
+    rank = np.zeros(n)  # position of the node-burden category, 0 (N0) to 1 (highest)
     hr = np.ones(n)
     category = np.empty(n, dtype=object)
     for i, s in enumerate(site_names):
@@ -103,6 +107,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         positive[m] = lo + np.floor(rng.random(k) * (hi - lo + 1)).astype(np.int64)
         hr[m] = np.array([c[4] for c in cats])[c_idx]
         category[m] = np.array([c[0] for c in cats])[c_idx]
+        rank[m] = c_idx / max(len(cats) - 1, 1)
     hr[~examined_any] = HR_NOT_EXAMINED
 
     age = np.clip(np.round(rng.normal(63, 12, n)), 18, 99).astype(np.int64)
@@ -157,10 +162,13 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
             "primary_site": topo.astype(str),
             "histology": hist.astype(str),
             "behavior": behavior,
-            "grade": rng.choice(["1", "2", "3", "9"], size=n, p=[0.2, 0.4, 0.3, 0.1]),
+            # drawn to keep the generator's sequence; grade now follows the
+            # node burden (cohort.synth_covariates)
+            "grade_draw": rng.choice(["1", "2", "3", "9"], size=n, p=[0.2, 0.4, 0.3, 0.1]),
             "reporting_source": source,
             "examined_any": examined_any,
             "category": category.astype(str),
+            "rank": rank,
             "positive": positive,
             "examined": examined,
             "months": months,
@@ -173,6 +181,14 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         }
     )
     out = df.select(_columns(rng, n))
+    latent = df.select("site_group", "dx_year", "examined_any", "dco", "category", "positive",
+                       "examined", "age", "dead", "cancer_death", "u2", "rank")
+    # the new items draw from a generator of their own, seeded from the batch
+    # generator's state without drawing from it: every base value (node codes,
+    # survival, the deliberately invalid records) stays what the seed gave
+    state = rng.bit_generator.state["state"]["state"]
+    own = np.random.default_rng([state % 2**64, state >> 64, 12])
+    out, more_truth = synth_covariates.add(latent.hstack(synth_covariates.draw(own, n)), out)
     # Patient-level items (NAACCR XML puts them on the Patient) are the
     # first tumour's, so every format of the extract says the same thing.
     out = out.with_columns(pl.col(c).first().over("patient_id") for c in PATIENT_ITEMS)
@@ -185,7 +201,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
     )
     truth_frame = df.drop("patient_id", "tumor_seq").hstack(coded).select(
         "patient_id", "tumor_seq", "site_group", _true_burden().alias("node_burden")
-    )
+    ).hstack(more_truth)
     before = out["nodes_positive_code"]
     out, invalid = _inject_invalid(rng, out)
     # An invalid regional nodes positive loads as unknown, and the category is
@@ -379,7 +395,7 @@ def _columns(rng: np.random.Generator, n: int) -> list[pl.Expr]:
         c("primary_site"),
         c("histology"),
         c("behavior"),
-        c("grade"),
+        c("grade_draw").alias("grade"),  # replaced by synth_covariates.add
         c("reporting_source"),
         pos_code.alias("nodes_positive_code"),
         exam_code.alias("nodes_examined_code"),
@@ -593,6 +609,14 @@ def _write_seerstat(path: Path, *, n: int, seed: int, numeric: bool) -> Path:
     return path
 
 
+def naaccr_columns(columns: list[str]) -> list[str]:
+    """The columns that are NAACCR items (the rest are SEER recodes, which
+    NAACCR XML and fixed-width files cannot carry)."""
+    from cohort.items import items_by_name
+
+    return [c for c in columns if items_by_name()[c].naaccr_id]
+
+
 XML_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-250.xml"'
@@ -623,6 +647,7 @@ def _write_xml(fh, df: pl.DataFrame) -> None:
     """Append the batch as Patients (consecutive records of one patient_id)
     holding their Tumors. Patients never straddle batches: ``frames`` gives
     every batch new patient ids."""
+    df = df.select(naaccr_columns(df.columns))
     from cohort.items import items_by_name
 
     patient = [c for c in df.columns

@@ -67,10 +67,13 @@ def _table(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(pairs)
 
 
-def variables(*, age_top: int = 100, both_sites: bool = True) -> list[tuple[str, str, dict | None]]:
+def variables(*, age_top: int = 100, both_sites: bool = True,
+              new_items: bool = True) -> list[tuple[str, str, dict | None]]:
     """(SEER*Stat variable, canonical item, {code: label} or None when
     unformatted), in column order. Several codes may share a label (ages
-    above the top code); a label's format number is its first position."""
+    above the top code); a label's format number is its first position.
+    ``new_items``: also the staging, tumour, treatment and person items
+    (:data:`cohort.synth_covariates.SEERSTAT_VARIABLES`)."""
     out = [
         ("Patient ID", "patient_id", None),
         ("Sequence number", "tumor_seq",
@@ -99,7 +102,11 @@ def variables(*, age_top: int = 100, both_sites: bool = True) -> list[tuple[str,
         ("SEER other cause of death classification", "other_cause_death", _table(OTHER_CAUSE)),
         ("COD to site recode", "cod_site_recode", {c: c for c in COD_SITE}),
     ]
-    return out
+    if not new_items:
+        return out
+    from cohort.synth_covariates import seerstat_variables
+
+    return out + seerstat_variables()
 
 
 REPORTING_SOURCE = [
@@ -178,6 +185,7 @@ def write_export(
     dos: bool = False,
     age_top: int = 100,
     both_sites: bool = True,
+    new_items: bool = True,
     on_frame: Callable[[pl.DataFrame], None] | None = None,
 ) -> Path:
     """Write canonical record frames as a SEER*Stat case listing and its ``.dic``.
@@ -186,7 +194,7 @@ def write_export(
     dictionary to the same stem with ``.dic``. Returns the dictionary path.
     """
     delim = {"tab": "\t", "comma": ",", "semi-colon": ";", "space": " "}[delimiter]
-    spec = variables(age_top=age_top, both_sites=both_sites)
+    spec = variables(age_top=age_top, both_sites=both_sites, new_items=new_items)
     formats = {name: _numbering(labels) for name, _, labels in spec if labels is not None}
     quote_all = quoted and not numeric
     gz = path.name.endswith(".gz")

@@ -45,6 +45,7 @@ import polars as pl
 from cohort.disclosure import DEFAULT_THRESHOLD
 from cohort.errors import CohortError
 from cohort.formatting import p_text
+from cohort.labels import label
 
 #: what Table 1 shows when no variables are given, in this order (those in the data)
 DEFAULT_VARIABLES = (
@@ -83,14 +84,6 @@ VARIABLE_NAMES = {
     "site_group": "Site",
 }
 
-# labels of codes while no label table is installed (cohort.labels replaces these)
-_FALLBACK_LABELS = {
-    "sex": {"1": "male", "2": "female", "3": "other (intersex)", "4": "transsexual, NOS",
-            "5": "transsexual, natal male", "6": "transsexual, natal female",
-            "9": "unknown"},
-    "ene": {"not_applicable": "not applicable"},
-}
-
 KINDS = ("continuous", "categorical", "dichotomous")
 
 
@@ -108,12 +101,13 @@ def variable_name(variable: str) -> str:
 
 
 def level_label(variable: str, value, *, site: str | None = None) -> str:
-    """The label of a code (``sex`` ``2`` -> ``female``), the code itself when
-    there is none. Uses :mod:`cohort.labels` when it is installed."""
-    try:
-        from cohort.labels import label  # the registry's label tables
-    except ImportError:
-        return _FALLBACK_LABELS.get(variable, {}).get(str(value), str(value))
+    """The label of a code (``sex`` ``2`` -> ``female``; node burden by the
+    site's count rule), the code itself when there is none: the registry's
+    label tables, :mod:`cohort.labels`.
+
+    >>> level_label("sex", "2"), level_label("node_burden", "N2", site="breast")
+    ('female', 'N2 (4-9 nodes)')
+    """
     return label(variable, value, site=site)
 
 

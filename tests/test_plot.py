@@ -328,28 +328,14 @@ def test_life_table_and_excess_hazard_figures(synth):
     assert "Excess hazard ratios" in repr(ehr) and "Life table" in repr(lt)
 
 
-def test_labels_from_the_registry_label_tables(km, typed_labels):
-    """With cohort.labels installed, legends read the labels (N1 (1-3 nodes)),
-    the risk table keeps the short code."""
-    data = drawn(km.plot())
+def test_labels_from_the_registry_label_tables(km):
+    """Legends read the registry's labels (cohort.labels: breast N1 is
+    "N1 (1-3 nodes)"), the risk table keeps the short code."""
+    assert km.site == "breast"
     fig = km.plot()
+    data = drawn(fig)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["N0 (0 nodes)", "N1 (1-3 nodes)"]
     rows = [t.get_text() for t in fig.axes[0].child_axes[0].get_yticklabels()]
     assert rows == ["N1", "N0"]  # bottom to top
     assert data["at_risk:N0:0"] == "18"
-
-
-@pytest.fixture
-def typed_labels(monkeypatch):
-    """A stand-in for the registry's label tables (cohort.labels, helper vars)."""
-    import types
-
-    module = types.ModuleType("cohort.labels")
-    names = {"node_burden": {"N0": "N0 (0 nodes)", "N1": "N1 (1-3 nodes)"},
-             "sex": {"1": "male", "2": "female"}}
-    module.labels_for = lambda column, site=None: names.get(column, {})
-    module.label = lambda column, value, site=None: names.get(column, {}).get(str(value),
-                                                                             str(value))
-    monkeypatch.setitem(sys.modules, "cohort.labels", module)
-    return module

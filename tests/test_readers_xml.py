@@ -16,6 +16,7 @@ import cohort
 from cohort.errors import IdentifierError, InputError, QuasiIdentifierWarning
 from cohort.load import load_file
 from cohort.readers import detect_format
+from cohort.synth_covariates import SEER_RECODES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "naaccr"
 
@@ -132,7 +133,7 @@ def test_official_samples_load_with_date_of_birth_dropped(registry, name):
     assert result.format == "naaccr-xml"
     assert result.dropped_columns == ["dateOfBirth"]
     assert result.rows_read == result.rows_loaded + result.rows_rejected > 0
-    assert len(result.unused_items) > 100  # hundreds of items, none loaded as columns
+    assert len(result.unused_items) > 50  # dozens of items, none loaded as columns
     assert result.extra_columns == []
     assert registry.sql("select count(*) from raw_cases where extra is not null").item() == 0
 
@@ -149,8 +150,9 @@ def test_synth_round_trip_equals_csv(tmp_path):
             result.format,
         )
     assert [f[2] for f in frames.values()] == ["csv", "naaccr-xml", "naaccr-xml"]
+    seer = [*SEER_RECODES, "tumors_total_code"]  # no NAACCR item: in the CSV only
     for name in ("s.xml", "s.xml.gz"):
-        assert_frame_equal(frames["s.csv"][0], frames[name][0])
+        assert_frame_equal(frames["s.csv"][0].drop(seer), frames[name][0].drop(seer))
         assert_frame_equal(frames["s.csv"][1], frames[name][1])
     # several tumours of one patient sit under one Patient element
     text = gzip.open(tmp_path / "s.xml.gz", "rt").read()

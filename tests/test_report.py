@@ -13,6 +13,7 @@ from pypdf import PdfReader
 import cohort
 from cohort.cli import main
 from cohort.datasets import gbsg2_extract
+from cohort.labels import label
 from cohort.report import SpecError, load_spec, write_report
 
 SPEC = """
@@ -70,16 +71,17 @@ def test_printed_numbers_equal_the_api(reg, breast_pdf):
     km = reg.cohort("site_group = 'breast'").km(times=[12, 36, 60])
     flat = " ".join(text.split())
     for row in km.medians_.iter_rows(named=True):
+        shown = label("node_burden", row["group"], site="breast")  # "N2 (4-9 nodes)"
         if row["n"] < 11:  # too small to show: a dash with a footnote, never "not reached"
-            assert row["group"] in flat.split("suppressed: fewer than 11 cases (")[1].split(")")[0]
-            line = next(ln for ln in text.splitlines() if ln.startswith(row["group"] + " "))
-            assert line == f"{row['group']} <11 <11 " + " ".join(["\u2013"] * 4), line
+            assert shown in flat.split("suppressed: fewer than 11 cases (")[1]
+            line = next(ln for ln in text.splitlines() if ln.startswith(shown + " "))
+            assert line == f"{shown} <11 <11 " + " ".join(["\u2013"] * 4), line
             continue
         s60 = km.estimates_.filter((km.estimates_["group"] == row["group"])
                                    & (km.estimates_["time"] == 60)).row(0, named=True)
         median = ("not reached" if row["median"] is None
                   else f"{row['median']:.1f} ({row['lower'] or 'NA'}")
-        prefix = f"{row['group']} {expect_count(row['n'])} {expect_count(row['events'])} "
+        prefix = f"{shown} {expect_count(row['n'])} {expect_count(row['events'])} "
         line = next(ln for ln in text.splitlines() if ln.startswith(prefix))
         assert line[len(prefix):].startswith(median.replace("None", "NA"))
         assert f"{s60['survival']:.3f} ({s60['lower']:.3f}, {s60['upper']:.3f})" in line
@@ -109,7 +111,7 @@ def test_no_count_below_threshold_anywhere(breast_pdf):
         for n in re.findall(r"n = ([\d,]+)", text):  # flow diagram, notes
             assert int(n.replace(",", "")) == 0 or int(n.replace(",", "")) >= 11
         for line in text.splitlines():
-            body = re.sub(r"^N\S*( NOS)? ", "", line)
+            body = re.sub(r"^N\S*( NOS)?( \([^)]*\))? ", "", line)  # group and its label
             tokens = body.split(" ")
             risk_row = len(tokens) == 6 and all(re.fullmatch(count, t) for t in tokens)
             if risk_row and body != "0 12 24 36 48 60":  # not the axis ticks
@@ -117,9 +119,9 @@ def test_no_count_below_threshold_anywhere(breast_pdf):
                     if tok != "<11":
                         v = int(tok.replace(",", ""))
                         assert v == 0 or v >= 11, line
-            m = re.match(r"^(N\S*( NOS)?) (<11|\d+) (<11|\d+) ", line)  # survival table
+            m = re.match(r"^(N\S*( NOS)?( \([^)]*\))?) (<11|\d+) (<11|\d+) ", line)  # table
             if m:
-                for tok in (m.group(3), m.group(4)):
+                for tok in (m.group(4), m.group(5)):
                     assert tok == "<11" or int(tok) == 0 or int(tok) >= 11, line
     assert any("<11" in p.extract_text() for p in reader.pages)
 

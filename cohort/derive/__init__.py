@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cohort.derive import receptors, staging, treatment
+from cohort.derive.covariates import age_band, grade_group, race_group, tumor_size_mm
 from cohort.derive.eligibility import exclusion_reason, exclusion_step
 from cohort.derive.ene import ene, ene_extent, ene_source
 from cohort.derive.followup import cause, event, event_cancer, surv_months, surv_months_source
@@ -37,8 +39,24 @@ from cohort.derive.nodes import (
     nodes_negative,
     nodes_positive,
 )
+from cohort.derive.receptors import er_result, her2_result, pr_result, subtype
 from cohort.derive.sites import n_rule, site_group
-from cohort.items import items
+from cohort.derive.staging import (
+    n_stage,
+    n_stage_edition,
+    n_stage_group,
+    node_count_group,
+    t_stage,
+)
+from cohort.derive.treatment import (
+    chemotherapy,
+    exam_adequacy,
+    ln_surgery,
+    neoadjuvant,
+    node_count_basis,
+    radiation,
+    surgery,
+)
 
 # Derived columns, in the order they are stored (case_derived table).
 DERIVED_COLUMNS = (
@@ -65,18 +83,53 @@ DERIVED_COLUMNS = (
     "cause",
     "exclusion_reason",
     "exclusion_step",
+    # staging, covariates and treatment (cohort.derive.staging, covariates,
+    # receptors, treatment)
+    "n_stage",
+    "n_stage_edition",
+    "n_stage_group",
+    "t_stage",
+    "node_count_group",
+    "age_band",
+    "race_group",
+    "grade_group",
+    "tumor_size_mm",
+    "er_result",
+    "pr_result",
+    "her2_result",
+    "subtype",
+    "surgery",
+    "radiation",
+    "chemotherapy",
+    "ln_surgery",
+    "neoadjuvant",
+    "node_count_basis",
+    "exam_adequacy",
 )
 
 _TYPED = {"age_at_dx": pl.Int32, "surv_months": pl.Int32, "surv_months_presumed": pl.Int32,
           "dx_year": pl.Int32, "dx_month": pl.Int32, "last_contact_year": pl.Int32,
-          "last_contact_month": pl.Int32}
+          "last_contact_month": pl.Int32, "tumors_total": pl.Int32}
 
 
 def input_columns() -> list[str]:
-    """The raw_cases columns the derivations read."""
-    cols = [it.name for it in items()]
-    return cols + ["dx_date_code", "last_contact_date_code", "dx_month", "last_contact_year",
-                   "last_contact_month", "age_group"]
+    """The raw_cases columns the derivations read (and no other: a batch of
+    half a million records is read whole, so unused items cost time and
+    memory).
+
+    >>> cols = input_columns()
+    >>> "nodes_positive_code" in cols and "marital_status" not in cols
+    True
+    """
+    blocks = [SITE_INPUTS, NODE_INPUTS, ENE_INPUTS, staging.N_INPUTS, staging.T_INPUTS,
+              ("age_at_dx", "age_group"), RACE_INPUTS, GRADE_INPUTS, SIZE_INPUTS, receptors.INPUTS,
+              treatment.TREATMENT_INPUTS, treatment.NEOADJUVANT_INPUTS]
+    per_record = [surv_months(), surv_months_source(), event(), event_cancer(), cause(),
+                  exclusion_reason()]
+    names = [c for cols in blocks for c in cols]
+    names += [c for e in per_record for c in e.meta.root_names()]
+    produced = set(DERIVED_COLUMNS) - {"surv_months"}  # surv_months is also an item
+    return [c for c in dict.fromkeys(names) if c not in produced]
 
 
 def with_inputs(frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,18 +169,41 @@ ENE_INPUTS = (
 )
 
 
-def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr]):
+RACE_INPUTS = ("race", "hispanic_origin", "nhia_origin", "origin_recode", "race_recode",
+               "race_origin_recode")
+GRADE_INPUTS = ("dx_year", "grade", "grade_clinical", "grade_pathological")
+SIZE_INPUTS = ("tumor_size_summary", "cs_tumor_size", "eod_tumor_size")
+
+
+def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr], *,
+                 where: pl.Expr | None = None):
     """Evaluate ``exprs`` once per distinct combination of ``keys`` and join
     the results back (in order). Registry codes repeat endlessly, so a million
     records have a few thousand combinations; the result is the same as
-    evaluating row by row, because the expressions read only ``keys``."""
-    keys = list(keys)
-    lookup = frame.select(keys).unique().with_columns(exprs)
-    return frame.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    evaluating row by row, because the expressions read only ``keys``.
+
+    ``where`` (over the keys) limits the evaluation to the records the
+    expressions can give a value for (they must be null elsewhere): breast
+    receptor items, for instance, whose site-specific factors take thousands
+    of values at other sites."""
+    keys = list(dict.fromkeys(keys))
+    rows = frame.select(keys)
+    if where is not None:
+        rows = rows.filter(where)  # ``where`` reads key columns only
+    lookup = rows.unique().with_columns(exprs)
+    # join on the key columns alone and set the results beside the frame:
+    # joining the whole (wide) frame would copy every column at every step
+    found = frame.select(keys).join(lookup, on=keys, how="left", nulls_equal=True,
+                                    maintain_order="left").drop(keys)
+    return pl.concat([frame, found], how="horizontal")
 
 
 def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Add every derived column to a frame of raw_cases columns."""
+    if isinstance(frame, pl.DataFrame):
+        # one chunk per column: results are set beside the inputs, and a frame
+        # whose columns are chunked differently is realigned at every step
+        frame = frame.rechunk()
     frame = _on_distinct(frame, SITE_INPUTS, [site_group(), n_rule()])
     frame = _on_distinct(
         frame,
@@ -144,9 +220,23 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
             lodds(),
             adequate_exam(),
             node_edits(),
+            node_count_group(),
         ],
     )
     frame = _on_distinct(frame, ENE_INPUTS, [ene(), ene_extent(), ene_source()])
+    frame = _on_distinct(frame, staging.N_INPUTS, [n_stage(), n_stage_edition(), n_stage_group()])
+    frame = _on_distinct(frame, staging.T_INPUTS, [t_stage()])
+    frame = _on_distinct(frame, ("age_at_dx", "age_group"), [age_band()])
+    frame = _on_distinct(frame, RACE_INPUTS, [race_group()])
+    frame = _on_distinct(frame, GRADE_INPUTS, [grade_group()])
+    frame = _on_distinct(frame, SIZE_INPUTS, [tumor_size_mm()])
+    frame = _on_distinct(frame, receptors.INPUTS,
+                         [er_result(), pr_result(), her2_result(), subtype()],
+                         where=pl.col("site_group") == "breast")
+    frame = _on_distinct(frame, treatment.TREATMENT_INPUTS,
+                         [surgery(), radiation(), chemotherapy(), ln_surgery()])
+    frame = _on_distinct(frame, treatment.NEOADJUVANT_INPUTS,
+                         [neoadjuvant(), node_count_basis(), exam_adequacy()])
     return frame.with_columns(
         surv_months(), surv_months_source(), event(), event_cancer(), cause()
     ).with_columns(exclusion_reason(), exclusion_step())
@@ -155,23 +245,43 @@ def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
 __all__ = [
     "DERIVED_COLUMNS",
     "adequate_exam",
+    "age_band",
     "cause",
+    "chemotherapy",
     "derive",
     "ene",
     "ene_extent",
+    "er_result",
     "event",
     "event_cancer",
+    "exam_adequacy",
     "exclusion_reason",
+    "grade_group",
+    "her2_result",
+    "ln_surgery",
     "lnr",
     "lodds",
+    "n_stage",
+    "n_stage_edition",
+    "n_stage_group",
+    "neoadjuvant",
     "node_burden",
     "node_burden_reason",
+    "node_count_basis",
+    "node_count_group",
     "node_edits",
     "node_status",
     "nodes_examined",
     "nodes_negative",
     "nodes_positive",
+    "pr_result",
+    "race_group",
+    "radiation",
     "site_group",
+    "subtype",
+    "surgery",
     "surv_months",
+    "t_stage",
+    "tumor_size_mm",
     "with_inputs",
 ]

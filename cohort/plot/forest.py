@@ -47,9 +47,11 @@ def models_of(table: pl.DataFrame) -> list[str]:
     return [c[3:] for c in table.columns if c.startswith("hr_")]
 
 
-def forest_rows(table: pl.DataFrame, models: list[str], labels: dict | None = None) -> list[dict]:
+def forest_rows(table: pl.DataFrame, models: list[str], labels: dict | None = None, *,
+                site: str | None = None) -> list[dict]:
     """Rows of the plot, top to bottom: a heading per categorical term, then
-    its levels (the reference first, at 1); a continuous term in one row."""
+    its levels (the reference first, at 1) under their labels (``site``: the
+    node-burden count rule); a continuous term in one row."""
     from cohort.table1 import level_label, variable_name
 
     labels = labels or {}
@@ -70,8 +72,8 @@ def forest_rows(table: pl.DataFrame, models: list[str], labels: dict | None = No
                     est[m] = (hr, lo, hi)
             rows.append({
                 "kind": "level" if categorical else "term",
-                "label": labels.get((term, level), level_label(term, level)) if categorical else
-                f"{name} ({TERM_UNITS.get(term, 'per unit')})",
+                "label": (labels.get((term, level), level_label(term, level, site=site))
+                          if categorical else f"{name} ({TERM_UNITS.get(term, 'per unit')})"),
                 "term": term, "level": level, "reference": bool(r.get("reference")),
                 "estimates": est,
             })
@@ -267,7 +269,7 @@ def forest(result, *, ax=None, model="both", table: bool = True, labels=None,
     wide = result.forest_table() if hasattr(result, "forest_table") else \
         result.table_ if hasattr(result, "table_") else result
     models = _models(wide, model)
-    rows = forest_rows(wide, models, labels)
+    rows = forest_rows(wide, models, labels, site=getattr(result, "site", None))
     colors = _colors(models, palette)
     fontsize = font_size(size) if ax is None else 8.0
     texts = {m: [hr_text(*r["estimates"].get(m, (None, None, None)), r["reference"])

@@ -126,16 +126,16 @@ def time_ticks(end: float) -> list[float]:
 def default_labels(variable: str | None, groups: list[str], *,
                    site: str | None = None) -> dict[str, str]:
     """Legend labels of groups: what the registry's label tables
-    (:mod:`cohort.labels`, when installed) call each code (``N2`` -> ``N2
-    (4-9 nodes)`` for breast, ``2`` -> ``female``); the code itself otherwise.
+    (:mod:`cohort.labels`) call each code (``N2`` -> ``N2 (4-9 nodes)`` for
+    breast, ``2`` -> ``female``); the code itself where there is no label.
 
     >>> default_labels(None, ["all"])
     {'all': 'all'}
+    >>> default_labels("node_burden", ["N0", "N2"], site="breast")
+    {'N0': 'N0 (0 nodes)', 'N2': 'N2 (4-9 nodes)'}
     """
-    try:
-        from cohort.labels import labels_for
-    except ImportError:
-        return {g: g for g in groups}
+    from cohort.labels import labels_for
+
     mapping = labels_for(variable, site=site) if variable else {}
     return {g: mapping.get(g, g) for g in groups}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from cohort.grouping import node_grouping  # noqa: E402
 from cohort.report import draw  # noqa: E402
 from cohort.report.cif_page import cif_page  # noqa: E402
 from cohort.report.common import count_text, pkg_version, site_cohort, site_label  # noqa: E402
@@ -21,7 +22,7 @@ from cohort.report.competing_page import competing_page  # noqa: E402
 from cohort.report.cox_page import cox_page  # noqa: E402
 from cohort.report.ehr_page import ehr_page  # noqa: E402
 from cohort.report.front import attrition_page, cover_page  # noqa: E402
-from cohort.report.km_page import km_page  # noqa: E402
+from cohort.report.km_page import km_page, skipped_page  # noqa: E402
 from cohort.report.net_page import net_page  # noqa: E402
 from cohort.report.spec import ReportSpec  # noqa: E402
 from cohort.report.table1_page import table1_page  # noqa: E402
@@ -31,7 +32,9 @@ REPORT_COLUMNS = (
     "load_id", "record_no", "site_group", "node_burden", "node_status", "surv_months", "event",
     "event_cancer", "cause", "exclusion_reason", "exclusion_step", "age_at_dx", "sex",
     "dx_year", "dx_year_group", "nodes_examined", "nodes_positive", "lnr", "ene",
-    "summary_stage_2018", "adequate_exam",
+    "summary_stage_2018", "adequate_exam", "n_rule", "n_stage_group", "n_stage_edition",
+    "node_count_group", "t_stage", "age_band", "race_group", "grade_group", "subtype",
+    "surgery", "radiation", "chemotherapy", "neoadjuvant", "exam_adequacy",
 )
 
 
@@ -43,6 +46,7 @@ class ReportResult:
     figures: list[Path] = field(default_factory=list)
     tables: list[Path] = field(default_factory=list)
     values: dict = field(default_factory=dict)  # what was printed, for checking
+    skipped: dict = field(default_factory=dict)  # site groups left out, and why
 
 
 class _Pages:
@@ -95,10 +99,15 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
                 attrition_page(pages, s, spec, base)
                 sites = _sites(s, spec)
                 for site in sites:
+                    site_spec = _site_spec(s, spec, site, result)
+                    if site_spec is None:
+                        continue
                     result.sections.append(site or "all")
-                    _site_section(pages, s, spec, site, result, figures_dir)
+                    _site_section(pages, s, site_spec, site, result, figures_dir)
                     if spec.net_survival.enabled:
-                        net_page(pages, s, spec, site, result)
+                        net_page(pages, s, site_spec, site, result)
+                if result.skipped:
+                    skipped_page(pages, result.skipped)
         result.pages = pages.count
         result.figures = pages.figures
         result.tables = pages.tables
@@ -119,12 +128,31 @@ def _sites(s, spec) -> list[str | None]:
     return [x for x in present if not spec.sites or x in spec.sites]
 
 
+def _site_spec(s, spec, site, result):
+    """The specification for one site section: the node grouping falls back
+    from node_burden to the staged N where counts cannot give the N
+    (:func:`cohort.grouping.node_grouping`); None when no case has any node
+    category (the report never prints an all-NX section)."""
+    grouping = node_grouping(site_cohort(s, site), requested=spec.group)
+    values = result.values.setdefault(site or "all", {})
+    if grouping.column is None:
+        result.skipped[site or "all"] = grouping.note
+        return None
+    values["group"] = grouping.column
+    values["group_note"] = grouping.note
+    if grouping.column == spec.group:
+        return spec
+    terms = [grouping.column if t == spec.group else t for t in spec.cox.terms]
+    return replace(spec, group=grouping.column, cox=replace(spec.cox, terms=terms))
+
+
 def _site_section(pages, s, spec, site, result, figures_dir):
     label = site_label(site)
     params = [site] if site else None
     cohort = site_cohort(s, site)
     n = cohort.size
-    values = result.values.setdefault(site or "all", {"n": n})
+    values = result.values.setdefault(site or "all", {})
+    values["n"] = n
     if n < max(spec.min_cases, spec.threshold):
         fig = draw.page(f"{label.capitalize()}", "")
         draw.note(fig, 0.85, f"{count_text(n, spec.threshold)} eligible cases: fewer than "
@@ -140,7 +168,7 @@ def _site_section(pages, s, spec, site, result, figures_dir):
         draw.note(fig, 0.85, f"No cause-specific survival for this site group: {exc}.", size=10)
         pages.add(fig, f"{site}_km")
     else:
-        km_page(pages, spec, label, site, km, values)
+        km_page(pages, spec, label, site, km, values, note=values.get("group_note"))
     table1_page(pages, s, spec, label, site, params)
     cox_page(pages, s, spec, label, site, params, values)
     if spec.excess_hazard.enabled:

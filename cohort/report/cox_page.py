@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import EmptyCohortError
+from cohort.labels import term_label
 from cohort.plot import forest
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, p_value
@@ -38,7 +39,13 @@ def cox_page(pages, s, spec, label, site, params, values):
     t = res.table_
     # the same forest plot as CoxResult.plot(): univariable and adjusted, the table below
     forest(res, ax=fig.add_axes([0.3, 0.655, 0.63, 0.215]), table=False)
+    # table: "sex: female vs male"; a continuous term with its unit (age_at_dx, per year of age)
     summary = res.summary()
+    continuous = t["level"].is_null().to_list()
+    summary = summary.with_columns(pl.Series("term", [
+        f"{term} ({unit})" if cont else term
+        for term, unit, cont in zip(summary["term"], summary["level"], continuous, strict=True)],
+        dtype=pl.Utf8)).drop("level")
     row_h = 0.02
     top = 0.6
     draw.table(fig.add_axes([0.07, top - row_h * (summary.height + 1), 0.86,
@@ -57,8 +64,8 @@ def cox_page(pages, s, spec, label, site, params, values):
         + "".join(f" {term} left out of the model: {why}." for term, why in res.dropped_.items())
     ))
     ph_tab = ph.select(
-        (pl.col("term") + pl.lit(" ") + pl.col("level").fill_null("")).str.strip_chars()
-        .alias("term"),
+        pl.Series("term", [term_label(r["term"], r["level"], site=site)
+                           for r in ph.iter_rows(named=True)], dtype=pl.Utf8),
         pl.col("chisq").map_elements(lambda v: f"{v:.2f}", return_dtype=pl.Utf8),
         pl.col("p").map_elements(p_value, return_dtype=pl.Utf8),
     )
@@ -72,9 +79,8 @@ def cox_page(pages, s, spec, label, site, params, values):
 
 
 def _widths(columns: list[str]) -> list[float]:
-    """Column widths of the hazard-ratio table: term and level, then HRs and p."""
-    raw = [0.16 if c in ("term", "level") else 0.23 if c.startswith("HR") else 0.1
-           for c in columns]
+    """Column widths of the hazard-ratio table: the labelled term, then HRs and p."""
+    raw = [0.34] + [0.2 if c.startswith("HR") else 0.12 for c in columns[1:]]
     return [w / sum(raw) for w in raw]
 
 

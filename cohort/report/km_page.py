@@ -1,16 +1,25 @@
-"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival table."""
+"""The Kaplan-Meier page: curves with numbers at risk, tests and the survival
+table (groups under their labels), and the note page of site groups left
+out for lack of any node category."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from cohort.labels import label as value_label
 from cohort.plot import km as plot_km
 from cohort.report import draw
-from cohort.report.common import count_text, time_ticks
+from cohort.report.common import count_text, site_label, time_ticks
 
 
-def km_page(pages, spec, label, site, km, values):
+def km_page(pages, spec, label, site, km, values, *, note=None):
+    """``note`` says why the grouping is not the one the specification asked
+    for (the staged N where node counts cannot give the N)."""
     t = spec.threshold
+
+    def named(g):
+        return value_label(spec.group, g, site=site)
+
     end = max(spec.times)
     ticks = time_ticks(end)
     shown = [g for g, est in km.km_.groups_.items() if est.n >= t]
@@ -26,14 +35,16 @@ def km_page(pages, spec, label, site, km, values):
     if shown:
         # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
         plot_km(km, ax=fig.add_axes([0.14, 0.52, 0.79, 0.34]), groups=shown, times=ticks,
-                tests=True, suppress_below=t)
-    summary = km.summary(suppress_below=t).with_columns(
+                tests=True, suppress_below=t, labels={g: named(g) for g in shown})
+    summary = km.summary(suppress_below=t, codes=True).with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
+    summary = summary.with_columns(
+        pl.col("group").cast(pl.Utf8).map_elements(named, return_dtype=pl.Utf8))
     if pages.figures_dir is not None:
         out = pages.figures_dir / f"{site or 'all'}_survival.csv"
         summary.write_csv(out)
         pages.tables.append(out)
-    widths = [0.1, 0.07, 0.07, 0.17] + [0.59 / max(1, len(spec.times))] * len(spec.times)
+    widths = [0.2, 0.06, 0.06, 0.15] + [0.53 / max(1, len(spec.times))] * len(spec.times)
     draw.table(fig.add_axes([0.07, 0.1, 0.86, min(0.2, 0.025 * (summary.height + 1))]),
                summary, fontsize=6.5, col_widths=widths)
     notes = ["Shaded: 95% CI (log-log; undefined where survival is 1 or 0). |: censored. "
@@ -47,8 +58,11 @@ def km_page(pages, spec, label, site, km, values):
                      f"{', '.join(f'{x:g}' for x in km.trend_['scores'])}"
                      + (f"; {', '.join(left)} not scored (not ordered categories)."
                         if left else "."))
+    if note:
+        notes.insert(0, f"Grouping: {note}.")
     if hidden:
-        notes.append(f"\u2013 suppressed: fewer than {t} cases ({', '.join(hidden)}); such "
+        notes.append(f"\u2013 suppressed: fewer than {t} cases "
+                     f"({', '.join(named(g) for g in hidden)}); such "
                      "groups are not drawn.")
     if km.unknown_event:
         notes.append(f"{km.unknown_event:,} eligible cases with unknown {spec.event} left out.")
@@ -61,6 +75,15 @@ def km_page(pages, spec, label, site, km, values):
     values["hidden"] = hidden
     values["trend"] = km.trend_
     pages.add(fig, f"{site}_km")
+
+
+def skipped_page(pages, skipped):
+    """One page listing the site groups left out, each with the reason."""
+    fig = draw.page("Site groups without node information", "")
+    lines = [f"{site_label(None if site == 'all' else site).capitalize()}: {why}."
+             for site, why in skipped.items()]
+    draw.note(fig, 0.85, "These site groups have no section: " + " ".join(lines), size=9)
+    pages.add(fig, "skipped_sites")
 
 
 def _convention_words(convention: str) -> str:

@@ -17,6 +17,7 @@ from cohort.cohort import convention_note
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, suppress
 from cohort.errors import CohortError, CohortWarning
 from cohort.formatting import TERM_UNITS, count_text
+from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
 from cohort.survival.display import html_block, tests_line, text_block
@@ -50,8 +51,8 @@ class KMResult:
     trend_: dict | None = None  # groups and scores of the trend test, groups left out
     note: str = UNSUPPRESSED_NOTE
     ci_method: str = CI_METHOD
-    site: str | None = None  # the cohort's one site group, when it has one
     design: str = ""  # period window or conditioning, when used
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     @property
     def curves_(self) -> pl.DataFrame:
@@ -76,10 +77,12 @@ class KMResult:
                        f"(<{suppress_below}), not 'not reached'")
         return out
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
         """The result tables for release: counts under the threshold as ``<11``;
         the estimates of groups smaller than the threshold are null with
-        ``suppressed`` true."""
+        ``suppressed`` true. Groups are labelled (``N2 (4-9 nodes)``) unless
+        ``codes``."""
         sizes = self.medians_.select("group", "n")
 
         def masked(df, columns):
@@ -100,12 +103,14 @@ class KMResult:
         }
         if self.pairwise_ is not None:
             out["pairwise"] = self.pairwise_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
-    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    def summary(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+                codes: bool = False) -> pl.DataFrame:
         """One row per group, as papers print it: n, events, median (95% CI),
-        survival at each time (95% CI). A suppressed group says so."""
-        t = self.tables(suppress_below=suppress_below)
+        survival at each time (95% CI). A suppressed group says so. Groups
+        are labelled unless ``codes``."""
+        t = self.tables(suppress_below=suppress_below, codes=codes)
         hidden = f"suppressed (<{suppress_below})"
         rows = []
         for r in t["medians"].iter_rows(named=True):
@@ -332,8 +337,8 @@ def km_analysis(
                                            "df": pl.Int64, "p": pl.Float64,
                                            "groups": pl.Utf8}),
         pairwise_=pairs, records=int(counts["n"].sum()), collapsed_rows=counts.height,
+        site=col.site,
         unknown_event=col.unknown, convention=col.convention, entry=col.entry, trend_=trend,
-        site=getattr(col, "site", None),
         note=f"{UNSUPPRESSED_NOTE}; {convention_note(col.convention)}"
         + (f"; {design}" if design else ""), design=design,
     )
@@ -403,11 +408,10 @@ def _collapse(cohort, columns: list[str], event: str, *, convention: str = "comp
                 PooledSitesWarning,
                 stacklevel=4,
             )
+        col.site = sites[0] if len(sites) == 1 else None
         col.counts = col.without("site_group")
         col.levels.pop("site_group", None)
         col.categorical.discard("site_group")
-        # the one site, for site-specific labels of node-burden groups (N2 (4-9 nodes))
-        col.site = sites[0] if len(sites) == 1 else None
     return col
 
 
@@ -428,6 +432,7 @@ class CoxResult:
     convention: str = "completed"
     dropped_: dict = field(default_factory=dict)  # term or stratum -> why it was left out
     note: str = "Efron ties (exact, from collapsed counts); hazard ratios with 95% Wald CIs"
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         """The method, the follow-up convention and the terms left out."""
@@ -436,12 +441,13 @@ class CoxResult:
             out.append(f"{term} left out of the model: {why}")
         return out
 
-    def summary(self) -> pl.DataFrame:
+    def summary(self, *, codes: bool = False) -> pl.DataFrame:
         """The hazard-ratio table as papers print it: HR (95% CI) and p,
-        univariable beside adjusted."""
+        univariable beside adjusted; terms labelled (``sex: female vs male``)
+        unless ``codes``."""
         t = self.table_
         unit = pl.col("term").replace_strict(TERM_UNITS, default="per unit", return_dtype=pl.Utf8)
-        cols = [pl.col("term"), pl.col("level").cast(pl.Utf8).fill_null(unit).alias("level")]
+        cols = [pl.col("term"), pl.col("level").cast(pl.Utf8)]
         for kind in ("univariable", "adjusted"):
             if f"hr_{kind}" not in t.columns:
                 continue
@@ -453,9 +459,13 @@ class CoxResult:
             cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
                                                          skip_nulls=True).fill_null("")
                         .alias(f"p {kind}"))
-        return t.select(cols)
+        out = t.select(cols)
+        if not codes:
+            out = decode_terms(out, _references(t), site=self.site)
+        # a continuous term's level is its unit (per year)
+        return out.with_columns(pl.col("level").fill_null(unit))
 
-    def tables(self) -> dict[str, pl.DataFrame]:
+    def tables(self, *, codes: bool = False) -> dict[str, pl.DataFrame]:
         adjusted = self.models_.get("adjusted")
         fit = {
             "records": self.records, "events": self.events,
@@ -465,7 +475,8 @@ class CoxResult:
             lr = adjusted.lr_test()
             fit |= {"lr_chisq": lr["chisq"], "lr_df": lr["df"], "lr_p": lr["p"],
                     "concordance": adjusted.concordance}
-        return {"hazard_ratios": self.table_, "model": pl.DataFrame([fit]),
+        hr = self.table_ if codes else decode_terms(self.table_, site=self.site)
+        return {"hazard_ratios": hr, "model": pl.DataFrame([fit]),
                 "proportional_hazards": self.ph_}
 
     def plot(self, **options):
@@ -499,6 +510,10 @@ class CoxResult:
     def _repr_html_(self) -> str:
         return html_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
                           "numbers in table_; .plot() draws the forest plot")
+
+
+def _references(table: pl.DataFrame) -> dict[str, str]:
+    return {r["term"]: r["level"] for r in table.filter(pl.col("reference")).iter_rows(named=True)}
 
 
 def cox_analysis(
@@ -592,6 +607,7 @@ def cox_analysis(
         cohort=cohort.definition, terms=kept, strata=kept_strata, event=event, table_=table,
         models_=models, ph_=adjusted.ph_test, records=adjusted.n, events=adjusted.events,
         collapsed_rows=collapsed_rows, convention=col.convention, dropped_=dict(adjusted.dropped),
+        site=col.site,
         note=f"{ties.capitalize()} ties (exact, from collapsed counts); hazard ratios with 95% "
         "Wald CIs" + (f"; period analysis {cohort.window}: follow-up inside the window only"
                       if getattr(cohort, "window", None) else
@@ -615,17 +631,18 @@ class CIFResult:
     times: tuple = ()
     counts_: pl.DataFrame | None = None  # time, cause, group, n: what the curves come from
     levels: list[str] | None = None
-    site: str | None = None  # the cohort's one site group, when it has one
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         return [self.note]
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+               codes: bool = False) -> dict[str, pl.DataFrame]:
         out = {"cumulative_incidence": suppress(self.estimates_, ["n_risk"],
-                                                 threshold=suppress_below)}
+                                                threshold=suppress_below)}
         if self.tests_ is not None:
             out["tests"] = self.tests_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
     def _grouped(self) -> pl.DataFrame:
         c = self.counts_
@@ -708,7 +725,7 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
                      note=f"{CIFResult.note}; {convention_note(col.convention)}",
                      tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
                      times=tuple(times), counts_=counts.rename({"event": "cause"}),
-                     levels=levels, site=getattr(col, "site", None))
+                     levels=levels, site=col.site)
 
 
 def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:

@@ -54,5 +54,57 @@ create table if not exists raw_cases (
     surv_months_presumed integer,           -- [1787] survMosPresumedAlive
     surv_months_presumed_code varchar,      -- as in the file
     surv_flag_presumed varchar,             -- [1786] survFlagPresumedAlive
+    ajcc6_t varchar,                        -- [2940] derivedAjcc6T
+    ajcc6_n varchar,                        -- [2960] derivedAjcc6N
+    ajcc6_m varchar,                        -- [2980] derivedAjcc6M
+    ajcc6_stage varchar,                    -- [3000] derivedAjcc6StageGrp
+    ajcc7_t varchar,                        -- [3400] derivedAjcc7T
+    ajcc7_n varchar,                        -- [3410] derivedAjcc7N
+    ajcc7_m varchar,                        -- [3420] derivedAjcc7M
+    ajcc7_stage varchar,                    -- [3430] derivedAjcc7StageGrp
+    seer_cmb_t varchar,                     -- [3616] derivedSeerCombinedT
+    seer_cmb_n varchar,                     -- [3618] derivedSeerCombinedN
+    seer_cmb_m varchar,                     -- [3620] derivedSeerCombinedM
+    seer_cmb_stage varchar,                 -- [3614] derivedSeerCmbStgGrp
+    eod2018_t varchar,                      -- [785] derivedEod2018T
+    eod2018_n varchar,                      -- [815] derivedEod2018N
+    eod2018_m varchar,                      -- [795] derivedEod2018M
+    eod2018_stage varchar,                  -- [818] derivedEod2018StageGroup
+    cs_lymph_nodes varchar,                 -- [2830] csLymphNodes
+    grade_clinical varchar,                 -- [3843] gradeClinical
+    grade_pathological varchar,             -- [3844] gradePathological
+    tumor_size_summary varchar,             -- [756] tumorSizeSummary
+    cs_tumor_size varchar,                  -- [2800] csTumorSize
+    eod_tumor_size varchar,                 -- [780] eodTumorSize
+    laterality varchar,                     -- [410] laterality
+    diagnostic_confirmation varchar,        -- [490] diagnosticConfirmation
+    er_summary varchar,                     -- [3827] estrogenReceptorSummary
+    pr_summary varchar,                     -- [3915] progesteroneRecepSummary
+    her2_summary varchar,                   -- [3855] her2OverallSummary
+    cs_ssf1 varchar,                        -- [2880] csSiteSpecificFactor1
+    cs_ssf2 varchar,                        -- [2890] csSiteSpecificFactor2
+    cs_ssf15 varchar,                       -- [2869] csSiteSpecificFactor15
+    er_status_recode varchar,               -- SEER recode (no NAACCR item)
+    pr_status_recode varchar,               -- SEER recode (no NAACCR item)
+    her2_recode varchar,                    -- SEER recode (no NAACCR item)
+    breast_subtype varchar,                 -- SEER recode (no NAACCR item)
+    surgery_primary_site varchar,           -- [1290] rxSummSurgPrimSite
+    ln_surgery_scope varchar,               -- [1292] rxSummScopeRegLnSur
+    systemic_surgery_seq varchar,           -- [1639] rxSummSystemicSurSeq
+    radiation_surgery_seq varchar,          -- [1380] rxSummSurgRadSeq
+    rx_radiation varchar,                   -- [1360] rxSummRadiation
+    radiation_recode varchar,               -- SEER recode (no NAACCR item)
+    rx_chemo varchar,                       -- [1390] rxSummChemo
+    chemo_recode varchar,                   -- SEER recode (no NAACCR item)
+    race varchar,                           -- [160] race1
+    hispanic_origin varchar,                -- [190] spanishHispanicOrigin
+    nhia_origin varchar,                    -- [191] nhiaDerivedHispOrigin
+    origin_recode varchar,                  -- SEER recode (no NAACCR item)
+    race_recode varchar,                    -- SEER recode (no NAACCR item)
+    race_origin_recode varchar,             -- SEER recode (no NAACCR item)
+    marital_status varchar,                 -- [150] maritalStatusAtDx
+    first_malignant varchar,                -- SEER recode (no NAACCR item)
+    tumors_total integer,                   -- SEER recode (no NAACCR item)
+    tumors_total_code varchar,              -- as in the file
     extra map(varchar, varchar)             -- columns the alias table does not know, kept by name
 );
