@@ -602,10 +602,12 @@ def cif(where, by, times, convention, suppress_below, codes, db, fmt, table):
               help="Numeric columns to show as categories (n (%)), comma-separated.")
 @click.option("--no-overall", is_flag=True, help="Leave out the Overall column.")
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @_friendly
-def table1(where, by, variables, tests, categorical, no_overall, suppress_below, db, fmt):
+def table1(where, by, variables, tests, categorical, no_overall, suppress_below, codes, db,
+           fmt):
     """Table 1: characteristics of the eligible cases by group.
 
     The layout of gtsummary's tbl_summary: median (IQR) for continuous
@@ -622,8 +624,14 @@ def table1(where, by, variables, tests, categorical, no_overall, suppress_below,
     cohort = Registry(db).cohort(where)
     result = cohort.table1(by=by or None, variables=_csv_list(variables) or None, tests=tests,
                            overall=not no_overall, suppress_below=suppress_below,
-                           categorical=_csv_list(categorical))
+                           categorical=_csv_list(categorical), codes=codes)
     small = left_out(cohort, by or None, suppress_below=suppress_below)
+    if small and not codes:
+        from cohort.grouping import single_site
+        from cohort.labels import label_values
+
+        small = label_values(by, small, site=single_site(cohort) if by == "node_burden"
+                             else None)
     notes = [f"cohort: {where}; eligible cases",
              "continuous: median (IQR), quartiles as R's quantile(type = 2); categorical: "
              "n (% of known values); Unknown: missing values"]

@@ -45,7 +45,7 @@ import polars as pl
 from cohort.disclosure import DEFAULT_THRESHOLD
 from cohort.errors import CohortError
 from cohort.formatting import p_text
-from cohort.labels import label
+from cohort.labels import label as _label
 
 #: what Table 1 shows when no variables are given, in this order (those in the data)
 DEFAULT_VARIABLES = (
@@ -108,7 +108,7 @@ def level_label(variable: str, value, *, site: str | None = None) -> str:
     >>> level_label("sex", "2"), level_label("node_burden", "N2", site="breast")
     ('female', 'N2 (4-9 nodes)')
     """
-    return label(variable, value, site=site)
+    return _label(variable, value, site=site)
 
 
 @dataclass
@@ -340,7 +340,7 @@ def _count_text(n: float, status: int, threshold: int) -> str:
 
 
 def _block(var: Variable, groups: list[str], sizes: np.ndarray, threshold: int,
-           tests: bool, site: str | None) -> Block:
+           tests: bool, site: str | None, *, codes: bool = False) -> Block:
     cols = [*groups, "Overall"]
     name = variable_name(var.name)
     missing = _matrix(var, groups, [None])[0]
@@ -385,7 +385,8 @@ def _block(var: Variable, groups: list[str], sizes: np.ndarray, threshold: int,
             keys = list(var.levels or [])
             counts = _matrix(var, groups, keys)
             printed_rows = [True] * len(keys)
-            level_rows = [("level", level_label(var.name, k, site=site), k) for k in keys]
+            level_rows = [("level", str(k) if codes else level_label(var.name, k, site=site), k)
+                          for k in keys]
         counts = np.vstack([counts, missing])
         # the Unknown row is known even when not printed: then it is all zeros
         status = _protect_block(counts, [*printed_rows, True], sizes, threshold)
@@ -420,7 +421,7 @@ def _block(var: Variable, groups: list[str], sizes: np.ndarray, threshold: int,
 
 def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: bool = False,
            overall: bool = True, suppress_below: int = DEFAULT_THRESHOLD, categorical=(),
-           continuous=(), site: str | None = None) -> pl.DataFrame:
+           continuous=(), site: str | None = None, codes: bool = False) -> pl.DataFrame:
     """Table 1 of ``cohort`` by ``by``, as a polars DataFrame.
 
     Parameters
@@ -443,7 +444,11 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
     categorical, continuous
         Variables to treat as categorical (a numeric code) or continuous.
     site
-        Site group for site-specific labels (node burden categories).
+        Site group for site-specific labels (node burden categories); by
+        default the cohort's one site group, when it has one.
+    codes
+        Keep the registry's codes (``N2``, sex ``2``) in the headers and
+        levels instead of their labels (``N2 (4-9 nodes)``, ``female``).
 
     Returns
     -------
@@ -475,10 +480,12 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
     shown = [g for g in groups if n_by.get(g, 0) >= max(threshold, 1)]
     hidden = [g for g in groups if g not in shown]
     sizes = np.array([n_by[g] for g in shown], dtype=float)
-    if site is None and by == "node_burden":
-        site = _one_site(cohort)
-    headers = {g: f"{level_label(by, g, site=site) if by else g} (N = {n_by[g]:,})"
-               for g in shown}
+    if site is None and by == "node_burden" and not codes:
+        from cohort.grouping import single_site
+
+        site = single_site(cohort)
+    headers = {g: f"{level_label(by, g, site=site) if by and not codes else g} "
+                  f"(N = {n_by[g]:,})" for g in shown}
     headers["Overall"] = f"Overall (N = {int(sizes.sum()):,})"
     if not shown:
         raise Table1Error(
@@ -486,7 +493,7 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
             f"({', '.join(hidden) or 'no records'}); Table 1 would disclose them")
     records = []
     for var in data:
-        block = _block(var, shown, sizes, threshold, tests, site)
+        block = _block(var, shown, sizes, threshold, tests, site, codes=codes)
         for k, row in enumerate(block.rows):
             rec = {"variable": var.name, "row_type": row["row_type"], "label": row["label"]}
             for g in [*shown, "Overall"]:
@@ -502,14 +509,6 @@ def table1(cohort, *, by: str | None = "node_burden", variables=None, tests: boo
     out = pl.DataFrame([{c: r.get(c, "") for c in columns} for r in records], schema=schema,
                        orient="row") if records else pl.DataFrame(schema=schema)
     return out
-
-
-def _one_site(cohort) -> str | None:
-    """The site group of the eligible cases when there is one (node-burden
-    categories are named by the site's count rule)."""
-    df = cohort.registry.sql(f"select distinct site_group::varchar as s from ({cohort.sql}) "
-                             "where exclusion_reason is null limit 2", cohort.params)
-    return df["s"][0] if df.height == 1 else None
 
 
 def _columns(cohort) -> list[str]:

@@ -250,7 +250,9 @@ def test_net_survival_curves_are_the_estimates(synth):
 def test_rich_display(km, reg, synth):
     text = repr(km)
     assert text.startswith("Kaplan-Meier by node_burden: 35 records in 3 groups")
-    assert re.search(r"\| N0 +\| 18 ", text) and re.search(r"\| N2 +\| <11 ", text)
+    # groups under their labels (cohort.labels: breast N2 is 4-9 nodes)
+    assert re.search(r"\| N0 \(0 nodes\) +\| 18 ", text)
+    assert re.search(r"\| N2 \(4-9 nodes\) +\| <11 ", text)
     assert "log-rank:" in text
     html = km._repr_html_()
     assert "<table" in html and "<img" in html and "Kaplan-Meier by node_burden" in html

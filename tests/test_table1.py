@@ -5,6 +5,7 @@ disclosure rule: no count below the threshold printed or recoverable by subtract
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,10 @@ def fmt(x: float) -> str:
 
 
 def cell(table: pl.DataFrame, label: str, column_prefix: str, variable: str | None = None):
-    col = next(c for c in table.columns if c.startswith(column_prefix + " (N = "))
+    """The cell of a row (by its label) in a group's column (by the group's
+    code: "N1" finds "N1 (1-3 nodes) (N = 14)", "Overall" "Overall (N = 42)")."""
+    col = next(c for c in table.columns
+               if c.startswith(column_prefix + " (") and c.endswith(")") and "(N = " in c)
     rows = table.filter(pl.col("label") == label)
     if variable:
         rows = rows.filter(pl.col("variable") == variable)
@@ -62,7 +66,8 @@ def test_against_r(typed, expected):
         variables=["age_at_dx", "sex", "nodes_examined"], tests=True)
     # N3 has 4 cases: left out, of Overall too
     assert [c for c in t.columns if "(N = " in c] == [
-        "N0 (N = 16)", "N1 (N = 14)", "N2 (N = 12)", "Overall (N = 42)"]
+        "N0 (0 nodes) (N = 16)", "N1 (1-3 nodes) (N = 14)", "N2 (4-9 nodes) (N = 12)",
+        "Overall (N = 42)"]
     for g in ("N0", "N1", "N2", "Overall"):
         for var, name in (("age", "Age at diagnosis (years), median (IQR)"),
                           ("exam", "Lymph nodes examined, median (IQR)")):
@@ -94,7 +99,7 @@ def test_suppression_by_hand(typed, expected):
     # Overall now counts N3's 4 women as well: 39 (R, N0-N2) + 4 of 46
     assert cell(exact, "female", "Overall") == \
         f"{expected[('sex', 'Overall', 'female')] + 4:.0f} (93%)"
-    assert "N3 (N = 4)" in exact.columns  # no threshold: every group shown
+    assert "N3 (10+ nodes) (N = 4)" in exact.columns  # no threshold: every group shown
 
 
 def test_statistics_against_r(expected):
@@ -134,7 +139,8 @@ def test_counts_equal_cohort_sql(synth):
     """Every printed count equals what `cohort sql` counts, and every count
     below 11 is printed as <11."""
     where = "site_group = 'colon'"
-    t = synth.cohort(where).table1(variables=["sex", "dx_year_group", "adequate_exam"])
+    t = synth.cohort(where).table1(variables=["sex", "dx_year_group", "adequate_exam"],
+                                   codes=True)
     out = CliRunner().invoke(main, [
         "sql", "select node_burden::varchar as g, dx_year_group as v, count(*) as n from cases "
         f"where {where} and exclusion_reason is null group by all", "--db", str(synth.path),
@@ -165,7 +171,7 @@ def test_no_count_recoverable_in_table1(synth):
     """Rebuild each variable's cells and lines from cohort sql counts; the
     statuses Table 1 printed leave no small count recoverable."""
     for where in ("site_group = 'melanoma'", "site_group = 'stomach'"):
-        t = synth.cohort(where).table1(variables=["sex", "dx_year_group"])
+        t = synth.cohort(where).table1(variables=["sex", "dx_year_group"], codes=True)
         df = synth.sql("select node_burden::varchar as g, dx_year_group as v, count(*) as n "
                        f"from cases where {where} and exclusion_reason is null group by all")
         sizes = df.group_by("g").agg(pl.col("n").sum())
@@ -239,19 +245,24 @@ def test_cli_table1(typed):
     out = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db,
                      "--variables", "age_at_dx,sex", "--tests"])
     assert out.exit_code == 0, out.output
-    assert "| Characteristic " in out.output and "| N0 (N = 16) " in out.output
+    assert "| Characteristic " in out.output and "| N0 (0 nodes) (N = 16) " in out.output
     assert "Kruskal-Wallis rank sum test" in out.output
-    assert "left out (fewer than 11 cases, not in Overall either): N3" in out.output
+    assert "left out (fewer than 11 cases, not in Overall either): N3 (10+ nodes)" in out.output
+    codes = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db, "--codes",
+                       "--variables", "sex", "--format", "md"])
+    assert "| Characteristic | N0 (N = 16) | N1 (N = 14) | N2 (N = 12) | Overall (N = 42) |" \
+        in codes.output and re.search(r"\|\W*2 +\| ", codes.output)
+    assert "not in Overall either): N3\n" in codes.output
     md = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db, "--format", "md",
                     "--variables", "sex"])
-    assert "| Characteristic | N0 (N = 16) | N1 (N = 14) | N2 (N = 12) | Overall (N = 42) |" \
-        in md.output
+    assert ("| Characteristic | N0 (0 nodes) (N = 16) | N1 (1-3 nodes) (N = 14) | "
+            "N2 (4-9 nodes) (N = 12) | Overall (N = 42) |") in md.output
     html = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db, "--format",
                       "html", "--variables", "sex"])
-    assert "<th style=\"text-align:right\">N0 (N = 16)</th>" in html.output
+    assert "<th style=\"text-align:right\">N0 (0 nodes) (N = 16)</th>" in html.output
     csv = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db, "--format",
                      "csv", "--variables", "sex"])
-    assert csv.output.splitlines()[0].startswith("variable,row_type,label,N0 (N = 16),")
+    assert csv.output.splitlines()[0].startswith("variable,row_type,label,N0 (0 nodes) (N = 16),")
     bad = run(main, ["table1", "--where", "site_group = 'breast'", "--db", db, "--variables",
                      "nope"])
     assert bad.exit_code == 1 and "Error:" in bad.output and "Traceback" not in bad.output
