@@ -341,3 +341,22 @@ def test_labels_from_the_registry_label_tables(km):
     rows = [t.get_text() for t in fig.axes[0].child_axes[0].get_yticklabels()]
     assert rows == ["N1", "N0"]  # bottom to top
     assert data["at_risk:N0:0"] == "18"
+
+
+def test_net_survival_and_life_table_legends_read_labels(synth):
+    """Colon's count rule (cohort.labels): N1b is 2-3 nodes; groups too small
+    to draw are named by their labels too."""
+    from cohort.labels import label
+
+    c = synth.cohort("site_group = 'colon' and sex in ('1', '2')")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the life table ends before the follow-up
+        results = (c.net_survival(times=[12, 36, 60]), c.lifetable(horizon=60))
+    for res in results:
+        assert res.site == "colon"
+        data = drawn(res.plot())
+        shown = [g for g, n in res.group_sizes().items() if n >= 11]
+        legend = [t for t in data["legend:0"] if t.startswith("N")]
+        assert sorted(legend) == sorted(label("node_burden", g, site="colon") for g in shown)
+        assert "N1b (2-3 nodes)" in legend or "N1b" not in shown
+        assert "N0 (0 nodes)" in repr(res)

@@ -167,7 +167,7 @@ def _draw_rows(ax, rows, models, colors, offsets, limits, label_w, fontsize) -> 
         ax.annotate(r["label"], xy=(0, y), xycoords=("axes fraction", "data"),
                     xytext=(-label_w * PT + 4 + indent, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=fontsize - 0.5,
-                    fontweight="bold" if heading else "normal")
+                    fontweight="bold" if heading else "normal", gid=f"row:{i}")
         if heading:
             continue
         for m in models:

@@ -142,7 +142,8 @@ def default_labels(variable: str | None, groups: list[str], *,
 
 def figure_data(fig: Figure) -> dict:
     """The data a figure draws, by artist id (``gid``): each curve's step
-    coordinates, CI bands, censor marks, numbers at risk, forest-plot points.
+    coordinates, CI bands, censor marks, numbers at risk, forest-plot points
+    and row labels; and the legends' texts (``legend:0``, ...).
 
     This is what tests compare against the estimates, and what the committed
     documentation figures are checked by (pixels differ between matplotlib
@@ -166,6 +167,9 @@ def figure_data(fig: Figure) -> dict:
             gid = text.get_gid()
             if gid:
                 out[gid] = text.get_text()
+    legends = [ax.get_legend() for ax in axes if ax.get_legend() is not None]
+    for k, legend in enumerate(legends):
+        out[f"legend:{k}"] = [t.get_text() for t in legend.get_texts()]
     return out
 
 

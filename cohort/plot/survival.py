@@ -175,12 +175,12 @@ def km(result, *, ax=None, ci: bool = True, censor_marks: bool = True,
         (float(result.km_.groups_[g].time.max()) for g in present), default=12.0)
     ticks = _ticks(times, default_end)
     colors = colors_for(shown, palette)
-    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+    labels = {**default_labels(result.by, chosen, site=getattr(result, "site", None)),
               **(labels or {})}
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
-    notes = _hidden_text(hidden, suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -246,13 +246,13 @@ def cif(result, *, ax=None, ci: bool = False, censor_marks: bool = False,
         curve_table["time"].max())
     ticks = _ticks(times, default_end)
     colors = colors_for(shown, palette)
-    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+    labels = {**default_labels(result.by, chosen, site=getattr(result, "site", None)),
               **(labels or {})}
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
     styles = dict(zip(causes, ["-", "--", ":", "-."], strict=False))
-    notes = _hidden_text(hidden, suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -312,7 +312,7 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     hidden = [g for g in chosen if g not in shown]
     ticks = _ticks(times, max(result.times) if result.times else float(table["time"].max()))
     colors = colors_for(shown, palette)
-    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+    labels = {**default_labels(result.by, chosen, site=getattr(result, "site", None)),
               **(labels or {})}
     # numbers at risk where the estimate is (conditional survival starts after ``given``)
     known = set(table["time"].to_list())
@@ -320,7 +320,7 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     rows = []
     if risk_table and shown and risk_ticks:
         rows = _risk_rows(result, shown, risk_ticks, colors, suppress_below)
-    notes = _hidden_text(hidden, suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -428,11 +428,11 @@ def lifetable(result, *, kind: str = "relative", ax=None, ci: bool = True,
     hidden = [g for g in chosen if g not in shown]
     ticks = _ticks(times, float(table["end"].max()))
     colors = colors_for(shown, palette)
-    labels = {**default_labels(result.by, shown, site=getattr(result, "site", None)),
+    labels = {**default_labels(result.by, chosen, site=getattr(result, "site", None)),
               **(labels or {})}
     rows = _risk_rows(result, shown, ticks, colors, suppress_below) if risk_table and shown \
         else []
-    notes = _hidden_text(hidden, suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],

@@ -401,6 +401,16 @@ def icss_group() -> pl.Expr:
             .when(a < 75).then(3).otherwise(4)).alias("age_group")
 
 
+def _site(cohort, by: str | None) -> str | None:
+    """The cohort's one site group when grouped by node burden (its labels are
+    site-specific: breast N2 is 4-9 nodes)."""
+    if by != "node_burden":
+        return None
+    from cohort.grouping import single_site
+
+    return single_site(cohort)
+
+
 @dataclass
 class NetSurvivalResult:
     """Net (or relative) survival per group with observed and expected survival.
@@ -421,6 +431,7 @@ class NetSurvivalResult:
     curves_: pl.DataFrame | None = None
     sizes_: dict | None = None  # records per group
     given: float = 0.0  # conditional on survival to this many months
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         return [self.note]
@@ -454,7 +465,9 @@ class NetSurvivalResult:
         name = "Net survival (Pohar Perme)" if self.method == "pohar-perme" else \
             "Relative survival (Ederer II)"
         title = name + (f" by {self.by}" if self.by else "")
-        tables = self.tables()
+        from cohort.labels import decode_groups
+
+        tables = decode_groups(self.tables(), self.by, site=self.site)
         return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
             "": tables["net_survival"], "age standardised": tables.get("age_standardised")}
 
@@ -590,7 +603,7 @@ def net_survival_analysis(
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
         estimates_=estimates, standardised_=std, convention=col.convention, times=times,
-        given=float(given),
+        given=float(given), site=_site(cohort, by),
         curves_=pl.concat(curves).select("group", "time", "n_risk", "net_survival", "se",
                                          "lower", "upper", "expected"), sizes_=sizes,
         note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "

@@ -25,6 +25,7 @@ from cohort.survival.netsurv import (
     ICSS_BREAKS,
     LifeTable,
     LifeTableWarning,
+    _site,
     check_matchable,
     icss_group,
     load_lifetable,
@@ -97,6 +98,7 @@ class LifeTableResult:
     monthly_: pl.DataFrame
     standardised_: pl.DataFrame | None = None
     note: str = ""
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         """Release tables: counts below the threshold shown as ``<11``."""
@@ -165,10 +167,15 @@ class LifeTableResult:
         return lifetable(self, **options)
 
     def _display(self):
+        from cohort.labels import decode
+
         title = ("Life table" + (f" by {self.by}" if self.by else "")
                  + f": {self.interval}-month intervals, expected survival {self.expected}")
+        summary = self.summary()
+        if self.by:
+            summary = decode(summary, {"group": self.by}, site=self.site)
         return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
-            "": self.summary()}
+            "": summary}
 
     def __repr__(self) -> str:
         from cohort.survival.display import text_block
@@ -292,7 +299,7 @@ def lifetable_analysis(
         cohort=cohort.definition, by=by, interval=interval, expected=expected,
         lifetable=table.source, conf_type=conf_type, table_=out, monthly_=monthly,
         standardised_=std, note=note + (f"; {extra}" if extra else "")
-        + f"; {convention_note(col.convention)}",
+        + f"; {convention_note(col.convention)}", site=_site(cohort, by),
     )
 
 
