@@ -80,6 +80,7 @@ VARIABLE_NAMES = {
     "chemotherapy": "Chemotherapy",
     "neoadjuvant": "Neoadjuvant therapy",
     "node_burden": "Node burden (AJCC count category)",
+    "n_stage_group": "Staged N",
     "node_status": "Node status",
     "site_group": "Site",
 }

@@ -63,6 +63,27 @@ class Layout:
             + self.notes_height
 
 
+def panel_box(fig, outer, *, legend_labels: list[str], risk_rows: int, note_lines: int = 1,
+              fontsize: float = 8.0) -> list[float]:
+    """Where to put the curve panel (figure fractions) so that its legend
+    above, and its axis, numbers at risk and notes below, all stay inside
+    ``outer`` = ``[x, y, width, height]``: a page with nine groups gives the
+    panel less height instead of running into the table under it.
+
+    >>> from matplotlib.figure import Figure
+    >>> box = panel_box(Figure(figsize=(8.27, 11.69)), [0.14, 0.3, 0.79, 0.6],
+    ...                 legend_labels=["N0", "N1"], risk_rows=2)
+    >>> 0.3 < box[1] and box[1] + box[3] < 0.9
+    True
+    """
+    x, y, w, h = outer
+    width_in, height_in = fig.get_figwidth(), fig.get_figheight()
+    _, legend_rows = legend_columns(legend_labels, w * width_in, fontsize - 0.5)
+    lay = Layout(fontsize, risk_rows=risk_rows, legend_rows=legend_rows, note_lines=note_lines)
+    top, bottom = lay.top / height_in, lay.bottom / height_in
+    return [x, y + bottom, w, max(h - top - bottom, 0.05)]
+
+
 def legend_columns(labels: list[str], width_in: float, fontsize: float) -> tuple[int, int]:
     """(columns, rows) of a legend of ``labels`` across ``width_in`` inches."""
     if not labels:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import convention_note
+from cohort.labels import label as value_label
 from cohort.plot import predicted as plot_predicted
+from cohort.plot.layout import panel_box
+from cohort.plot.survival import CAUSES as CAUSE_WORDS
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
 from cohort.report.competing_page import gray_sentence, predicted_curves
@@ -32,7 +35,9 @@ def cif_page(pages, s, spec, label, site, values):
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
     profiles = spec.competing_risks.profiles
-    box = [0.12, 0.53, 0.36, 0.3] if profiles else [0.14, 0.53, 0.79, 0.33]
+    outer = [0.12, 0.375, 0.36, 0.5] if profiles else [0.14, 0.375, 0.79, 0.5]
+    box = panel_box(fig, outer, risk_rows=len(shown),
+                    legend_labels=[value_label(spec.group, g, site=site) for g in shown])
     if shown:  # the same figure as CIFResult.plot()
         res.plot(ax=fig.add_axes(box), groups=shown, times=ticks, suppress_below=spec.threshold)
     if profiles:  # Fine-Gray predicted curves beside the Aalen-Johansen ones
@@ -55,10 +60,15 @@ def cif_page(pages, s, spec, label, site, values):
                         .map_elements(lambda m: f"{m} months", return_dtype=pl.Utf8))
         .pivot(on="time", index=["group", "cause"], values="v")
     )
+    # groups and causes as a reader names them (N1 (1-3 nodes), death from this cancer)
+    tab = tab.with_columns(
+        pl.col("group").map_elements(lambda g: value_label(spec.group, g, site=site),
+                                     return_dtype=pl.Utf8),
+        pl.col("cause").replace(CAUSE_WORDS))
     h = min(0.25, 0.017 * (tab.height + 1))
     top = 0.365
     draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
-               col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
+               col_widths=[0.17, 0.17] + [0.66 / len(spec.times)] * len(spec.times))
     draw.note(fig, top - h - 0.012, f"{res.unknown_cause:,} deaths of unknown cause left out. "
               f"Groups with fewer than {spec.threshold} cases not drawn. "
               f"{_sentence(convention_note(res.convention))}."

@@ -76,7 +76,7 @@ def competing_page(pages, s, spec, label, site, values):
             pl.col(f"{words}: SHR p").alias("p (SHR)"))
         h = row_h * (tab.height + 1)
         draw.table(fig.add_axes([0.07, y - h, 0.86, h]), tab, fontsize=6.5,
-                   col_widths=[0.16, 0.1, 0.1, 0.2, 0.11, 0.2, 0.11],
+                   col_widths=[0.13, 0.16, 0.07, 0.2, 0.1, 0.2, 0.1],
                    title=heading)
         y -= h + 0.05
     thr = spec.threshold

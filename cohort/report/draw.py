@@ -76,6 +76,12 @@ def table(ax, df: pl.DataFrame, *, fontsize: float = FONT, col_widths=None, titl
                  cellLoc="left", colLoc="left", colWidths=col_widths, bbox=[0, 0, 1, 1])
     t.auto_set_font_size(False)
     t.set_fontsize(fontsize)
+    # a header of several lines gets a taller row (rows keep their proportions in the bbox)
+    lines = max(str(c).count("\n") + 1 for c in df.columns)
+    if lines > 2:
+        for (r, _c), cell in t.get_celld().items():
+            if r == 0:
+                cell.set_height(cell.get_height() * lines / 2)
     for (r, _c), cell in t.get_celld().items():
         cell.set_linewidth(0.3)
         cell.set_edgecolor("#bbbbbb")

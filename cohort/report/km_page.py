@@ -8,6 +8,7 @@ import polars as pl
 
 from cohort.labels import label as value_label
 from cohort.plot import km as plot_km
+from cohort.plot.layout import panel_box
 from cohort.report import draw
 from cohort.report.common import count_text, site_label, time_ticks
 
@@ -34,8 +35,12 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", subtitle)
     if shown:
         # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
-        plot_km(km, ax=fig.add_axes([0.14, 0.52, 0.79, 0.34]), groups=shown, times=ticks,
-                tests=True, suppress_below=t, labels={g: named(g) for g in shown})
+        names = {g: named(g) for g in shown}
+        # legend, curves and numbers at risk between the subtitle and the table
+        box = panel_box(fig, [0.14, 0.31, 0.79, 0.59], legend_labels=list(names.values()),
+                        risk_rows=len(shown))
+        plot_km(km, ax=fig.add_axes(box), groups=shown, times=ticks, tests=True,
+                suppress_below=t, labels=names)
     summary = km.summary(suppress_below=t, codes=True).with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
     summary = summary.with_columns(

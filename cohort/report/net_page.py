@@ -5,6 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import convention_note
+from cohort.labels import label as value_label
+from cohort.plot.layout import panel_box
 from cohort.report import draw
 from cohort.report.common import count_text, fmt_num, site_cohort, site_label, time_ticks
 
@@ -37,12 +39,15 @@ def net_page(pages, s, spec, site, result):
     shown = [g for g in est["group"].unique(maintain_order=True)
              if sizes.get(g, spec.threshold) >= spec.threshold]
     if shown:  # the same figure as NetSurvivalResult.plot()
-        res.plot(ax=fig.add_axes([0.14, 0.53, 0.79, 0.33]), groups=shown,
+        box = panel_box(fig, [0.14, 0.375, 0.79, 0.515], risk_rows=len(shown),
+                        legend_labels=[value_label(spec.group, g, site=site) for g in shown])
+        res.plot(ax=fig.add_axes(box), groups=shown,
                  times=time_ticks(end), suppress_below=spec.threshold)
     at = est.filter(pl.col("time").is_in([float(x) for x in spec.times])
                     & pl.col("group").is_in(shown))
     tab = at.select(
-        "group",
+        pl.col("group").map_elements(lambda g: value_label(spec.group, g, site=site),
+                                     return_dtype=pl.Utf8),  # N1 (1-3 nodes)
         pl.col("time").cast(pl.Int64).alias("month"),
         pl.col("n_risk").map_elements(lambda v: count_text(v, spec.threshold),
                                       return_dtype=pl.Utf8).alias("at risk"),
@@ -56,7 +61,7 @@ def net_page(pages, s, spec, site, result):
     h = min(0.25, 0.017 * (tab.height + 1))
     top = 0.365
     draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
-               col_widths=[0.12, 0.08, 0.1, 0.12, 0.12, 0.46])
+               col_widths=[0.2, 0.07, 0.09, 0.11, 0.11, 0.42])
     draw.note(fig, top - h - 0.012,
               f"Life table: {res.lifetable}. Observed: Kaplan-Meier (the same times); expected: "
               f"Ederer I.\n{_sentence(convention_note(res.convention))}; 95% CI on the log "

@@ -3,6 +3,7 @@ same table as ``Cohort.table1()`` and ``cohort table1``)."""
 
 from __future__ import annotations
 
+from cohort.labels import label_values
 from cohort.report import draw
 from cohort.report.common import site_cohort
 from cohort.table1 import Table1Error, left_out, paper_layout
@@ -22,8 +23,9 @@ def table1_page(pages, s, spec, label, site, params):
         pages.add(fig, f"{site}_table1")
         return
     table = table.drop("test").rename({"p-value": "p"})
-    # headers on two lines: the group, then its N
-    table = table.rename({c: c.replace(" (N = ", "\nN = ").removesuffix(")")
+    # headers on two or three lines: the group's code, its label, its N
+    # ("N1 NOS", "(count unknown)", "N = 17")
+    table = table.rename({c: c.replace(" (N = ", "\nN = ").removesuffix(")").replace(" (", "\n(", 1)
                           for c in table.columns if " (N = " in c})
     groups = table.width - 2
     row_h = min(0.026, 0.78 / (table.height + 1.5))
@@ -31,7 +33,7 @@ def table1_page(pages, s, spec, label, site, params):
     widths = [0.27] + [0.66 / groups] * groups + [0.07]
     draw.table(fig.add_axes([0.07, 0.885 - h, 0.86, h]), table, fontsize=6.5,
                col_widths=widths)
-    small = left_out(cohort, g, suppress_below=t)
+    small = label_values(g, left_out(cohort, g, suppress_below=t), site=site)
     draw.note(fig, 0.885 - h - 0.015, " ".join([
         f"Counts below {t} are shown as <{t} and their percentages withheld; \u2013 marks a "
         f"count withheld so that none below {t} can be recovered by subtraction from a total.",

@@ -79,3 +79,31 @@ def tests_line(tests: pl.DataFrame | None) -> list[str]:
     return [f"{r['test']}" + (f" ({r['cause'].replace('_', ' ')})" if r.get("cause") else "")
             + f": chi-square {r['chisq']:.2f} on {r['df']} df, {p_phrase(r['p'])}"
             for r in tests.iter_rows(named=True)]
+
+
+def labelled_levels(table: pl.DataFrame, *, site: str | None = None) -> pl.DataFrame:
+    """A hazard-ratio table with each categorical ``level`` under its label
+    (:mod:`cohort.labels`: sex ``2`` -> female, breast ``N2`` -> N2 (4-9
+    nodes)); ``term`` kept, a continuous term's null level kept.
+
+    >>> t = pl.DataFrame({"term": ["sex", "age_at_dx"], "level": ["2", None]})
+    >>> labelled_levels(t)["level"].to_list()
+    ['female', None]
+    """
+    from cohort.labels import label
+
+    if table.height == 0 or "level" not in table.columns:
+        return table
+    levels = [None if lv is None else label(term, lv, site=site)
+              for term, lv in zip(table["term"], table["level"], strict=True)]
+    return table.with_columns(pl.Series("level", levels, dtype=pl.Utf8))
+
+
+def site_of(cohort, terms) -> str | None:
+    """The cohort's one site group when node burden is among ``terms`` (its
+    labels are site-specific), else None."""
+    if "node_burden" not in list(terms or []):
+        return None
+    from cohort.grouping import single_site
+
+    return single_site(cohort)

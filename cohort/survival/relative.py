@@ -20,6 +20,7 @@ import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
+from cohort.survival.display import site_of
 from cohort.survival.netsurv import (
     ICSS,
     ICSS_BREAKS,
@@ -391,6 +392,7 @@ class EHRResult:
     unknown: int
     note: str = ""
     dropped_note: str = ""
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         cells = self.model_.cells_.with_columns(pl.col("d").round(0).cast(pl.Int64))
@@ -406,8 +408,11 @@ class EHRResult:
             f"{r['ehr']:.2f} ({r['lower']:.2f}-{r['upper']:.2f})", return_dtype=pl.Utf8)
         p = pl.col("p").map_elements(lambda v: "<0.001" if v < 0.001 else f"{v:.3f}",
                                      return_dtype=pl.Utf8, skip_nulls=True)
+        from cohort.survival.display import labelled_levels
+
         cols = ["term", "level"] + (["interval"] if self.time_varying else [])
-        return t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p"))
+        return labelled_levels(t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p")),
+                               site=self.site)
 
     def forest_table(self) -> pl.DataFrame:
         """The excess hazard ratios as a forest plot reads them (``hr_excess``...;
@@ -542,7 +547,7 @@ def ehr_analysis(
         cohort=cohort.definition, terms=terms, time_varying=time_varying,
         lifetable=table.source, model_=model, table_=model.table(), tests_=model.tests_,
         baseline_=model.baseline(), fit_=model.model(), records=int(counts["n"].sum()),
-        unknown=unknown, note=note, dropped_note=dropped_note,
+        unknown=unknown, note=note, dropped_note=dropped_note, site=site_of(cohort, terms),
     )
 
 

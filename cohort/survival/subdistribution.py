@@ -20,6 +20,7 @@ import polars as pl
 
 from cohort.cohort import convention_note
 from cohort.errors import CompetingRisksError
+from cohort.survival.display import site_of
 from cohort.survival.finegray import (
     Z95,
     FineGrayFit,
@@ -293,6 +294,7 @@ class FineGrayResult:
     collapsed_rows: int
     convention: str = "completed"
     note: str = FG_NOTE
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
         """As papers print it: n, events, SHR (95% CI) and p, univariable beside adjusted."""
@@ -308,7 +310,9 @@ class FineGrayResult:
                                                       r[f"upper_{kind}"], r["reference"])
                 row[f"p {kind}"] = _fmt_p(r[f"p_{kind}"])
             rows.append(row)
-        return pl.DataFrame(rows)
+        from cohort.survival.display import labelled_levels
+
+        return labelled_levels(pl.DataFrame(rows), site=self.site)
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         """The hazard-ratio table (counts below the threshold as ``<11``) and the
@@ -482,7 +486,8 @@ def finegray_analysis(
         cohort=cohort.definition, terms=terms, strata=strata, cause=cause, table_=table,
         models_=models, records=f.n, events=f.nevent, competing=f.ncompeting,
         censored=f.ncensored, unknown_cause=col.unknown, collapsed_rows=counts.height,
-        convention=col.convention, note=f"{FG_NOTE}; {convention_note(col.convention)}")
+        convention=col.convention, note=f"{FG_NOTE}; {convention_note(col.convention)}",
+        site=site_of(cohort, terms))
 
 
 CS_NOTE = ("CSHR: cause-specific hazard ratio (Cox, Efron ties; deaths of the other cause "
@@ -506,6 +511,7 @@ class CompetingHazardsResult:
     unknown_cause: int
     convention: str = "completed"
     note: str = CS_NOTE
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
         rows = []
@@ -518,7 +524,9 @@ class CompetingHazardsResult:
                         r["reference"])
                     row[f"{words}: {label} p"] = _fmt_p(r[f"p_{kind}_{c}"])
             rows.append(row)
-        return pl.DataFrame(rows)
+        from cohort.survival.display import labelled_levels
+
+        return labelled_levels(pl.DataFrame(rows), site=self.site)
 
     def plot(self, *, cause: str = "cancer", **options):
         """Forest plot of the cause-specific (Cox) beside the subdistribution
@@ -608,4 +616,4 @@ def competing_hazards_analysis(
         cohort=cohort.definition, terms=terms, strata=strata, table_=table, models_=models,
         records=sd.n, cancer_deaths=sd.nevent, other_deaths=sd.ncompeting,
         unknown_cause=col.unknown, convention=col.convention,
-        note=f"{CS_NOTE}; {convention_note(col.convention)}")
+        note=f"{CS_NOTE}; {convention_note(col.convention)}", site=site_of(cohort, terms))
