@@ -459,7 +459,9 @@ def test_cohort_finegray_is_the_fit_of_its_records(reg):
     s = res.summary()
     assert s.columns == ["term", "level", "n", "events", "SHR (95% CI) univariable",
                          "p univariable", "SHR (95% CI) adjusted", "p adjusted"]
-    assert s.filter(pl.col("level") == "N0")["SHR (95% CI) adjusted"].item() == "1 (reference)"
+    # levels under their labels (cohort.labels: breast N0 is 0 nodes)
+    assert s.filter(pl.col("level") == "N0 (0 nodes)")["SHR (95% CI) adjusted"].item() == \
+        "1 (reference)"
     assert "crr" in res.note
     other = reg.cohort(WHERE).finegray(["node_burden"], cause="other")
     assert other.events == known.filter(pl.col("cause") == "other_death").height

@@ -73,7 +73,7 @@ def panel_box(fig, outer, *, legend_labels: list[str], risk_rows: int, note_line
     >>> from matplotlib.figure import Figure
     >>> box = panel_box(Figure(figsize=(8.27, 11.69)), [0.14, 0.3, 0.79, 0.6],
     ...                 legend_labels=["N0", "N1"], risk_rows=2)
-    >>> 0.3 < box[1] and box[1] + box[3] < 0.9
+    >>> bool(0.3 < box[1] and box[1] + box[3] < 0.9)
     True
     """
     x, y, w, h = outer
