@@ -20,6 +20,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click  # noqa: E402
+import polars as pl  # noqa: E402
 
 from cohort.errors import CohortError, LoadInterrupted, interrupted  # noqa: E402
 from cohort.output import FORMATS, render  # noqa: E402
@@ -80,8 +81,18 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="Output as an aligned table, CSV or JSON.",
+    help="table (aligned, numbers rounded for reading), csv or json (full precision), md "
+    "(Markdown) or html (to paste into a paper).",
 )
+
+
+def table_option(names: list[str]):
+    """``--table``: one of a result's tables, or all of them."""
+    return click.option(
+        "--table", "table", type=click.Choice(["all", *names]), default="all",
+        show_default=True,
+        help="Which table to print: all (CSV: stacked, with a 'table' column naming each) or "
+        f"one of {', '.join(names)}.")
 
 
 def _emit(text: str) -> None:
@@ -297,8 +308,9 @@ def derive(db):
 @main.command()
 @db_option
 @format_option
+@table_option(["node_edits", "item_edits", "attrition"])
 @_friendly
-def check(db, fmt):
+def check(db, fmt, table):
     """Data-quality report: records failing the node-item edits (counts and
     example records), values set to unknown on load (item edits), and the
     attrition of a standard survival analysis."""
@@ -306,21 +318,33 @@ def check(db, fmt):
     edits = reg.sql("select edit, records, array_to_string(examples, '; ') as examples "
                     "from node_edits")
     attrition = reg.sql("select stage, records, excluded, remaining from attrition")
-    if fmt != "table":
-        _emit(render(edits, fmt))
-        return
-    click.echo("node-item edits failed:")
-    click.echo(render(edits) if edits.height else "none")
     items = reg.sql("select file_name, item, records, "
                     "array_to_string(example_values, ', ') as example_values "
                     "from item_edit_reasons")
+    if fmt != "table" or table != "all":
+        _emit_tables({"node_edits": edits, "item_edits": items, "attrition": attrition}, fmt,
+                     [], table=table)
+        return
+    click.echo("node-item edits failed:")
+    click.echo(render(edits) if edits.height else "none")
     click.echo("\nvalues set to unknown on load (item_edits):")
     click.echo(render(items) if items.height else "none")
     click.echo("\nattrition (standard survival analysis):")
     click.echo(render(attrition))
 
 
-@main.command()
+def _sql_help() -> str:
+    from cohort.docs import relations
+
+    tables, views = relations()
+    return (
+        "Run a read-only SQL QUERY over the registry (tables: "
+        f"{', '.join(tables)}; views: {', '.join(views)}).\n\n"
+        "Nothing can be changed or written through this door."
+    )
+
+
+@main.command(help=_sql_help())
 @click.argument("query", required=False)
 @click.option(
     "-f", "--file", "sql_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -330,12 +354,6 @@ def check(db, fmt):
 @format_option
 @_friendly
 def sql(query, sql_file, db, fmt):
-    """Run a read-only SQL QUERY over the registry (tables: cases, raw_cases,
-    rejects, item_edits, loads; views: load_summary, reject_reasons,
-    item_edit_reasons).
-
-    Nothing can be changed or written through this door.
-    """
     if bool(query) == bool(sql_file):
         raise click.UsageError("give a QUERY or -f FILE (one of them)")
     reg = Registry(db)
@@ -434,19 +452,58 @@ def _cohort(db, where: str, period: str | None):
     return c.period(period) if period else c
 
 
-def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> None:
+def _emit_tables(tables: dict, fmt: str, notes: list[str], *, table: str = "all",
+                 readable_tables: dict | None = None) -> None:
+    """Print a result's tables in ``fmt``: the table, Markdown and HTML forms
+    rounded for reading (``readable_tables`` when given: the paper layout),
+    CSV and JSON at full precision. ``table`` picks one table."""
     import json
 
+    from cohort.formatting import readable
+    from cohort.output import html as html_table
+    from cohort.output import markdown
+
+    tables = {k: v for k, v in tables.items() if v is not None}
+    if table != "all":
+        if table not in tables:
+            raise click.UsageError(f"this result has no {table} table (it has "
+                                   f"{', '.join(tables)})")
+        tables = {table: tables[table]}
+    elif fmt in ("table", "md", "html") and readable_tables is not None:
+        tables = {k: v for k, v in readable_tables.items() if v is not None}
     if fmt == "csv":
-        _emit(render(tables[main_table], "csv"))
+        if len(tables) == 1:
+            _emit(render(next(iter(tables.values())), "csv"))
+            return
+        stacked = pl.concat([df.select(pl.lit(name).alias("table"),
+                                       pl.all().cast(pl.Utf8)) for name, df in tables.items()],
+                            how="diagonal")
+        _emit(render(stacked, "csv"))
         return
     if fmt == "json":
-        out = {k: v.to_dicts() for k, v in tables.items() if v is not None}
+        out = {k: v.to_dicts() for k, v in tables.items()}
         click.echo(json.dumps(out | {"notes": notes}, default=str, indent=1))
         return
-    for name, df in tables.items():
-        if df is None:
-            continue
+    shown = {k: readable(v) for k, v in tables.items()}
+    if fmt == "md":
+        for name, df in shown.items():
+            click.echo(f"**{name.replace('_', ' ').capitalize()}**\n")
+            click.echo(markdown(df))
+            click.echo()
+        for note in notes:
+            click.echo(f"- {note}")
+        return
+    if fmt == "html":
+        from html import escape
+
+        for name, df in shown.items():
+            click.echo(html_table(df, caption=name.replace("_", " ").capitalize()))
+        click.echo("<ul class=\"cohort-notes\">")
+        for note in notes:
+            click.echo(f"<li>{escape(note)}</li>")
+        click.echo("</ul>")
+        return
+    for name, df in shown.items():
         click.echo(f"{name.replace('_', ' ')}:")
         click.echo(render(df))
         click.echo()
@@ -479,9 +536,10 @@ def _emit_tables(tables: dict, fmt: str, notes: list[str], main_table: str) -> N
 @codes_option
 @db_option
 @format_option
+@table_option(["survival", "medians", "rmst", "tests", "pairwise"])
 @_friendly
 def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period, given, event,
-       convention, suppress_below, codes, db, fmt):
+       convention, suppress_below, codes, db, fmt, table):
     """Kaplan-Meier survival by group with log-rank tests.
 
     Survival with 95% log-log CIs (as R conf.type = "log-log"; NA where
@@ -500,13 +558,12 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period,
         entry=entry or None, trend_scores=_scores(trend_scores), given=given,
     )
     tables = result.tables(suppress_below=suppress_below, codes=codes)
-    if fmt == "table":
-        tables = {"summary": result.summary(suppress_below=suppress_below, codes=codes),
-                  "numbers at risk and events": tables["survival"].select(
-                      "group", "time", "n_risk", "n_events"),
-                  "restricted mean survival time": tables["rmst"],
-                  "tests": tables["tests"], **({"pairwise": tables["pairwise"]}
-                                               if "pairwise" in tables else {})}
+    paper = {"summary": result.summary(suppress_below=suppress_below, codes=codes),
+             "numbers at risk and events": tables["survival"].select(
+                 "group", "time", "n_risk", "n_events"),
+             "restricted mean survival time": tables["rmst"],
+             "tests": tables["tests"], **({"pairwise": tables["pairwise"]}
+                                          if "pairwise" in tables else {})}
     notes = [
         f"cohort: {where}; {result.records:,} eligible records with known "
         f"{event} ({result.unknown_event:,} with unknown {event} left out)",
@@ -515,11 +572,11 @@ def km(where, by, times, horizon, strata, pairwise, trend_scores, entry, period,
         else "counts are NOT suppressed: do not release this output",
         *([f"grouping: {grouping.note}"] if grouping.note else []),
     ]
-    medians = result.tables(suppress_below=suppress_below)["medians"]
+    medians = tables["medians"]
     if suppress_below and any("*" in medians[c].to_list() for c in ("n", "events")):
         notes.append(f"*: hidden as well, so that no count below {suppress_below} can be "
                      "worked out from the totals (complementary suppression)")
-    _emit_tables(tables, fmt, notes, "survival")
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 def _scores(value: str | None) -> dict[str, float] | str | None:
@@ -558,9 +615,10 @@ def _scores(value: str | None) -> dict[str, float] | str | None:
 @codes_option
 @db_option
 @format_option
+@table_option(["hazard_ratios", "model", "proportional_hazards"])
 @_friendly
 def cox(where, terms, strata, reference, ties, entry, period, event, convention, codes, db,
-        fmt):
+        fmt, table):
     """Cox proportional hazards: univariable and adjusted hazard ratios.
 
     Efron ties (or --ties breslow); 95% Wald CIs; likelihood-ratio test,
@@ -585,10 +643,9 @@ def cox(where, terms, strata, reference, ties, entry, period, event, convention,
              "proportional hazards: scaled Schoenfeld test with the case weights (time: KM); "
              "p < 0.05 flags a term"]
     tables = result.tables(codes=codes)
-    if fmt == "table":
-        tables = {"hazard_ratios": result.summary(codes=codes), "model": tables["model"],
-                  "proportional_hazards": tables["proportional_hazards"]}
-    _emit_tables(tables, fmt, notes, "hazard_ratios")
+    paper = {"hazard_ratios": result.summary(codes=codes), "model": tables["model"],
+             "proportional_hazards": tables["proportional_hazards"]}
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 @main.command()
@@ -610,9 +667,10 @@ def cox(where, terms, strata, reference, ties, entry, period, event, convention,
 @codes_option
 @db_option
 @format_option
+@table_option(["net_survival", "age_standardised"])
 @_friendly
 def netsurv(where, by, times, method, lifetable, standardise, period, given, convention,
-            suppress_below, codes, db, fmt):
+            suppress_below, codes, db, fmt, table):
     """Net survival (Pohar Perme) or relative survival (Ederer II) by group,
     with observed (Kaplan-Meier) and expected (Ederer I) survival beside it.
 
@@ -630,7 +688,7 @@ def netsurv(where, by, times, method, lifetable, standardise, period, given, con
     notes = [f"cohort: {where}", *result.notes(),
              *([f"grouping: {grouping.note}"] if grouping.note else [])]
     _emit_tables(_labelled(result.tables(suppress_below=suppress_below), grouping.column,
-                           cohort, codes), fmt, notes, "net_survival")
+                           cohort, codes), fmt, notes, table=table)
 
 
 @main.command()
@@ -642,8 +700,9 @@ def netsurv(where, by, times, method, lifetable, standardise, period, given, con
 @codes_option
 @db_option
 @format_option
+@table_option(["cumulative_incidence"])
 @_friendly
-def cif(where, by, times, convention, suppress_below, codes, db, fmt):
+def cif(where, by, times, convention, suppress_below, codes, db, fmt, table):
     """Cumulative incidence of cancer death and other-cause death (competing risks).
 
     Aalen-Johansen estimates with 95% CIs by group, and Gray's test of equal
@@ -660,7 +719,70 @@ def cif(where, by, times, convention, suppress_below, codes, db, fmt):
                      "(rho = 0); the trend test scores the ordered groups listed 1, 2, ... "
                      "(NX, '... NOS' and unknown groups left out)")
     _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt, notes,
-                 "cumulative_incidence")
+                 table=table)
+
+
+@main.command()
+@where_option
+@click.option("--by", default="node_burden", show_default=True,
+              help="Grouping column: one column of the table per level ('' for the whole "
+              "cohort).")
+@click.option("--variables", default="",
+              help="Columns to describe, comma-separated (default: age, sex, years of "
+              "diagnosis, node counts, LNR, examination adequacy, ENE, and the stage, grade, "
+              "subtype, race and treatment columns present in the data).")
+@click.option("--tests", is_flag=True,
+              help="Add p-values: Pearson's chi-squared (categorical), Kruskal-Wallis "
+              "(continuous); each test is named beside its p-value.")
+@click.option("--categorical", default="",
+              help="Numeric columns to show as categories (n (%)), comma-separated.")
+@click.option("--no-overall", is_flag=True, help="Leave out the Overall column.")
+@suppress_option
+@codes_option
+@db_option
+@format_option
+@_friendly
+def table1(where, by, variables, tests, categorical, no_overall, suppress_below, codes, db,
+           fmt):
+    """Table 1: characteristics of the eligible cases by group.
+
+    The layout of gtsummary's tbl_summary: median (IQR) for continuous
+    variables (quartiles as R's quantile(type = 2)), n (%) of known values
+    for categorical ones, an Unknown row where values are missing. Counts
+    below --suppress print as <11, and where one could be recovered by
+    subtraction from a total, a second count is withheld (shown as a dash);
+    groups smaller than --suppress are left out, of Overall too.
+
+    Example: cohort table1 --where "site_group = 'breast'" --by node_burden --tests
+    """
+    from cohort.table1 import left_out, paper_layout
+
+    cohort = Registry(db).cohort(where)
+    result = cohort.table1(by=by or None, variables=_csv_list(variables) or None, tests=tests,
+                           overall=not no_overall, suppress_below=suppress_below,
+                           categorical=_csv_list(categorical), codes=codes)
+    small = left_out(cohort, by or None, suppress_below=suppress_below)
+    if small and not codes:
+        from cohort.grouping import single_site
+        from cohort.labels import label_values
+
+        small = label_values(by, small, site=single_site(cohort) if by == "node_burden"
+                             else None)
+    notes = [f"cohort: {where}; eligible cases",
+             "continuous: median (IQR), quartiles as R's quantile(type = 2); categorical: "
+             "n (% of known values); Unknown: missing values"]
+    if suppress_below:
+        notes.append(f"counts below {suppress_below} shown as <{suppress_below}, their "
+                     "percentages withheld; \u2013 marks a count withheld so that none below "
+                     f"{suppress_below} can be recovered by subtraction")
+    if small:
+        notes.append(f"left out (fewer than {suppress_below} cases, not in Overall either): "
+                     f"{', '.join(small)}")
+    if fmt in ("csv", "json"):
+        _emit_tables({"table1": result}, fmt, notes)
+        return
+    _emit_tables({"table1": result}, fmt, notes, readable_tables={"table1": paper_layout(
+        result)})
 
 
 def _reference_levels(reference: str) -> dict[str, str]:
@@ -719,9 +841,11 @@ def _profiles(value: str) -> list[dict]:
 @suppress_option
 @db_option
 @format_option
+@table_option(["subdistribution_hazard_ratios", "hazard_ratios", "model",
+               "predicted_cumulative_incidence"])
 @_friendly
 def finegray(where, terms, cause, strata, reference, compare, profiles, times, convention,
-             suppress_below, db, fmt):
+             suppress_below, db, fmt, table):
     """Fine-Gray competing-risks regression: subdistribution hazard ratios.
 
     Univariable and adjusted SHRs with 95% CIs and p-values, fitted exactly on
@@ -738,22 +862,22 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
         result = c.competing_hazards(_csv_list(terms), strata=_csv_list(strata),
                                      reference=refs, convention=convention)
         tables = result.tables(suppress_below=suppress_below)
-        if fmt == "table":
-            tables = {"hazard_ratios": result.summary(suppress_below=suppress_below),
-                      "model": tables["model"]}
-        _emit_tables(tables, fmt, [f"cohort: {where}", result.note], "hazard_ratios")
+        paper = {"hazard_ratios": result.summary(suppress_below=suppress_below),
+                 "model": tables["model"]}
+        _emit_tables(tables, fmt, [f"cohort: {where}", result.note], table=table,
+                     readable_tables=paper)
         return
     result = c.finegray(_csv_list(terms), cause=cause, strata=_csv_list(strata),
                         reference=refs, convention=convention)
     tables = result.tables(suppress_below=suppress_below)
-    if fmt == "table":
-        tables = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below),
-                  "model": tables["model"]}
+    paper = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below),
+             "model": tables["model"]}
     if profiles:
-        tables["predicted_cumulative_incidence"] = result.predict(
-            _profiles(profiles), times=_times(times))
+        predicted = result.predict(_profiles(profiles), times=_times(times))
+        tables["predicted_cumulative_incidence"] = paper["predicted_cumulative_incidence"] = \
+            predicted
     notes = [f"cohort: {where}; event: {cause} death, the other cause competing", result.note]
-    _emit_tables(tables, fmt, notes, "subdistribution_hazard_ratios")
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 @main.command()
@@ -790,10 +914,11 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
 @suppress_option
 @db_option
 @format_option
+@table_option(["life_table", "age_standardised"])
 @_friendly
 def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_risk, cap,
               flag_se, conf_type, standardise, lifetable, period, given, convention,
-              suppress_below, db, fmt):
+              suppress_below, db, fmt, table):
     """Actuarial life table with observed, expected, relative and net survival,
     as SEER*Stat prints it.
 
@@ -814,14 +939,13 @@ def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_ri
         given=int(given), closing=closing, convention=convention,
     )
     tables = result.tables(suppress_below=suppress_below)
-    if fmt == "table":
-        tables = {"life table": result.printable(suppress_below=suppress_below),
-                  **({"age standardised (ICSS)": tables["age_standardised"]}
-                     if "age_standardised" in tables else {})}
+    paper = {"life table": result.printable(suppress_below=suppress_below),
+             **({"age standardised (ICSS)": tables["age_standardised"]}
+                if "age_standardised" in tables else {})}
     notes = [f"cohort: {where}", result.note,
              f"counts below {suppress_below} are shown as <{suppress_below}" if suppress_below
              else "counts are NOT suppressed: do not release this output"]
-    _emit_tables(tables, fmt, notes, "life_table" if fmt != "table" else "life table")
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 def _levels_option(value: str) -> dict[str, list[str]]:
@@ -854,9 +978,10 @@ def _levels_option(value: str) -> dict[str, list[str]]:
 @suppress_option
 @db_option
 @format_option
+@table_option(["excess_hazard_ratios", "tests", "model", "baseline_excess"])
 @_friendly
 def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, period,
-        convention, suppress_below, db, fmt):
+        convention, suppress_below, db, fmt, table):
     """Excess hazard ratios: the Poisson model for relative survival
     (Dickman et al., Stat Med 2004).
 
@@ -879,16 +1004,15 @@ def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, pe
         convention=convention,
     )
     tables = result.tables(suppress_below=suppress_below)
-    if fmt == "table":
-        tables = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
-                  "model": tables["model"], "baseline excess mortality (per person-year)":
-                  tables["baseline_excess"]}
+    paper = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
+             "model": tables["model"], "baseline excess mortality (per person-year)":
+             tables["baseline_excess"]}
     notes = [f"cohort: {where}; {result.records:,} cases in the model"
              + (f", {result.unknown:,} with an unknown term left out" if result.unknown else ""),
              result.note,
              "goodness of fit: deviance on cells - parameters df (p < 0.05: the model misses "
              "structure, e.g. non-proportional excess hazards)"]
-    _emit_tables(tables, fmt, notes, "excess_hazard_ratios")
+    _emit_tables(tables, fmt, notes, table=table, readable_tables=paper)
 
 
 @main.command()
@@ -901,8 +1025,9 @@ def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, pe
 @suppress_option
 @db_option
 @format_option
+@table_option(["crude_probability"])
 @_friendly
-def crude(where, by, times, lifetable, convention, suppress_below, db, fmt):
+def crude(where, by, times, lifetable, convention, suppress_below, db, fmt, table):
     """Crude probability of death from the cancer and from other causes
     (Cronin & Feuer 2000), from all-cause deaths and the life table.
 
@@ -912,7 +1037,7 @@ def crude(where, by, times, lifetable, convention, suppress_below, db, fmt):
     result = Registry(db).cohort(where).crude_probability(
         by=by or None, times=_times(times), lifetable=lifetable, convention=convention)
     _emit_tables(result.tables(suppress_below=suppress_below), fmt,
-                 [f"cohort: {where}", result.note], "crude_probability")
+                 [f"cohort: {where}", result.note], table=table)
 
 
 @main.command()
@@ -922,16 +1047,29 @@ def crude(where, by, times, lifetable, convention, suppress_below, db, fmt):
               default=Path("report.pdf"), show_default=True, help="PDF to write.")
 @click.option("--figures", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write each page as PNG and SVG, and the tables as CSV, here.")
+@click.option("--copy-spec", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Copy the default specification (commented) to this file, to edit, and "
+              "stop.")
 @_friendly
-def report(spec, db, output, figures):
+def report(spec, db, output, figures, copy_spec):
     """Write the PDF survival report of SPEC (a TOML file; default: the
     bundled reports/node_burden.toml) over the registry database.
 
     Counts below the specification's threshold (default 11) are printed as
     <11 everywhere, numbers at risk included; the same database and
-    specification give a byte-identical PDF.
+    specification give a byte-identical PDF. Start a specification of your
+    own with --copy-spec my_report.toml.
     """
     from cohort.report import load_spec, write_report
+
+    if copy_spec is not None:
+        from cohort.report.spec import default_spec_path
+
+        if copy_spec.exists():
+            raise click.ClickException(f"{copy_spec} exists; give a new file name")
+        copy_spec.write_text(default_spec_path().read_text("utf-8"), "utf-8")
+        click.echo(f"wrote {copy_spec}: edit it, then run: cohort report {copy_spec}")
+        return
 
     result = write_report(Registry(db), load_spec(spec), output, figures_dir=figures)
     click.echo(f"wrote {result.path} ({result.pages} pages; sections: "

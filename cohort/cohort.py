@@ -342,6 +342,14 @@ class Cohort:
         with self._connected() as c:
             return net_survival_analysis(c, by=by, **kwargs)
 
+    def table1(self, by: str | None = "node_burden", **kwargs):
+        """Table 1: characteristics of the eligible cases by group, as a polars
+        DataFrame in gtsummary's ``tbl_summary`` layout: see
+        :func:`cohort.table1.table1`."""
+        from cohort.table1 import table1
+
+        return table1(self, by=by, **kwargs)
+
     def period(self, window) -> Cohort:
         """The same cohort seen through a calendar window (period analysis,
         Brenner): ``cohort.period("2018-2020")``. See :mod:`cohort.survival.period`."""

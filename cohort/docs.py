@@ -1,14 +1,21 @@
-"""Generated documentation: the data dictionary and the CLI reference.
+"""Generated documentation: the data dictionary, the CLI reference and the
+tutorial's transcripts.
 
-``python -m cohort.docs`` rewrites ``docs/data_dictionary.md`` and
+``python -m cohort.docs docs`` rewrites ``docs/data_dictionary.md`` and
 ``docs/cli.md`` from the alias table, the SQL schema comments and the
-commands' ``--help``; a test fails when the committed files are stale.
+commands' ``--help``, and re-runs every transcript of ``docs/tutorial.md``
+(a fenced ``text`` block of ``$ cohort ...`` lines) in a new folder, writing
+what the commands print today under each; tests fail when any of them is
+stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -27,6 +34,25 @@ def _schema_columns(name: str) -> list[tuple[str, str, str]]:
         if m:
             rows.append((m.group(1), m.group(2).replace(" not null", ""), m.group(3)))
     return rows
+
+
+def relations() -> tuple[list[str], list[str]]:
+    """The tables and views a registry has, from the SQL that creates them
+    (``sql/schema``, ``sql/views``): what ``cohort sql --help`` and the README
+    list.
+
+    >>> tables, views = relations()
+    >>> "raw_cases" in tables and "cases" in views
+    True
+    """
+    made = re.compile(r"(?im)^\s*create\s+(?:or\s+replace\s+)?(table|view)\s+"
+                      r"(?:if\s+not\s+exists\s+)?(\w+)")
+    tables, views = [], []
+    for layer in ("schema", "views"):
+        for f in sql_files(layer):
+            for kind, name in made.findall(f.read_text("utf-8")):
+                (tables if kind.lower() == "table" else views).append(name)
+    return tables, views
 
 
 def data_dictionary() -> str:
@@ -87,9 +113,67 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+#: a transcript: a fenced text block whose first line is a command
+_TRANSCRIPT = re.compile(r"(?m)^```text\n(\$ cohort [^\n]*\n(?:(?!```)[^\n]*\n)*)```$")
+#: what differs from run to run (load timings)
+_TIMING = re.compile(r"\d[\d,]*\.\d s\)")
+
+
+def steady(text: str) -> str:
+    """``text`` without what changes between two runs of the same commands.
+
+    >>> steady("(csv, sha256 1c4e, 1.2 s)")
+    '(csv, sha256 1c4e, ... s)'
+    """
+    return _TIMING.sub("... s)", text)
+
+
+def run_command(line: str) -> str:
+    """What ``cohort ARGS`` prints (stdout and stderr, as a terminal shows them)."""
+    from click.testing import CliRunner
+
+    from cohort.cli import main
+
+    args = shlex.split(line)
+    if args[:1] != ["cohort"]:
+        raise ValueError(f"a transcript runs cohort commands only, got {line!r}")
+    result = CliRunner().invoke(main, args[1:], env={"COHORT_DB": "registry.duckdb",
+                                                     "COLUMNS": "100"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.output
+
+
+def transcripts(text: str, workdir: Path) -> str:
+    """``text`` with every transcript's output replaced by what its commands
+    print now, run in order in ``workdir`` (``$COHORT_DB`` = registry.duckdb
+    there)."""
+
+    def redo(match: re.Match) -> str:
+        commands = [ln[2:] for ln in match.group(1).splitlines() if ln.startswith("$ ")]
+        out = []
+        for command in commands:
+            out.append(f"$ {command}")
+            printed = run_command(command).rstrip("\n")
+            if printed:
+                out.append(printed)
+        return "```text\n" + "\n".join(out) + "\n```"
+
+    with contextlib.chdir(workdir):
+        return _TRANSCRIPT.sub(redo, text)
+
+
+def tutorial(path: Path) -> str:
+    """The tutorial at ``path`` with its transcripts re-run in a new folder."""
+    with tempfile.TemporaryDirectory(prefix="cohort-tutorial-") as tmp:
+        return transcripts(path.read_text("utf-8"), Path(tmp))
+
+
 def write(docs: Path) -> list[Path]:
     docs.mkdir(parents=True, exist_ok=True)
     files = {"data_dictionary.md": data_dictionary(), "cli.md": cli_reference()}
+    if (docs / "tutorial.md").exists():
+        files["tutorial.md"] = tutorial(docs / "tutorial.md")
     for name, text in files.items():
         (docs / name).write_text(text)
     return [docs / n for n in files]

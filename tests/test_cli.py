@@ -124,7 +124,7 @@ def test_check_and_derive(tmp_path, write_csv):
         check.output
     )
     assert "| analysed                                    | 2       |" in check.output
-    csv = run("check", "--db", db, "--format", "csv")
+    csv = run("check", "--db", db, "--format", "csv", "--table", "node_edits")
     assert csv.output.splitlines()[0] == "edit,records,examples"
 
 

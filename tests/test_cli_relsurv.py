@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 
 import polars as pl
@@ -99,7 +100,7 @@ def test_ehr_and_crude(db):
     assert [t["test"] for t in tests] == ["term", "non-proportional excess hazards"]
     crude = run(db, "crude", "--by", "", "--lifetable", LT)
     assert crude.exit_code == 0, crude.output
-    assert "crude probability:" in crude.output and "| all   | 12   |" in crude.output
+    assert "crude probability:" in crude.output and re.search(r"\| all +\| 12 +\|", crude.output)
 
 
 def test_period_and_given_on_km_cox_netsurv(db):

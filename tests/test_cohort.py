@@ -85,7 +85,7 @@ def test_cli_km_cox_cif(reg):
     assert "log-rank for trend" in out.output
     assert "note: 95% CIs: log-log" in out.output
     csv = run("km", "--where", "site_group = 'melanoma'", "--times", "12,60", "--db", db,
-              "--format", "csv")
+              "--format", "csv", "--table", "survival")
     df = pl.read_csv(csv.output.encode(), infer_schema=False)
     assert df.columns == ["group", "time", "n_risk", "n_events", "survival", "lower", "upper",
                           "suppressed"]
@@ -99,8 +99,10 @@ def test_cli_km_cox_cif(reg):
     assert cox.exit_code == 0, cox.output
     assert re.search(r"\| node_burden: N0 \(0 nodes\) \(reference\) +\| N0 \(0 nodes\) +\| "
                      r"1 \(reference\)", cox.output)
+    assert re.search(r"\| age_at_dx +\| per year of age +\| \d\.\d\d \(", cox.output)
     assert "Efron ties" in cox.output
-    cif = run("cif", "--where", "site_group = 'breast'", "--db", db, "--format", "csv")
+    cif = run("cif", "--where", "site_group = 'breast'", "--db", db, "--format", "csv",
+              "--table", "cumulative_incidence")
     assert cif.output.splitlines()[0] == (
         "group,time,cause,n_risk,cumulative_incidence,se,lower,upper"
     )

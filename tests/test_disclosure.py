@@ -25,7 +25,6 @@ from cohort.disclosure import (
 )
 from cohort.report import load_spec, write_report
 from cohort.report.front import _protect_attrition
-from cohort.report.table1_page import _protect as protect_table1
 from cohort.survival.analysis import km_analysis
 
 T = 11
@@ -33,17 +32,20 @@ T = 11
 
 # -- hand-worked tables ---------------------------------------------------------------
 def test_breast_n3_men_cannot_be_worked_out_from_cases_and_women():
-    """The review's example: 536 cases, 529 women, men <11 gave 7 men."""
-    groups = [
-        {"grp": "N0", "n": 2410, "female": 2390, "male": 20, "ex_n": 2400, "adequate": 2000,
-         "ene_present": 0, "ene_absent": 0, "ene_known": 0, "stage_n": 2410},
-        {"grp": "N3", "n": 536, "female": 529, "male": 7, "ex_n": 530, "adequate": 500,
-         "ene_present": 0, "ene_absent": 0, "ene_known": 0, "stage_n": 536},
-    ]
-    status = protect_table1(groups, T)
-    assert status[("N3", "male")] == PRIMARY
-    assert status[("N3", "female")] == SECONDARY  # the next-smallest of its partition
-    assert ("N0", "female") not in status and ("N3", "n") not in status
+    """The review's example: 536 cases, 529 women, men <11 gave 7 men. Table 1
+    (cohort.table1, the report's page) withholds the women beside them."""
+    import numpy as np
+
+    from cohort.suppression import COMPLEMENTARY
+    from cohort.suppression import PRIMARY as T1_PRIMARY
+    from cohort.table1 import _protect_block
+
+    # rows female, male, unknown; columns N0, N3 (and Overall, added)
+    counts = np.array([[2390.0, 529.0], [20.0, 7.0], [0.0, 0.0]])
+    status = _protect_block(counts, [True, True, True], np.array([2410.0, 536.0]), T)
+    assert status[1, 1] == T1_PRIMARY  # N3 men: 7
+    assert status[0, 1] == COMPLEMENTARY  # N3 women: 529 withheld beside them
+    assert status[0, 0] != COMPLEMENTARY and status[1, 0] != T1_PRIMARY
 
 
 def test_attrition_chain_hides_enough_around_a_small_exclusion():

@@ -459,7 +459,9 @@ def test_cohort_finegray_is_the_fit_of_its_records(reg):
     s = res.summary()
     assert s.columns == ["term", "level", "n", "events", "SHR (95% CI) univariable",
                          "p univariable", "SHR (95% CI) adjusted", "p adjusted"]
-    assert s.filter(pl.col("level") == "N0")["SHR (95% CI) adjusted"].item() == "1 (reference)"
+    # levels under their labels (cohort.labels: breast N0 is 0 nodes)
+    assert s.filter(pl.col("level") == "N0 (0 nodes)")["SHR (95% CI) adjusted"].item() == \
+        "1 (reference)"
     assert "crr" in res.note
     other = reg.cohort(WHERE).finegray(["node_burden"], cause="other")
     assert other.events == known.filter(pl.col("cause") == "other_death").height
@@ -498,7 +500,7 @@ def test_cli_finegray_compare_predict_and_errors(reg, tmp_path):
     assert r.exit_code == 0, r.output
     assert "cancer death: CSHR (95% CI)" in r.output and "dx_year_group" in r.output
     r = run(main, ["finegray", "--db", db, "--where", WHERE, "--terms", "node_burden",
-                   "--format", "csv"])
+                   "--format", "csv", "--table", "subdistribution_hazard_ratios"])
     assert r.exit_code == 0
     assert r.output.splitlines()[0].startswith("term,level,n,events,reference")
     # a group without cancer deaths: one clear line, exit 1, no traceback

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from cohort.cohort import convention_note
+from cohort.labels import label as value_label
+from cohort.plot import predicted as plot_predicted
+from cohort.plot.layout import panel_box
+from cohort.plot.survival import CAUSES as CAUSE_WORDS
 from cohort.report import draw
 from cohort.report.common import fmt_num, site_cohort, time_ticks
-from cohort.report.competing_page import causes_known, gray_sentence, predicted_curves
-from cohort.survival.compete import cumulative_incidence
+from cohort.report.competing_page import gray_sentence, predicted_curves
+
+CAUSES = ["cancer_death", "other_death"]
 
 
 def cif_page(pages, s, spec, label, site, values):
     cohort = site_cohort(s, site)
-    col = cohort.collapse([spec.group], event="cause", convention=spec.time_convention)
-    values["cause_known"] = causes_known(col)
+    res = cohort.cif(by=spec.group, times=spec.times, convention=spec.time_convention)
+    known_causes = res.counts_.filter(pl.col("cause").is_in(CAUSES) & (pl.col("n") > 0))
+    values["cause_known"] = not known_causes.is_empty()
     if not values["cause_known"]:
         fig = draw.page(f"{label.capitalize()}: competing risks", "")
         draw.note(fig, 0.85, "Cause of death is not recorded for this cohort, so cumulative "
@@ -23,37 +28,29 @@ def cif_page(pages, s, spec, label, site, values):
         pages.add(fig, f"{site}_cif")
         return
     end = max(spec.times)
-    grid = list(range(0, end + 1))
-    counts = col.counts.rename({"event": "cause"})
-    est = cumulative_incidence(counts, by=spec.group, times=grid,
-                               levels=col.levels.get(spec.group))
-    sizes = counts.group_by(spec.group).agg(pl.col("n").sum()).rows_by_key(spec.group)
-    curves = {}
-    for g in col.levels.get(spec.group, []):
-        if sizes.get(g, [[0]])[0][0] < spec.threshold:
-            continue
-        e = est.filter(pl.col("group") == g)
-        c = e.filter(pl.col("cause") == "cancer_death")["cumulative_incidence"].to_numpy()
-        o = e.filter(pl.col("cause") == "other_death")["cumulative_incidence"].to_numpy()
-        curves[g] = (np.array(grid), c, o)
+    ticks = time_ticks(end)
+    sizes = res.group_sizes()
+    shown = [g for g in (res.levels or list(sizes)) if sizes.get(g, 0) >= spec.threshold]
     fig = draw.page(f"{label.capitalize()}: competing risks",
                     "Cumulative incidence of death from this cancer (solid) and from other "
                     "causes (dashed), Aalen-Johansen")
-    ticks = time_ticks(end)
     profiles = spec.competing_risks.profiles
-    box = [0.08, 0.45, 0.4, 0.42] if profiles else [0.1, 0.45, 0.83, 0.42]
-    draw.cif_curves(fig.add_axes(box), curves, ticks, xlabel="Months since diagnosis")
+    outer = [0.12, 0.375, 0.36, 0.5] if profiles else [0.14, 0.375, 0.79, 0.5]
+    box = panel_box(fig, outer, risk_rows=len(shown),
+                    legend_labels=[value_label(spec.group, g, site=site) for g in shown])
+    if shown:  # the same figure as CIFResult.plot()
+        res.plot(ax=fig.add_axes(box), groups=shown, times=ticks, suppress_below=spec.threshold)
     if profiles:  # Fine-Gray predicted curves beside the Aalen-Johansen ones
-        predicted, how = predicted_curves(s, spec, site, values, grid)
-        ax = fig.add_axes([0.56, 0.45, 0.4, 0.42])
-        if predicted:
-            draw.cif_curves(ax, predicted, ticks, xlabel="Months since diagnosis")
-            ax.set_title(how, fontsize=6.5, loc="left")
+        predicted, how = predicted_curves(s, spec, site, values, list(range(0, end + 1)))
+        ax = fig.add_axes([0.6, 0.53, 0.35, 0.3])
+        if predicted is not None:
+            plot_predicted(predicted, ax=ax, times=ticks, title_size=6.5,
+                           title=draw.wrap_text(how, 0.4 * fig.get_figwidth(), 6.5))
         else:
             ax.axis("off")
-            ax.text(0, 0.5, how, fontsize=7, wrap=True)
-    at = est.filter(pl.col("time").is_in([float(x) for x in spec.times])).filter(
-        pl.col("group").is_in(list(curves)))
+            draw.note(fig, 0.84, how, width=0.33, x=0.6)
+    at = res.estimates_.filter(pl.col("time").is_in([float(x) for x in spec.times])
+                               & pl.col("group").is_in(shown))
     cell = pl.struct("cumulative_incidence", "lower", "upper").map_elements(
         lambda r: f"{fmt_num(r['cumulative_incidence'])} "
                   f"({fmt_num(r['lower'])}, {fmt_num(r['upper'])})",
@@ -63,11 +60,21 @@ def cif_page(pages, s, spec, label, site, values):
                         .map_elements(lambda m: f"{m} months", return_dtype=pl.Utf8))
         .pivot(on="time", index=["group", "cause"], values="v")
     )
-    h = min(0.3, 0.022 * (tab.height + 1))
-    draw.table(fig.add_axes([0.07, 0.38 - h, 0.86, h]), tab, fontsize=6.5,
-               col_widths=[0.1, 0.15] + [0.75 / len(spec.times)] * len(spec.times))
-    draw.note(fig, 0.38 - h - 0.015, f"{col.unknown:,} deaths of unknown cause left out. "
+    # groups and causes as a reader names them (N1 (1-3 nodes), death from this cancer)
+    tab = tab.with_columns(
+        pl.col("group").map_elements(lambda g: value_label(spec.group, g, site=site),
+                                     return_dtype=pl.Utf8),
+        pl.col("cause").replace(CAUSE_WORDS))
+    h = min(0.25, 0.017 * (tab.height + 1))
+    top = 0.365
+    draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
+               col_widths=[0.17, 0.17] + [0.66 / len(spec.times)] * len(spec.times))
+    draw.note(fig, top - h - 0.012, f"{res.unknown_cause:,} deaths of unknown cause left out. "
               f"Groups with fewer than {spec.threshold} cases not drawn. "
-              f"{convention_note(col.convention).capitalize()}."
-              + gray_sentence(counts, spec.group, col.levels.get(spec.group), values))
+              f"{_sentence(convention_note(res.convention))}."
+              + gray_sentence(res.counts_, spec.group, res.levels, values))
     pages.add(fig, f"{site}_cif")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

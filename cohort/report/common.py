@@ -7,26 +7,16 @@ from importlib.metadata import version
 
 import numpy as np
 
+from cohort.formatting import count_text, p_phrase, p_text  # noqa: F401  (one definition)
+from cohort.plot.style import time_ticks  # noqa: F401  (the figures' ticks)
+
 
 def fmt_num(x, digits=3) -> str:
     return "NA" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
-def count_text(n: int, threshold: int) -> str:
-    return f"<{threshold}" if 0 < n < threshold else f"{n:,}"
-
-
 def p_value(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def p_phrase(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def time_ticks(end: int) -> list[int]:
-    """Time-axis ticks: every 12 months, or quarters of a short axis."""
-    return list(range(0, end + 1, 12 if end >= 24 else max(1, end // 4)))
+    return p_text(p)
 
 
 def site_label(site: str | None) -> str:

@@ -4,10 +4,10 @@ Fine-Gray predicted cumulative incidence curves the CIF page draws on request.""
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from cohort.errors import CohortError
+from cohort.plot import forest
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase
 
@@ -60,17 +60,9 @@ def competing_page(pages, s, spec, label, site, values):
         pages.add(fig, f"{site}_competing")
         return
     t = res.table_
-    for i, (kind, words) in enumerate((("cs", "cause-specific (Cox)"),
-                                       ("sd", "subdistribution (Fine-Gray)"))):
-        rows = [{"label": f"{r['term']} {r['level'] or ''}".strip(), "hr": r[f"hr_{kind}_cancer"],
-                 "lower": r[f"lower_{kind}_cancer"], "upper": r[f"upper_{kind}_cancer"],
-                 "reference": r["reference"]} for r in t.iter_rows(named=True)]
-        ax = fig.add_axes([0.2 + i * 0.42, 0.66, 0.32, 0.2])
-        draw.forest(ax, rows)
-        ax.set_title(f"Cancer death: {words}", fontsize=draw.FONT + 1, loc="left")
-        if i:
-            ax.set_yticklabels([])
-        ax.set_xlabel("Hazard ratio (log scale), 95% CI", fontsize=draw.FONT)
+    # the same figure as CompetingHazardsResult.plot(): both kinds of HR for cancer death
+    forest(res, ax=fig.add_axes([0.3, 0.66, 0.63, 0.2]), model=["cs_cancer", "sd_cancer"],
+           table=False, title="Death from this cancer")
     summary = res.summary(suppress_below=spec.threshold)
     y = 0.575
     row_h = 0.019
@@ -84,7 +76,7 @@ def competing_page(pages, s, spec, label, site, values):
             pl.col(f"{words}: SHR p").alias("p (SHR)"))
         h = row_h * (tab.height + 1)
         draw.table(fig.add_axes([0.07, y - h, 0.86, h]), tab, fontsize=6.5,
-                   col_widths=[0.16, 0.1, 0.1, 0.2, 0.11, 0.2, 0.11],
+                   col_widths=[0.13, 0.16, 0.07, 0.2, 0.1, 0.2, 0.1],
                    title=heading)
         y -= h + 0.05
     thr = spec.threshold
@@ -105,27 +97,24 @@ def competing_page(pages, s, spec, label, site, values):
     values["cshr"] = {(r["term"], r["level"]): r["hr_cs_cancer"] for r in t.iter_rows(named=True)}
 
 
-def predicted_curves(s, spec, site, values, grid) -> tuple[dict, str]:
+def predicted_curves(s, spec, site, values, grid) -> tuple[pl.DataFrame | None, str]:
     """Fine-Gray predicted cumulative incidence of cancer and other death for the
-    spec's profiles, on ``grid``: ({label: (grid, cancer, other)}, note)."""
+    spec's profiles, on ``grid``: (profile, cause, time, cumulative_incidence) and
+    a note; None and the reason when the models cannot be fitted."""
     profiles = spec.competing_risks.profiles
     terms, strata = _terms(spec)
     cohort, _ = _model_cohort(s, spec, site, values)
-    curves = {}
+    parts = []
     try:
-        fits = {c: cohort.finegray(terms, cause=c, strata=strata, univariable=False,
-                                   convention=spec.time_convention)
-                for c in ("cancer", "other")}
-        for prof in profiles:
-            cancer = fits["cancer"].predict([prof], times=grid)["cumulative_incidence"]
-            other = fits["other"].predict([prof], times=grid)["cumulative_incidence"]
-            label = ", ".join(f"{v}" if isinstance(v, str) else f"{k} {v:g}"
-                              for k, v in prof.items())
-            curves[label] = (np.asarray(grid, dtype=float), cancer.to_numpy(), other.to_numpy())
+        for cause, name in (("cancer", "cancer_death"), ("other", "other_death")):
+            fit = cohort.finegray(terms, cause=cause, strata=strata, univariable=False,
+                                  convention=spec.time_convention)
+            parts.append(fit.predict(profiles, times=grid).with_columns(
+                pl.lit(name).alias("cause")))
     except CohortError as exc:
-        return {}, f"No Fine-Gray predictions: {exc}"
-    return curves, (f"Fine-Gray predictions from {' + '.join(terms)}"
-                    + (f", censoring groups {', '.join(strata)}" if strata else ""))
+        return None, f"No Fine-Gray predictions: {exc}"
+    return pl.concat(parts), (f"Fine-Gray predictions from {' + '.join(terms)}"
+                              + (f", censoring groups {', '.join(strata)}" if strata else ""))
 
 
 def gray_sentence(counts, group, levels, values) -> str:

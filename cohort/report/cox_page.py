@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.cohort import EmptyCohortError
-from cohort.labels import decode_terms, term_label
+from cohort.labels import term_label
+from cohort.plot import forest
 from cohort.report import draw
 from cohort.report.common import count_text, p_phrase, p_value
 from cohort.survival.analysis import CauseNotRecordedError
@@ -36,14 +37,15 @@ def cox_page(pages, s, spec, label, site, params, values):
         pages.add(fig, f"{site}_cox")
         return
     t = res.table_
-    # forest: "sex: female" (the reference is the dashed line); table: "sex: female vs male"
-    rows = [{"label": term_label(r["term"], r["level"], site=site)
-             + (" (ref.)" if r["reference"] else ""),
-             "hr": r["hr_adjusted"], "lower": r["lower_adjusted"], "upper": r["upper_adjusted"],
-             "reference": r["reference"]} for r in t.iter_rows(named=True)]
-    draw.forest(fig.add_axes([0.3, 0.66, 0.63, 0.23]), rows)
-    summary = res.summary(codes=True).with_columns(decode_terms(t, site=site)["term"]).drop(
-        "level")
+    # the same forest plot as CoxResult.plot(): univariable and adjusted, the table below
+    forest(res, ax=fig.add_axes([0.3, 0.655, 0.63, 0.215]), table=False)
+    # table: "sex: female vs male"; a continuous term with its unit (age_at_dx, per year of age)
+    summary = res.summary()
+    continuous = t["level"].is_null().to_list()
+    summary = summary.with_columns(pl.Series("term", [
+        f"{term} ({unit})" if cont else term
+        for term, unit, cont in zip(summary["term"], summary["level"], continuous, strict=True)],
+        dtype=pl.Utf8)).drop("level")
     row_h = 0.02
     top = 0.6
     draw.table(fig.add_axes([0.07, top - row_h * (summary.height + 1), 0.86,

@@ -36,11 +36,8 @@ def ehr_page(pages, s, spec, label, site, params, values):
         pages.add(fig, f"{site}_ehr")
         return
     t = res.table_
-    rows = [{"label": f"{r['term']} {r['level'] or ''}".strip(), "hr": r["ehr"],
-             "lower": r["lower"], "upper": r["upper"], "reference": r["reference"]}
-            for r in t.iter_rows(named=True)]
-    draw.forest(fig.add_axes([0.25, 0.64, 0.68, 0.25]), rows,
-                xlabel="Excess hazard ratio (log scale), adjusted, 95% CI")
+    # the same forest plot as EHRResult.plot()
+    res.plot(ax=fig.add_axes([0.3, 0.64, 0.63, 0.24]), table=False)
     summary = res.summary()
     row_h = 0.02
     top = 0.58

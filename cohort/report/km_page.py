@@ -4,13 +4,14 @@ out for lack of any node category."""
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from cohort.disclosure import COMPLEMENT
 from cohort.labels import label as value_label
+from cohort.plot import km as plot_km
+from cohort.plot.layout import panel_box
 from cohort.report import draw
-from cohort.report.common import count_text, p_phrase, site_label, time_ticks
+from cohort.report.common import count_text, site_label, time_ticks
 
 
 def km_page(pages, spec, label, site, km, values, *, note=None):
@@ -18,57 +19,39 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     for (the staged N where node counts cannot give the N)."""
     t = spec.threshold
 
-    def shown(g):
+    def named(g):
         return value_label(spec.group, g, site=site)
 
     end = max(spec.times)
     ticks = time_ticks(end)
-    curves, at_risk, hidden = {}, {}, []
+    shown = [g for g, est in km.km_.groups_.items() if est.n >= t]
+    hidden = [g for g in km.km_.groups_ if g not in shown]
+    at = km.at_risk(ticks, suppress_below=0)
     summary = km.summary(suppress_below=t, codes=True)
     # a group whose n is hidden beside the printed total (complementary
-    # suppression) keeps it hidden in the numbers at risk too
+    # suppression) keeps it hidden in the numbers at risk too (as cohort.plot draws)
     masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == COMPLEMENT}
-    curve_table = km.curves_
-    for g, est in km.km_.groups_.items():
-        if est.n < t:
-            hidden.append(g)
-            continue
-        c = curve_table.filter((pl.col("group") == g) & (pl.col("time") <= end))
-        # drawn from 0 (S = 1; the CI band, undefined at S = 1, starts closed)
-        times = np.concatenate([[0.0], c["time"].to_numpy()])
-        surv = np.concatenate([[1.0], c["survival"].to_numpy()])
-        lower = np.concatenate([[1.0], c["lower"].fill_null(np.nan).to_numpy()])
-        upper = np.concatenate([[1.0], c["upper"].fill_null(np.nan).to_numpy()])
-        cens = c.filter(pl.col("n_censor") > 0)
-        curves[shown(g)] = (times, surv, lower, upper, cens["time"].to_numpy(),
-                     cens["survival"].to_numpy())
-        at_risk[shown(g)] = [COMPLEMENT if g in masked and est.at_risk(x) == est.n
-                             else count_text(est.at_risk(x), t) for x in ticks]
-        values.setdefault("at_risk", {})[g] = dict(zip(ticks, at_risk[shown(g)], strict=True))
-    tests = km.tests_.rows_by_key("test", named=True, unique=True)
+    for g in shown:
+        counts = at.filter(pl.col("group") == g)["n_risk"].to_list()
+        n = km.km_.groups_[g].n
+        values.setdefault("at_risk", {})[g] = {
+            x: COMPLEMENT if g in masked and c == n else count_text(c, t)
+            for x, c in zip(ticks, counts, strict=True)}
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
     fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", subtitle)
-    ax = fig.add_axes([0.14, 0.5, 0.79, 0.39])
-    risk = fig.add_axes([0.14, 0.335, 0.79, 0.115])
-    if curves:
-        draw.km_curves(ax, risk, curves, at_risk, ticks, xlabel="Months since diagnosis",
-                       short={shown(g): str(g) for g in km.km_.groups_})
-    lr = tests.get("log-rank")
-    tr = tests.get("log-rank for trend")
-    ptxt = []
-    if lr:
-        ptxt.append(f"log-rank chi2 = {lr['chisq']:.2f}, df = {lr['df']}, {p_phrase(lr['p'])}")
-    if tr:
-        ptxt.append(f"trend ({' < '.join(km.trend_['groups'])}) chi2 = {tr['chisq']:.2f}, "
-                    f"df = 1, {p_phrase(tr['p'])}")
-    if ptxt:
-        ax.text(0.99, 0.02, "\n".join(ptxt), transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=7.5, bbox=dict(fc="white", ec="#cccccc", lw=0.5))
+    if shown:
+        # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
+        names = {g: named(g) for g in shown}
+        # legend, curves and numbers at risk between the subtitle and the table
+        box = panel_box(fig, [0.14, 0.31, 0.79, 0.59], legend_labels=list(names.values()),
+                        risk_rows=len(shown))
+        plot_km(km, ax=fig.add_axes(box), groups=shown, times=ticks, tests=True,
+                suppress_below=t, labels=names)
     summary = summary.with_columns(
         pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
     summary = summary.with_columns(
-        pl.col("group").cast(pl.Utf8).map_elements(shown, return_dtype=pl.Utf8))
+        pl.col("group").cast(pl.Utf8).map_elements(named, return_dtype=pl.Utf8))
     if pages.figures_dir is not None:
         out = pages.figures_dir / f"{site or 'all'}_survival.csv"
         summary.write_csv(out)
@@ -91,7 +74,7 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
         notes.insert(0, f"Grouping: {note}.")
     if hidden:
         notes.append(f"\u2013 suppressed: fewer than {t} cases "
-                     f"({', '.join(shown(g) for g in hidden)}); such "
+                     f"({', '.join(named(g) for g in hidden)}); such "
                      "groups are not drawn.")
     if masked:
         notes.append(f"{COMPLEMENT}: suppressed as well, so that no count below {t} can be "

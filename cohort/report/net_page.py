@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from cohort.cohort import convention_note
+from cohort.labels import label as value_label
+from cohort.plot.layout import panel_box
 from cohort.report import draw
 from cohort.report.common import count_text, fmt_num, site_cohort, site_label, time_ticks
 
@@ -27,40 +28,26 @@ def net_page(pages, s, spec, site, result):
     end = max(spec.times)
     try:
         table = load_lifetable(ns.lifetable or None)
-        res = cohort.net_survival(by=spec.group, times=list(range(0, end + 1, 3)),
-                                  method=ns.method, lifetable=table,
-                                  convention=spec.time_convention)
+        res = cohort.net_survival(by=spec.group, times=list(spec.times), method=ns.method,
+                                  lifetable=table, convention=spec.time_convention)
     except (LifeTableError, ValueError) as exc:
         draw.note(fig, 0.85, f"No net survival for this site group: {exc}", size=10)
         pages.add(fig, f"{site}_net")
         return
     est = res.estimates_
     sizes = result.values.get(site or "all", {}).get("group_n", {})
-    curves = {}
-    for g in est["group"].unique(maintain_order=True):
-        if sizes.get(g, spec.threshold) < spec.threshold:
-            continue
-        e = est.filter(pl.col("group") == g).sort("time")
-        curves[g] = (e["time"].to_numpy(), e["net_survival"].to_numpy(),
-                     e["lower"].to_numpy(), e["upper"].to_numpy(), np.array([]), np.array([]))
-    ticks = time_ticks(end)
-    ax = fig.add_axes([0.12, 0.5, 0.81, 0.39])
-    for i, (g, (t, sv, lo, hi, _, _)) in enumerate(curves.items()):
-        color = draw.COLORS[i % len(draw.COLORS)]
-        ax.plot(t, sv, color=color, lw=1.4, label=g)
-        ax.fill_between(t, lo, hi, color=color, alpha=0.12, lw=0)
-    ax.set_xlim(0, end)
-    ax.set_xticks(ticks)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("Months since diagnosis", fontsize=9)
-    ax.set_ylabel(name, fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.grid(alpha=0.25, lw=0.5)
-    ax.legend(fontsize=8, frameon=False, loc="lower left", ncol=2)
+    shown = [g for g in est["group"].unique(maintain_order=True)
+             if sizes.get(g, spec.threshold) >= spec.threshold]
+    if shown:  # the same figure as NetSurvivalResult.plot()
+        box = panel_box(fig, [0.14, 0.375, 0.79, 0.515], risk_rows=len(shown),
+                        legend_labels=[value_label(spec.group, g, site=site) for g in shown])
+        res.plot(ax=fig.add_axes(box), groups=shown,
+                 times=time_ticks(end), suppress_below=spec.threshold)
     at = est.filter(pl.col("time").is_in([float(x) for x in spec.times])
-                    & pl.col("group").is_in(list(curves)))
+                    & pl.col("group").is_in(shown))
     tab = at.select(
-        "group",
+        pl.col("group").map_elements(lambda g: value_label(spec.group, g, site=site),
+                                     return_dtype=pl.Utf8),  # N1 (1-3 nodes)
         pl.col("time").cast(pl.Int64).alias("month"),
         pl.col("n_risk").map_elements(lambda v: count_text(v, spec.threshold),
                                       return_dtype=pl.Utf8).alias("at risk"),
@@ -71,15 +58,20 @@ def net_page(pages, s, spec, site, result):
                       f"({fmt_num(r['lower'])}, {fmt_num(r['upper'])})",
             return_dtype=pl.Utf8).alias(f"{name.split(' (')[0].lower()} (95% CI)"),
     )
-    h = min(0.3, 0.02 * (tab.height + 1))
-    draw.table(fig.add_axes([0.07, 0.42 - h, 0.86, h]), tab, fontsize=6.5,
-               col_widths=[0.12, 0.08, 0.1, 0.12, 0.12, 0.46])
-    draw.note(fig, 0.42 - h - 0.015,
+    h = min(0.25, 0.017 * (tab.height + 1))
+    top = 0.365
+    draw.table(fig.add_axes([0.07, top - h, 0.86, h]), tab, fontsize=6.5,
+               col_widths=[0.2, 0.07, 0.09, 0.11, 0.11, 0.42])
+    draw.note(fig, top - h - 0.012,
               f"Life table: {res.lifetable}. Observed: Kaplan-Meier (the same times); expected: "
-              f"Ederer I.\n{convention_note(res.convention).capitalize()}; 95% CI on the log "
+              f"Ederer I.\n{_sentence(convention_note(res.convention))}; 95% CI on the log "
               "scale. "
               f"Groups with fewer than {spec.threshold} cases not drawn.")
     pages.add(fig, f"{site}_net")
     result.values.setdefault(site or "all", {})["net"] = {
         (r["group"], r["time"]): r["net_survival"] for r in at.iter_rows(named=True)
     }
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -16,9 +16,11 @@ import polars as pl
 from cohort.cohort import convention_note
 from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, protect_frame, suppress
 from cohort.errors import CohortError, CohortWarning
+from cohort.formatting import TERM_UNITS, count_text
 from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
+from cohort.survival.display import html_block, tests_line, text_block
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
 from cohort.survival.logrank import ADJUST, logrank
 
@@ -125,6 +127,38 @@ class KMResult:
                     _survival_text(e["survival"], e["lower"], e["upper"])
             rows.append(row)
         return pl.DataFrame(rows)
+
+    def at_risk(self, times, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """Numbers at risk (R's ``n.risk``: at risk just before each time) and
+        cumulative events at ``times``, per group, as released (``<11``)."""
+        est = self.km_.estimates(tuple(times)).select("group", "time", "n_risk", "n_events")
+        return suppress(est, ["n_risk", "n_events"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Kaplan-Meier curves with numbers at risk: a matplotlib ``Figure``
+        (options: :func:`cohort.plot.km`: ``ax``, ``ci``, ``censor_marks``,
+        ``risk_table``, ``times``, ``palette``, ``size``...)."""
+        from cohort.plot import km
+
+        return km(self, **options)
+
+    def _display(self):
+        groups = len(self.km_.groups_)
+        what = {"event": "death from any cause", "event_cancer": "death from this cancer"}
+        title = (f"Kaplan-Meier by {self.by}" if self.by else "Kaplan-Meier") + \
+            f": {count_text(self.records, DEFAULT_THRESHOLD)} records" + \
+            (f" in {groups} groups" if self.by else "") + \
+            f", event = {what.get(self.event, self.event)}"
+        return title, [f"cohort: {self.cohort}", *tests_line(self.tests_)], \
+            {"": self.summary()}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        title, facts, tables = self._display()
+        figure = self.plot(size="double") if self.km_.groups_ else None
+        return html_block(title, facts, tables, figure=figure)
 
 
 def _p(p: float) -> str:
@@ -417,7 +451,8 @@ class CoxResult:
         univariable beside adjusted; terms labelled (``sex: female vs male``)
         unless ``codes``."""
         t = self.table_
-        cols = [pl.col("term"), pl.col("level")]
+        unit = pl.col("term").replace_strict(TERM_UNITS, default="per unit", return_dtype=pl.Utf8)
+        cols = [pl.col("term"), pl.col("level").cast(pl.Utf8)]
         for kind in ("univariable", "adjusted"):
             if f"hr_{kind}" not in t.columns:
                 continue
@@ -427,9 +462,13 @@ class CoxResult:
                 f"{r[f'hr_{k}']:.2f} ({r[f'lower_{k}']:.2f}-{r[f'upper_{k}']:.2f})",
                 return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
             cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
-                                                         skip_nulls=True).alias(f"p {kind}"))
+                                                         skip_nulls=True).fill_null("")
+                        .alias(f"p {kind}"))
         out = t.select(cols)
-        return out if codes else decode_terms(out, _references(t), site=self.site)
+        if not codes:
+            out = decode_terms(out, _references(t), site=self.site)
+        # a continuous term's level is its unit (per year)
+        return out.with_columns(pl.col("level").fill_null(unit))
 
     def tables(self, *, codes: bool = False) -> dict[str, pl.DataFrame]:
         adjusted = self.models_.get("adjusted")
@@ -444,6 +483,38 @@ class CoxResult:
         hr = self.table_ if codes else decode_terms(self.table_, site=self.site)
         return {"hazard_ratios": hr, "model": pl.DataFrame([fit]),
                 "proportional_hazards": self.ph_}
+
+    def plot(self, **options):
+        """The forest plot, univariable and adjusted hazard ratios side by side:
+        a matplotlib ``Figure`` (options: :func:`cohort.plot.forest`: ``ax``,
+        ``model``, ``table``, ``labels``, ``palette``, ``size``...)."""
+        from cohort.plot import forest
+
+        return forest(self, **options)
+
+    def _display(self):
+        from cohort.formatting import p_phrase
+
+        title = (f"Cox proportional hazards: {' + '.join(self.terms)}"
+                 + (f", strata {', '.join(self.strata)}" if self.strata else "")
+                 + f"; {count_text(self.records, DEFAULT_THRESHOLD)} records, "
+                 f"{count_text(self.events, DEFAULT_THRESHOLD)} events")
+        facts = [f"cohort: {self.cohort}"]
+        adjusted = self.models_.get("adjusted")
+        if adjusted is not None:
+            lr = adjusted.lr_test()
+            facts.append(f"likelihood-ratio chi-square {lr['chisq']:.2f} on {lr['df']} df, "
+                         f"{p_phrase(lr['p'])}; concordance {adjusted.concordance:.3f}")
+        facts += self.notes()
+        return title, facts, {"": self.summary()}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
+                          "numbers in table_; .plot() draws the forest plot")
+
+    def _repr_html_(self) -> str:
+        return html_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
+                          "numbers in table_; .plot() draws the forest plot")
 
 
 def _references(table: pl.DataFrame) -> dict[str, str]:
@@ -555,6 +626,9 @@ def cox_analysis(
 
 @dataclass
 class CIFResult:
+    """Cumulative incidence of cancer and other-cause death by group
+    (Aalen-Johansen). Attributes are exact (unsuppressed)."""
+
     cohort: str
     by: str | None
     estimates_: pl.DataFrame
@@ -563,6 +637,9 @@ class CIFResult:
     note: str = ("Aalen-Johansen from collapsed counts; delta-method SE, log-scale 95% CI; "
                  "deaths of unknown cause left out")
     tests_: pl.DataFrame | None = None  # Gray's test (and trend) per cause
+    times: tuple = ()
+    counts_: pl.DataFrame | None = None  # time, cause, group, n: what the curves come from
+    levels: list[str] | None = None
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
@@ -575,6 +652,72 @@ class CIFResult:
         if self.tests_ is not None:
             out["tests"] = self.tests_
         return out if codes else decode_groups(out, self.by, site=self.site)
+
+    def _grouped(self) -> pl.DataFrame:
+        c = self.counts_
+        if self.by is None:
+            return c.with_columns(pl.lit("all").alias("group"))
+        return c.with_columns(pl.col(self.by).cast(pl.Utf8).alias("group")).filter(
+            pl.col("group").is_not_null())
+
+    @property
+    def curves_(self) -> pl.DataFrame:
+        """Every group's curve for each cause at every distinct time: group,
+        cause, time, cumulative_incidence, se, lower, upper, n_risk, n_censor
+        (exact counts)."""
+        c = self._grouped()
+        times = sorted(set(c["time"].to_list()))
+        est = cumulative_incidence(c.drop(self.by) if self.by else c, by="group",
+                                   times=times, levels=self.levels or None)
+        censored = (c.filter(~pl.col("cause").is_in(["cancer_death", "other_death"]))
+                    .group_by("group", "time").agg(pl.col("n").sum().alias("n_censor")))
+        return est.join(censored, on=["group", "time"], how="left").with_columns(
+            pl.col("n_censor").fill_null(0)).select(
+            "group", "cause", "time", "cumulative_incidence", "se", "lower", "upper",
+            "n_risk", "n_censor")
+
+    def group_sizes(self) -> dict[str, int]:
+        """Records per group."""
+        df = self._grouped().group_by("group").agg(pl.col("n").sum())
+        return dict(df.iter_rows())
+
+    def at_risk(self, times, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """Records at risk just before each time (alive and followed), per group."""
+        c = self._grouped()
+        groups = self.levels or list(dict.fromkeys(c["group"].to_list()))
+        rows = []
+        for g in groups:
+            part = c.filter(pl.col("group") == g)
+            for t in times:
+                rows.append({"group": g, "time": float(t),
+                             "n_risk": int(part.filter(pl.col("time") >= t)["n"].sum())})
+        out = pl.DataFrame(rows, schema={"group": pl.Utf8, "time": pl.Float64,
+                                         "n_risk": pl.Int64})
+        return suppress(out, ["n_risk"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Cumulative incidence curves (cancer death solid, other death dashed)
+        with numbers at risk: a matplotlib ``Figure`` (options:
+        :func:`cohort.plot.cif`)."""
+        from cohort.plot import cif
+
+        return cif(self, **options)
+
+    def _display(self):
+        title = (f"Cumulative incidence by {self.by}" if self.by else "Cumulative incidence") \
+            + " of cancer death and other-cause death (Aalen-Johansen)"
+        facts = [f"cohort: {self.cohort}",
+                 f"{count_text(self.unknown_cause, DEFAULT_THRESHOLD)} deaths of unknown "
+                 "cause left out"]
+        tables = self.tables()
+        return title, [*facts, *tests_line(tables.get("tests"))], {
+            "": tables["cumulative_incidence"]}
+
+    def __repr__(self) -> str:
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        return html_block(*self._display())
 
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
@@ -590,7 +733,8 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
                      note=f"{CIFResult.note}; {convention_note(col.convention)}",
                      tests_=_gray_tests(counts.rename({"event": "cause"}), by, levels),
-                     site=col.site)
+                     times=tuple(times), counts_=counts.rename({"event": "cause"}),
+                     levels=levels, site=col.site)
 
 
 def _gray_tests(counts: pl.DataFrame, by: str | None, levels) -> pl.DataFrame | None:

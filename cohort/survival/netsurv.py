@@ -401,6 +401,16 @@ def icss_group() -> pl.Expr:
             .when(a < 75).then(3).otherwise(4)).alias("age_group")
 
 
+def _site(cohort, by: str | None) -> str | None:
+    """The cohort's one site group when grouped by node burden (its labels are
+    site-specific: breast N2 is 4-9 nodes)."""
+    if by != "node_burden":
+        return None
+    from cohort.grouping import single_site
+
+    return single_site(cohort)
+
+
 @dataclass
 class NetSurvivalResult:
     """Net (or relative) survival per group with observed and expected survival.
@@ -416,9 +426,60 @@ class NetSurvivalResult:
     standardised_: pl.DataFrame | None = None
     note: str = ""
     convention: str = "completed"
+    times: tuple = ()
+    # every group's estimate at each whole month to the last time (what .plot() draws)
+    curves_: pl.DataFrame | None = None
+    sizes_: dict | None = None  # records per group
+    given: float = 0.0  # conditional on survival to this many months
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def notes(self) -> list[str]:
         return [self.note]
+
+    def group_sizes(self) -> dict[str, int]:
+        """Records per group."""
+        return dict(self.sizes_ or {})
+
+    def at_risk(self, times, *, suppress_below: int = 11) -> pl.DataFrame:
+        """Records at risk at each time (on the monthly grid of ``curves_``), per group."""
+        from cohort.disclosure import suppress
+
+        table = self.curves_ if self.curves_ is not None else self.estimates_
+        wanted = [float(t) for t in times]
+        out = table.filter(pl.col("time").is_in(wanted)).select("group", "time", "n_risk")
+        missing = sorted(set(wanted) - set(out["time"].to_list()))
+        if missing:
+            at = ", ".join(f"{t:g}" for t in missing)
+            raise ValueError(f"numbers at risk are known at whole months up to "
+                             f"{table['time'].max():g}; not at {at}")
+        return suppress(out, ["n_risk"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Net (or relative) survival curves with numbers at risk: a matplotlib
+        ``Figure`` (options: :func:`cohort.plot.net_survival`)."""
+        from cohort.plot import net_survival
+
+        return net_survival(self, **options)
+
+    def _display(self):
+        name = "Net survival (Pohar Perme)" if self.method == "pohar-perme" else \
+            "Relative survival (Ederer II)"
+        title = name + (f" by {self.by}" if self.by else "")
+        from cohort.labels import decode_groups
+
+        tables = decode_groups(self.tables(), self.by, site=self.site)
+        return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
+            "": tables["net_survival"], "age standardised": tables.get("age_standardised")}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display())
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
@@ -494,16 +555,25 @@ def net_survival_analysis(
             + (f" under observation at {given:g} months" if given else "")
             + "; widen the cohort" + (" or move the window" if window is not None else ""))
     times = tuple(times)
+    # the estimate at every whole month as well (after ``given``), for the curve
+    # .plot() draws
+    end = int(np.ceil(max(times, default=0)))
+    grid = sorted(set(times) | {float(m) for m in range(0, end + 1) if m > given or not given})
     carried: list[int] = []
     groups = (col.levels.get(by) or natural_levels(counts[by])) if by else [None]
-    rows, std_rows = [], []
+    rows, std_rows, curves, sizes = [], [], [], {}
     for g in groups:
         part = counts if g is None else counts.filter(pl.col(by).cast(pl.Utf8) == g)
         if part.is_empty():
             continue
         label = f"{by}={g}" if g is not None else "cohort"
-        est = net_survival_table(part, times, table=table, method=method, label=label,
-                                 carried=carried, entry=entry, given=given)
+        sizes[g if g is not None else "all"] = int(part["n"].sum())
+        on_grid = net_survival_table(part, grid, table=table, method=method, label=label,
+                                     carried=carried, entry=entry, given=given)
+        curves.append(on_grid.with_columns(pl.lit(g if g is not None else "all")
+                                           .alias("group")))
+        est = pl.DataFrame({"time": [float(t) for t in times]}).join(
+            on_grid, on="time", how="left", maintain_order="left").select(on_grid.columns)
         rows.append(est.with_columns(pl.lit(g if g is not None else "all").alias("group"),
                                      _observed(fit_km, part, times, entry, given)))
         if standardise:
@@ -532,7 +602,10 @@ def net_survival_analysis(
         "relative survival (Ederer II)"
     return NetSurvivalResult(
         cohort=cohort.definition, by=by, method=method, lifetable=table.source,
-        estimates_=estimates, standardised_=std, convention=col.convention,
+        estimates_=estimates, standardised_=std, convention=col.convention, times=times,
+        given=float(given), site=_site(cohort, by),
+        curves_=pl.concat(curves).select("group", "time", "n_risk", "net_survival", "se",
+                                         "lower", "upper", "expected"), sizes_=sizes,
         note=f"{name}; life table {table.source}; {convention_note(col.convention)}; "
              "95% CI log scale; observed = Kaplan-Meier on the same times, expected = Ederer I"
              + (f"; period analysis {window} (left-truncated)" if window else "")

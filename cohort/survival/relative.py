@@ -20,11 +20,13 @@ import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
+from cohort.survival.display import site_of
 from cohort.survival.netsurv import (
     ICSS,
     ICSS_BREAKS,
     LifeTable,
     LifeTableWarning,
+    _site,
     check_matchable,
     icss_group,
     load_lifetable,
@@ -97,6 +99,7 @@ class LifeTableResult:
     monthly_: pl.DataFrame
     standardised_: pl.DataFrame | None = None
     note: str = ""
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         """Release tables: counts below the threshold shown as ``<11``."""
@@ -130,6 +133,60 @@ class LifeTableResult:
             if k == "observed":
                 cols.append(_fmt("expected", "expected"))
         return t.select(cols + [pl.col("flag")])
+
+    def group_sizes(self) -> dict[str, int]:
+        """Cases per group (alive at the start of the first interval, with entries)."""
+        first = self.monthly_.group_by("group").agg(pl.col("entered").sum())
+        return {g: int(round(n)) for g, n in first.iter_rows()}
+
+    def at_risk(self, times, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+        """Alive at the start of each month of ``times`` (the end of the table:
+        alive after its last month), per group."""
+        m = self.monthly_
+        rows = []
+        for g in dict.fromkeys(m["group"].to_list()):
+            part = m.filter(pl.col("group") == g).sort("month")
+            alive = dict(zip(part["month"].to_list(), part["alive_start"].to_list(),
+                             strict=True))
+            last = part.row(part.height - 1, named=True)
+            alive[last["month"] + 1] = last["alive_start"] - last["died"] - last["withdrawn"]
+            for t in times:
+                n = alive.get(int(t))
+                if n is None and t > last["month"] + 1:
+                    n = 0
+                rows.append({"group": g, "time": float(t), "n_risk": int(round(n or 0))})
+        out = pl.DataFrame(rows, schema={"group": pl.Utf8, "time": pl.Float64,
+                                         "n_risk": pl.Int64})
+        return suppress(out, ["n_risk"], threshold=suppress_below)
+
+    def plot(self, **options):
+        """Cumulative relative (or ``kind="observed"``/``"net"``) survival at
+        each interval's end with the numbers alive: a matplotlib ``Figure``
+        (options: :func:`cohort.plot.lifetable`)."""
+        from cohort.plot import lifetable
+
+        return lifetable(self, **options)
+
+    def _display(self):
+        from cohort.labels import decode
+
+        title = ("Life table" + (f" by {self.by}" if self.by else "")
+                 + f": {self.interval}-month intervals, expected survival {self.expected}")
+        summary = self.summary()
+        if self.by:
+            summary = decode(summary, {"group": self.by}, site=self.site)
+        return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
+            "": summary}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display())
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display())
 
     def summary(self) -> pl.DataFrame:
         """Cumulative survival at each interval end as papers print it: estimate (95% CI)."""
@@ -243,7 +300,7 @@ def lifetable_analysis(
         cohort=cohort.definition, by=by, interval=interval, expected=expected,
         lifetable=table.source, conf_type=conf_type, table_=out, monthly_=monthly,
         standardised_=std, note=note + (f"; {extra}" if extra else "")
-        + f"; {convention_note(col.convention)}",
+        + f"; {convention_note(col.convention)}", site=_site(cohort, by),
     )
 
 
@@ -335,6 +392,7 @@ class EHRResult:
     unknown: int
     note: str = ""
     dropped_note: str = ""
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         cells = self.model_.cells_.with_columns(pl.col("d").round(0).cast(pl.Int64))
@@ -350,8 +408,54 @@ class EHRResult:
             f"{r['ehr']:.2f} ({r['lower']:.2f}-{r['upper']:.2f})", return_dtype=pl.Utf8)
         p = pl.col("p").map_elements(lambda v: "<0.001" if v < 0.001 else f"{v:.3f}",
                                      return_dtype=pl.Utf8, skip_nulls=True)
+        from cohort.survival.display import labelled_levels
+
         cols = ["term", "level"] + (["interval"] if self.time_varying else [])
-        return t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p"))
+        return labelled_levels(t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p")),
+                               site=self.site)
+
+    def forest_table(self) -> pl.DataFrame:
+        """The excess hazard ratios as a forest plot reads them (``hr_excess``...;
+        a time-varying term's level carries its interval)."""
+        t = self.table_
+        level = pl.col("level")
+        if "interval" in t.columns and t["interval"].is_not_null().any():
+            level = pl.when(pl.col("interval").is_not_null()).then(
+                pl.concat_str([pl.col("level").fill_null(""), pl.lit(" ("),
+                               pl.col("interval"), pl.lit(" y)")]).str.strip_chars()
+            ).otherwise(pl.col("level"))
+        return t.select("term", level.alias("level"), "reference",
+                        pl.col("ehr").alias("hr_excess"), pl.col("lower").alias("lower_excess"),
+                        pl.col("upper").alias("upper_excess"))
+
+    def plot(self, **options):
+        """Forest plot of the excess hazard ratios: a matplotlib ``Figure``
+        (options: :func:`cohort.plot.forest`)."""
+        from cohort.plot import forest
+
+        options.setdefault("xlabel", "Excess hazard ratio (95% CI), log scale")
+        return forest(self, **options)
+
+    def _display(self):
+        fit = self.fit_.row(0, named=True) if self.fit_.height else {}
+        facts = [f"cohort: {self.cohort}", f"life table: {self.lifetable}", self.note]
+        if fit:
+            facts.append(f"deviance {fit.get('deviance', float('nan')):.1f} on "
+                         f"{fit.get('df', '')} df")
+        return (f"Excess hazard ratios (relative survival): {' + '.join(self.terms)}; "
+                f"{self.records:,} records", facts, {"": self.summary()})
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
+                          "forest plot")
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
+                          "forest plot")
 
 
 def ehr_analysis(
@@ -443,7 +547,7 @@ def ehr_analysis(
         cohort=cohort.definition, terms=terms, time_varying=time_varying,
         lifetable=table.source, model_=model, table_=model.table(), tests_=model.tests_,
         baseline_=model.baseline(), fit_=model.model(), records=int(counts["n"].sum()),
-        unknown=unknown, note=note, dropped_note=dropped_note,
+        unknown=unknown, note=note, dropped_note=dropped_note, site=site_of(cohort, terms),
     )
 
 
@@ -470,6 +574,22 @@ class CrudeResult:
     def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
         return {"crude_probability": suppress(self.estimates_, ["n_risk"],
                                               threshold=suppress_below)}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block("Crude probability of death from the cancer and from other causes"
+                          + (f" by {self.by}" if self.by else ""),
+                          [f"cohort: {self.cohort}", f"life table: {self.lifetable}"],
+                          {"": self.tables()["crude_probability"]})
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block("Crude probability of death from the cancer and from other causes"
+                          + (f" by {self.by}" if self.by else ""),
+                          [f"cohort: {self.cohort}", f"life table: {self.lifetable}"],
+                          {"": self.tables()["crude_probability"]})
 
 
 def crude_analysis(

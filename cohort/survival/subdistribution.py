@@ -20,6 +20,7 @@ import polars as pl
 
 from cohort.cohort import convention_note
 from cohort.errors import CompetingRisksError
+from cohort.survival.display import site_of
 from cohort.survival.finegray import (
     Z95,
     FineGrayFit,
@@ -293,6 +294,7 @@ class FineGrayResult:
     collapsed_rows: int
     convention: str = "completed"
     note: str = FG_NOTE
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
         """As papers print it: n, events, SHR (95% CI) and p, univariable beside adjusted."""
@@ -308,7 +310,9 @@ class FineGrayResult:
                                                       r[f"upper_{kind}"], r["reference"])
                 row[f"p {kind}"] = _fmt_p(r[f"p_{kind}"])
             rows.append(row)
-        return pl.DataFrame(rows)
+        from cohort.survival.display import labelled_levels
+
+        return labelled_levels(pl.DataFrame(rows), site=self.site)
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         """The hazard-ratio table (counts below the threshold as ``<11``) and the
@@ -335,6 +339,43 @@ class FineGrayResult:
         """Predicted cumulative incidence from the adjusted model for covariate
         profiles, e.g. ``[{"node_burden": "N0", "age_at_dx": 60}, ...]``."""
         return self.models_["adjusted"].predict(profiles, times=times)
+
+    def plot(self, **options):
+        """Forest plot of the subdistribution hazard ratios, univariable and
+        adjusted: a matplotlib ``Figure`` (options: :func:`cohort.plot.forest`)."""
+        from cohort.plot import forest
+
+        options.setdefault("xlabel", "Subdistribution hazard ratio (95% CI), log scale")
+        return forest(self, **options)
+
+    def plot_predicted(self, profiles: list[dict], **options):
+        """Predicted cumulative incidence for covariate profiles (the adjusted
+        model's step functions): a matplotlib ``Figure`` (options:
+        :func:`cohort.plot.predicted`)."""
+        from cohort.plot import predicted
+
+        event = "cancer_death" if self.cause == "cancer" else "other_death"
+        table = self.predict(profiles).with_columns(pl.lit(event).alias("cause"))
+        return predicted(table, **options)
+
+    def _display(self):
+        words = {"cancer": "death from this cancer", "other": "death from other causes"}
+        title = (f"Fine-Gray subdistribution hazards, {words.get(self.cause, self.cause)}: "
+                 f"{' + '.join(self.terms)}; {_count(self.records, 11)} records, "
+                 f"{_count(self.events, 11)} events, {_count(self.competing, 11)} competing")
+        return title, [f"cohort: {self.cohort}", self.note], {"": self.summary()}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
+                          "forest plot, .plot_predicted(profiles) the predicted incidence")
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
+                          "forest plot, .plot_predicted(profiles) the predicted incidence")
 
 
 def _collapse(cohort, columns: list[str], convention: str):
@@ -445,7 +486,8 @@ def finegray_analysis(
         cohort=cohort.definition, terms=terms, strata=strata, cause=cause, table_=table,
         models_=models, records=f.n, events=f.nevent, competing=f.ncompeting,
         censored=f.ncensored, unknown_cause=col.unknown, collapsed_rows=counts.height,
-        convention=col.convention, note=f"{FG_NOTE}; {convention_note(col.convention)}")
+        convention=col.convention, note=f"{FG_NOTE}; {convention_note(col.convention)}",
+        site=site_of(cohort, terms))
 
 
 CS_NOTE = ("CSHR: cause-specific hazard ratio (Cox, Efron ties; deaths of the other cause "
@@ -469,6 +511,7 @@ class CompetingHazardsResult:
     unknown_cause: int
     convention: str = "completed"
     note: str = CS_NOTE
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
     def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
         rows = []
@@ -481,7 +524,38 @@ class CompetingHazardsResult:
                         r["reference"])
                     row[f"{words}: {label} p"] = _fmt_p(r[f"p_{kind}_{c}"])
             rows.append(row)
-        return pl.DataFrame(rows)
+        from cohort.survival.display import labelled_levels
+
+        return labelled_levels(pl.DataFrame(rows), site=self.site)
+
+    def plot(self, *, cause: str = "cancer", **options):
+        """Forest plot of the cause-specific (Cox) beside the subdistribution
+        (Fine-Gray) hazard ratios for ``cause`` (``cancer`` or ``other``): a
+        matplotlib ``Figure`` (options: :func:`cohort.plot.forest`)."""
+        from cohort.plot import forest
+
+        if cause not in ("cancer", "other"):
+            raise CompetingRisksError(f"cause must be cancer or other, got {cause!r}")
+        words = "this cancer" if cause == "cancer" else "other causes"
+        options.setdefault("title", f"Death from {words}")
+        return forest(self, model=[f"cs_{cause}", f"sd_{cause}"], **options)
+
+    def _display(self):
+        title = (f"Cause-specific and subdistribution hazard ratios: {' + '.join(self.terms)}; "
+                 f"{_count(self.records, 11)} records")
+        return title, [f"cohort: {self.cohort}", self.note], {"": self.summary()}
+
+    def __repr__(self) -> str:
+        from cohort.survival.display import text_block
+
+        return text_block(*self._display(), foot="exact numbers in table_; .plot(cause=...) "
+                          "draws the forest plot")
+
+    def _repr_html_(self) -> str:
+        from cohort.survival.display import html_block
+
+        return html_block(*self._display(), foot="exact numbers in table_; .plot(cause=...) "
+                          "draws the forest plot")
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
@@ -542,4 +616,4 @@ def competing_hazards_analysis(
         cohort=cohort.definition, terms=terms, strata=strata, table_=table, models_=models,
         records=sd.n, cancer_deaths=sd.nevent, other_deaths=sd.ncompeting,
         unknown_cause=col.unknown, convention=col.convention,
-        note=f"{CS_NOTE}; {convention_note(col.convention)}")
+        note=f"{CS_NOTE}; {convention_note(col.convention)}", site=site_of(cohort, terms))
