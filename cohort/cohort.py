@@ -317,6 +317,14 @@ class Cohort:
                 parts.append(f"{c} ranges {r[0]} to {r[1]}" if r[2] else f"{c} is always null")
         return "; ".join(parts)
 
+    def _types(self, columns: list[str]) -> dict[str, str]:
+        """DuckDB types of columns of the cohort (binding only, no scan)."""
+        if not columns:
+            return {}
+        cols = ", ".join(_quote(c) for c in columns)
+        desc = self.registry.sql(f"describe select {cols} from ({self.sql})", self.params)
+        return dict(zip(desc["column_name"], desc["column_type"], strict=True))
+
     # -- analyses ------------------------------------------------------------------
     def km(self, by: str | None = "node_burden", **kwargs):
         """Kaplan-Meier by group, log-rank tests, medians, RMST: see

@@ -88,10 +88,18 @@ def test_curves_are_the_estimates(km):
 
 def test_numbers_at_risk_equal_n_risk(km):
     data = drawn(km.plot())
+    # a group whose size the summary withholds beside the printed total
+    # (complementary suppression, "*") keeps it withheld where all are at risk
+    summary = km.summary(suppress_below=11, codes=True)
+    masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == "*"}
     for g in ("N0", "N1"):
+        size = len(GROUPS[g])
         for t in (0, 12, 24, 36, 48, 60):
             n = sum(1 for _, m, _ in GROUPS[g] if m + 0.5 >= t)  # R's n.risk, by hand
-            assert data[f"at_risk:{g}:{t}"] == ("<11" if 0 < n < 11 else f"{n:,}"), (g, t)
+            expect = ("*" if g in masked and n == size
+                      else "<11" if 0 < n < 11 else f"{n:,}")
+            assert data[f"at_risk:{g}:{t}"] == expect, (g, t)
+    assert masked == {"N1"}  # N0 18 + N1 14 + N2 3 = 35 printed: the 14 would give the 3
     assert data["at_risk:N1:24"] == "<11"  # 5 still at risk
     assert data["at_risk:N0:12"] == "16"
     assert not any(k.startswith("at_risk:N2") for k in data)

@@ -93,6 +93,13 @@ def _risk_rows(result, groups, ticks, colors, threshold) -> list[RiskRow]:
     return rows
 
 
+def _complement_note(rows, threshold) -> list[str]:
+    if not any(COMPLEMENT in r.counts for r in rows):
+        return []
+    return [f"{COMPLEMENT}: withheld so that no count below {threshold} can be worked out "
+            "from the totals"]
+
+
 def _complemented(result, threshold) -> set:
     """Groups of a Kaplan-Meier result whose case count its summary hides by
     complementary suppression (none for other results or without suppression)."""
@@ -201,7 +208,8 @@ def km(result, *, ax=None, ci: bool = True, censor_marks: bool = True,
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
+        _complement_note(rows, suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -273,7 +281,8 @@ def cif(result, *, ax=None, ci: bool = False, censor_marks: bool = False,
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
     styles = dict(zip(causes, ["-", "--", ":", "-."], strict=False))
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
+        _complement_note(rows, suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -341,7 +350,8 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     rows = []
     if risk_table and shown and risk_ticks:
         rows = _risk_rows(result, shown, risk_ticks, colors, suppress_below)
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
+        _complement_note(rows, suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],
@@ -453,7 +463,8 @@ def lifetable(result, *, kind: str = "relative", ax=None, ci: bool = True,
               **(labels or {})}
     rows = _risk_rows(result, shown, ticks, colors, suppress_below) if risk_table and shown \
         else []
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below)
+    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
+        _complement_note(rows, suppress_below)
     fig, ax, fontsize, ncol = _figure(
         ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
         risk_rows=len(rows), risk_labels=[r.label for r in rows],

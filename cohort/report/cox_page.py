@@ -72,7 +72,8 @@ def cox_page(pages, s, spec, label, site, params, values):
     ph_tab = ph_tab.with_columns(pl.when(ph["p"] < 0.05).then(pl.lit("check"))
                                  .otherwise(pl.lit("ok")).alias("proportional hazards"))
     h = 0.018 * (ph_tab.height + 1)
-    draw.table(fig.add_axes([0.07, y - 0.06 - h, 0.6, h]), ph_tab, fontsize=6.5,
+    draw.table(fig.add_axes([0.07, y - 0.06 - h, 0.86, h]), ph_tab, fontsize=6.5,
+               col_widths=[0.46, 0.14, 0.14, 0.26],
                title="Proportional-hazards check (scaled Schoenfeld, KM time)")
     pages.add(fig, f"{site}_cox")
     values["hr"] = {(r["term"], r["level"]): r["hr_adjusted"] for r in t.iter_rows(named=True)}
