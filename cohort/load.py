@@ -38,6 +38,7 @@ from cohort.errors import (
     StrictLoadError,
     interrupted,
 )
+from cohort.interrupts import interruptible
 from cohort.readers import Source, detect_format, open_source
 from cohort.readers.base import first_line
 from cohort.readers.seerstat import dictionary_path
@@ -239,10 +240,11 @@ def load_file(
             result = LoadResult(path, sha, source.format, extra_columns=extra,
                                 dropped_columns=dropped, unused_items=source.unused_items,
                                 replaced=bool(prior))
-            _load(con, path, source, prep.scan, result, mapping=mapping, prior=prior,
-                  strict=strict, supersede=supersede, package_version=package_version,
-                  on_loaded=on_loaded, keep_items=keep_items,
-                  max_reject_share=max_reject_share, keep_partial=keep_partial)
+            with interruptible(con):
+                _load(con, path, source, prep.scan, result, mapping=mapping, prior=prior,
+                      strict=strict, supersede=supersede, package_version=package_version,
+                      on_loaded=on_loaded, keep_items=keep_items,
+                      max_reject_share=max_reject_share, keep_partial=keep_partial)
     except BaseException as exc:
         if isinstance(exc, LoadInterrupted) or not interrupted(exc):
             raise
