@@ -83,7 +83,10 @@ def test_curves_are_the_estimates(km):
         assert data[f"censor:{g}"]["y"] == pytest.approx(censored["survival"].to_list())
         assert f"ci:{g}" in data
     assert "curve:N2" not in data  # 3 cases: not drawn, and the figure says so
-    assert data["notes"] == "not drawn (fewer than 11 cases): N2 (4-9 nodes)"
+    # N2 (3 cases) is not drawn; N1's size is then hidden too (14 = 35 - 18 - 3 would
+    # give the 3), and the figure says what its "*" means
+    assert data["notes"] == ("not drawn (fewer than 11 cases): N2 (4-9 nodes)\n"
+                             "*: hidden as well (complementary suppression)")
 
 
 def test_numbers_at_risk_equal_n_risk(km):

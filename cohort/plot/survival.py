@@ -96,8 +96,7 @@ def _risk_rows(result, groups, ticks, colors, threshold) -> list[RiskRow]:
 def _complement_note(rows, threshold) -> list[str]:
     if not any(COMPLEMENT in r.counts for r in rows):
         return []
-    return [f"{COMPLEMENT}: withheld so that no count below {threshold} can be worked out "
-            "from the totals"]
+    return [f"{COMPLEMENT}: hidden as well (complementary suppression)"]
 
 
 def _complemented(result, threshold) -> set:
