@@ -39,26 +39,6 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
             for x, c in zip(ticks, counts, strict=True)}
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
-    fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", subtitle)
-    if shown:
-        # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
-        names = {g: named(g) for g in shown}
-        # legend, curves and numbers at risk between the subtitle and the table
-        box = panel_box(fig, [0.14, 0.31, 0.79, 0.59], legend_labels=list(names.values()),
-                        risk_rows=len(shown))
-        plot_km(km, ax=fig.add_axes(box), groups=shown, times=ticks, tests=True,
-                suppress_below=t, labels=names)
-    summary = summary.with_columns(
-        pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
-    summary = summary.with_columns(
-        pl.col("group").cast(pl.Utf8).map_elements(named, return_dtype=pl.Utf8))
-    if pages.figures_dir is not None:
-        out = pages.figures_dir / f"{site or 'all'}_survival.csv"
-        summary.write_csv(out)
-        pages.tables.append(out)
-    widths = [0.2, 0.06, 0.06, 0.15] + [0.53 / max(1, len(spec.times))] * len(spec.times)
-    draw.table(fig.add_axes([0.07, 0.1, 0.86, min(0.2, 0.025 * (summary.height + 1))]),
-               summary, fontsize=6.5, col_widths=widths)
     notes = ["Shaded: 95% CI (log-log; undefined where survival is 1 or 0). |: censored. "
              "Number at risk: alive and followed just before each time. "
              f"Follow-up: {_convention_words(km.convention)}. Median: first time survival "
@@ -81,7 +61,33 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
                      "recovered from the printed total.")
     if km.unknown_event:
         notes.append(f"{km.unknown_event:,} eligible cases with unknown {spec.event} left out.")
-    draw.note(fig, 0.085, " ".join(notes))
+    note_text = " ".join(notes)
+    fig = draw.page(f"{label.capitalize()}: Kaplan-Meier survival", subtitle)
+    # a long note (a grouping fallback, a trend note, hidden groups) lifts the table
+    # and the figure so that it ends above the footer
+    lines = draw.wrap_text(note_text, 0.86 * fig.get_figwidth(), 7).count("\n") + 1
+    lift = max(0.0, lines * 7 * 1.3 / 72 / fig.get_figheight() - 0.045)
+    if shown:
+        # the same figure as KMResult.plot(): curves, CI, censor marks, numbers at risk
+        names = {g: named(g) for g in shown}
+        # legend, curves and numbers at risk between the subtitle and the table
+        box = panel_box(fig, [0.14, 0.31 + lift, 0.79, 0.59 - lift],
+                        legend_labels=list(names.values()), risk_rows=len(shown))
+        plot_km(km, ax=fig.add_axes(box), groups=shown, times=ticks, tests=True,
+                suppress_below=t, labels=names)
+    summary = summary.with_columns(
+        pl.col(pl.Utf8).str.replace(r"^suppressed \(<\d+\)$", "\u2013"))  # a dash + footnote
+    summary = summary.with_columns(
+        pl.col("group").cast(pl.Utf8).map_elements(named, return_dtype=pl.Utf8))
+    if pages.figures_dir is not None:
+        out = pages.figures_dir / f"{site or 'all'}_survival.csv"
+        summary.write_csv(out)
+        pages.tables.append(out)
+    widths = [0.2, 0.06, 0.06, 0.15] + [0.53 / max(1, len(spec.times))] * len(spec.times)
+    draw.table(fig.add_axes([0.07, 0.1 + lift, 0.86,
+                             min(0.2, 0.025 * (summary.height + 1))]),
+               summary, fontsize=6.5, col_widths=widths)
+    draw.note(fig, 0.085 + lift, note_text)
     values["medians"] = {r["group"]: r["median"] for r in km.medians_.iter_rows(named=True)}
     values["survival"] = {
         (r["group"], r["time"]): r["survival"] for r in km.estimates_.iter_rows(named=True)
