@@ -425,6 +425,8 @@ def fit_finegray(
             if it == maxiter:
                 break
             try:
+                if _singular(info):
+                    raise np.linalg.LinAlgError
                 step = np.linalg.solve(info, score)
             except np.linalg.LinAlgError:
                 raise CompetingRisksError(
@@ -449,6 +451,8 @@ def fit_finegray(
             "(crr's criterion); a coefficient may be drifting to infinity",
             FineGrayConvergenceWarning, stacklevel=2)
     try:
+        if _singular(info):
+            raise np.linalg.LinAlgError
         inv = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         raise CompetingRisksError(
@@ -465,3 +469,15 @@ def fit_finegray(
         _hazard=hazard, _shift=shift,
     )
 
+
+def _singular(info: np.ndarray) -> bool:
+    """Numerically singular: an eigenvalue of the (symmetric) information at or
+    below rounding level. A flat likelihood (every record at risk at each event
+    time has the same covariates) gives an information that is zero in exact
+    arithmetic but 1e-17 or 0 in floating point depending on the order of the
+    sums; both must be refused alike, not inverted into a noise variance."""
+    info = np.asarray(info, dtype=float)
+    if not np.all(np.isfinite(info)):
+        return True
+    eig = np.linalg.eigvalsh((info + info.T) / 2)
+    return bool(eig.min() <= 1e-10 * max(1.0, float(np.abs(eig).max())))
