@@ -5,10 +5,19 @@ from __future__ import annotations
 import matplotlib
 import pytest
 from helpers import HEADER
+from hypothesis import settings
 
 import cohort
 
 matplotlib.use("Agg")
+
+# The suite is reproducible: property tests draw the same examples on every run,
+# so CI passes or fails for a reason a developer can see again. Draw new random
+# examples with `pytest --hypothesis-profile=explore` when changing an estimator
+# or a reader (that is how the Fine-Gray flat-likelihood case was found).
+settings.register_profile("reproducible", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("reproducible")
 
 
 @pytest.fixture
