@@ -76,21 +76,27 @@ def _hidden_text(hidden: list[str], threshold: int) -> list[str]:
 
 
 def _risk_rows(result, groups, ticks, colors, threshold) -> list[RiskRow]:
-    """Each group's numbers at risk at the ticks, as released text. A group
-    whose size the summary hides beside the printed total (complementary
-    suppression, ``*``) keeps it hidden where all its cases are at risk."""
+    """Each group's numbers at risk at the ticks, as released text."""
+    released = released_at_risk(result, groups, ticks, threshold)
+    return [RiskRow(g, g, colors[g], released[g]) for g in groups]
+
+
+def released_at_risk(result, groups, ticks, threshold) -> dict:
+    """``{group: [text at each tick]}``: the numbers at risk as released,
+    ``<N`` under the threshold. A group whose size the summary hides beside
+    the printed total (complementary suppression, ``*``) keeps it hidden
+    where all its cases are at risk."""
     at = result.at_risk(ticks, suppress_below=0)  # exact, then released here
-    masked, sizes = _complemented(result, threshold), {}
-    if masked:
-        sizes = {g: result.km_.groups_[g].n for g in masked}
-    rows = []
+    masked = _complemented(result, threshold)
+    out = {}
     for g in groups:
         counts = at.filter(pl.col("group") == g)["n_risk"].to_list()
         text = released_counts(counts, threshold)
         if g in masked:
-            text = [COMPLEMENT if n == sizes[g] else t for n, t in zip(counts, text, strict=True)]
-        rows.append(RiskRow(g, g, colors[g], text))
-    return rows
+            size = result.km_.groups_[g].n
+            text = [COMPLEMENT if n == size else t for n, t in zip(counts, text, strict=True)]
+        out[g] = text
+    return out
 
 
 def _complement_note(rows, threshold) -> list[str]:
@@ -122,6 +128,18 @@ def _figure(ax, size, *, legend_labels, risk_rows, risk_labels, first, last, tit
                                 note_lines=len(notes))
     fig, ax = panel_figure(size, layout, panel_height=panel_height, left=left, right=right)
     return fig, ax, fontsize, ncol
+
+
+def _group_figure(ax, size, *, rows, shown, hidden, labels, legend, title, panel_height,
+                  threshold):
+    """:func:`_figure` for curves by group with their numbers at risk, and the
+    notes under it (groups not drawn, the complementary mark)."""
+    notes = _hidden_text([labels.get(g, g) for g in hidden], threshold) + \
+        _complement_note(rows, threshold)
+    return (*_figure(ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
+                     risk_rows=len(rows), risk_labels=[r.label for r in rows],
+                     first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows],
+                     title=title, panel_height=panel_height, notes=notes), notes)
 
 
 def _finish(fig, ax, *, fontsize, ncol, legend, title, rows, ticks, notes=(), key=(),
@@ -207,13 +225,9 @@ def km(result, *, ax=None, ci: bool = True, censor_marks: bool = True,
     rows = []
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
-        _complement_note(rows, suppress_below)
-    fig, ax, fontsize, ncol = _figure(
-        ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
-        risk_rows=len(rows), risk_labels=[r.label for r in rows],
-        first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows], title=title,
-        panel_height=panel_height, notes=notes)
+    fig, ax, fontsize, ncol, notes = _group_figure(
+        ax, size, rows=rows, shown=shown, hidden=hidden, labels=labels, legend=legend,
+        title=title, panel_height=panel_height, threshold=suppress_below)
     table = result.curves_
     curves = []
     for g in shown:
@@ -280,13 +294,9 @@ def cif(result, *, ax=None, ci: bool = False, censor_marks: bool = False,
     if risk_table and shown:
         rows = _risk_rows(result, shown, ticks, colors, suppress_below)
     styles = dict(zip(causes, ["-", "--", ":", "-."], strict=False))
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
-        _complement_note(rows, suppress_below)
-    fig, ax, fontsize, ncol = _figure(
-        ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
-        risk_rows=len(rows), risk_labels=[r.label for r in rows],
-        first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows], title=title,
-        panel_height=panel_height, notes=notes)
+    fig, ax, fontsize, ncol, notes = _group_figure(
+        ax, size, rows=rows, shown=shown, hidden=hidden, labels=labels, legend=legend,
+        title=title, panel_height=panel_height, threshold=suppress_below)
     curves = []
     for g in shown:
         part = curve_table.filter(pl.col("group") == g)
@@ -349,13 +359,9 @@ def net_survival(result, *, ax=None, ci: bool = True, risk_table: bool = True, t
     rows = []
     if risk_table and shown and risk_ticks:
         rows = _risk_rows(result, shown, risk_ticks, colors, suppress_below)
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
-        _complement_note(rows, suppress_below)
-    fig, ax, fontsize, ncol = _figure(
-        ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
-        risk_rows=len(rows), risk_labels=[r.label for r in rows],
-        first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows], title=title,
-        panel_height=panel_height, notes=notes)
+    fig, ax, fontsize, ncol, notes = _group_figure(
+        ax, size, rows=rows, shown=shown, hidden=hidden, labels=labels, legend=legend,
+        title=title, panel_height=panel_height, threshold=suppress_below)
     curves = []
     for g in shown:
         c = table.filter(pl.col("group") == g).sort("time")
@@ -462,13 +468,9 @@ def lifetable(result, *, kind: str = "relative", ax=None, ci: bool = True,
               **(labels or {})}
     rows = _risk_rows(result, shown, ticks, colors, suppress_below) if risk_table and shown \
         else []
-    notes = _hidden_text([labels.get(g, g) for g in hidden], suppress_below) + \
-        _complement_note(rows, suppress_below)
-    fig, ax, fontsize, ncol = _figure(
-        ax, size, legend_labels=[labels.get(g, g) for g in shown] if legend else [],
-        risk_rows=len(rows), risk_labels=[r.label for r in rows],
-        first=[r.counts[0] for r in rows], last=[r.counts[-1] for r in rows], title=title,
-        panel_height=panel_height, notes=notes)
+    fig, ax, fontsize, ncol, notes = _group_figure(
+        ax, size, rows=rows, shown=shown, hidden=hidden, labels=labels, legend=legend,
+        title=title, panel_height=panel_height, threshold=suppress_below)
     curves = []
     for g in shown:
         c = table.filter(pl.col("group") == g).sort("end")

@@ -10,8 +10,9 @@ from cohort.disclosure import COMPLEMENT
 from cohort.labels import label as value_label
 from cohort.plot import km as plot_km
 from cohort.plot.layout import panel_box
+from cohort.plot.survival import released_at_risk
 from cohort.report import draw
-from cohort.report.common import count_text, site_label, time_ticks
+from cohort.report.common import site_label, time_ticks
 
 
 def km_page(pages, spec, label, site, km, values, *, note=None):
@@ -26,17 +27,11 @@ def km_page(pages, spec, label, site, km, values, *, note=None):
     ticks = time_ticks(end)
     shown = [g for g, est in km.km_.groups_.items() if est.n >= t]
     hidden = [g for g in km.km_.groups_ if g not in shown]
-    at = km.at_risk(ticks, suppress_below=0)
     summary = km.summary(suppress_below=t, codes=True)
-    # a group whose n is hidden beside the printed total (complementary
-    # suppression) keeps it hidden in the numbers at risk too (as cohort.plot draws)
     masked = {r["group"] for r in summary.iter_rows(named=True) if r["n"] == COMPLEMENT}
-    for g in shown:
-        counts = at.filter(pl.col("group") == g)["n_risk"].to_list()
-        n = km.km_.groups_[g].n
-        values.setdefault("at_risk", {})[g] = {
-            x: COMPLEMENT if g in masked and c == n else count_text(c, t)
-            for x, c in zip(ticks, counts, strict=True)}
+    # the numbers at risk as the figure releases them
+    for g, texts in released_at_risk(km, shown, ticks, t).items():
+        values.setdefault("at_risk", {})[g] = dict(zip(ticks, texts, strict=True))
     subtitle = (f"{'Overall' if spec.event == 'event' else 'Cause-specific'} survival by "
                 f"{spec.group}; {km.records:,} cases" if km.records >= t else "")
     notes = ["Shaded: 95% CI (log-log; undefined where survival is 1 or 0). |: censored. "
