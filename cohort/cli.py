@@ -655,9 +655,7 @@ def cox(where, terms, strata, reference, ties, entry, period, event, convention,
 @click.option("--method", type=click.Choice(["pohar-perme", "ederer2"]), default="pohar-perme",
               show_default=True, help="Net survival (Pohar Perme) or relative survival "
               "(Ederer II).")
-@click.option("--lifetable", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Life table CSV (year, sex, age, annual_hazard); default: "
-              "US 1940-2014.")
+@lifetable_option
 @click.option("--standardise", type=click.Choice(["1", "2", "3"]), default=None,
               help="Also give ICSS age-standardised estimates (standard 1, 2 or 3).")
 @period_option
