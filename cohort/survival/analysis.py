@@ -20,7 +20,7 @@ from cohort.formatting import TERM_UNITS, count_text
 from cohort.labels import decode_groups, decode_terms
 from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
-from cohort.survival.display import html_block, tests_line, text_block
+from cohort.survival.display import Displayed, html_block, tests_line, text_block
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
 from cohort.survival.logrank import ADJUST, logrank
 
@@ -420,8 +420,8 @@ def _collapse(cohort, columns: list[str], event: str, *, convention: str = "comp
     return col
 
 
-@dataclass
-class CoxResult:
+@dataclass(repr=False)  # repr from Displayed
+class CoxResult(Displayed):
     """Univariable and adjusted Cox models side by side."""
 
     cohort: str
@@ -508,13 +508,8 @@ class CoxResult:
         facts += self.notes()
         return title, facts, {"": self.summary()}
 
-    def __repr__(self) -> str:
-        return text_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
-                          "numbers in table_; .plot() draws the forest plot")
-
-    def _repr_html_(self) -> str:
-        return html_block(*self._display(), foot="hazard ratios with 95% Wald CIs; exact "
-                          "numbers in table_; .plot() draws the forest plot")
+    _foot = ("hazard ratios with 95% Wald CIs; exact "
+             "numbers in table_; .plot() draws the forest plot")
 
 
 def _references(table: pl.DataFrame) -> dict[str, str]:
@@ -624,8 +619,8 @@ def cox_analysis(
     )
 
 
-@dataclass
-class CIFResult:
+@dataclass(repr=False)  # repr from Displayed
+class CIFResult(Displayed):
     """Cumulative incidence of cancer and other-cause death by group
     (Aalen-Johansen). Attributes are exact (unsuppressed)."""
 
@@ -712,12 +707,6 @@ class CIFResult:
         tables = self.tables()
         return title, [*facts, *tests_line(tables.get("tests"))], {
             "": tables["cumulative_incidence"]}
-
-    def __repr__(self) -> str:
-        return text_block(*self._display())
-
-    def _repr_html_(self) -> str:
-        return html_block(*self._display())
 
 
 def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,

@@ -18,6 +18,22 @@ FOOT = (f"counts below {DEFAULT_THRESHOLD} shown as <{DEFAULT_THRESHOLD}; exact 
         "attributes ending in _; tables(suppress_below=...) for release")
 
 
+class Displayed:
+    """``repr`` and notebook HTML from the result's ``_display()`` (title,
+    facts, tables) and its ``_foot`` (what to call next)."""
+
+    _foot = FOOT
+
+    def _display(self) -> tuple[str, list[str], dict[str, pl.DataFrame]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return text_block(*self._display(), foot=self._foot)
+
+    def _repr_html_(self) -> str:
+        return html_block(*self._display(), foot=self._foot)
+
+
 def text_block(title: str, facts: list[str], tables: dict[str, pl.DataFrame],
                foot: str = FOOT) -> str:
     """A plain-text summary: title, facts, readable tables, a footnote."""

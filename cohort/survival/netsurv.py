@@ -41,6 +41,7 @@ import numpy as np
 import polars as pl
 
 from cohort.errors import CohortError, CohortWarning
+from cohort.survival.display import Displayed
 
 Z95 = 1.959963984540054
 SEXES = {"1": 0, "2": 1}  # NAACCR sex codes -> life-table sex
@@ -411,8 +412,8 @@ def _site(cohort, by: str | None) -> str | None:
     return single_site(cohort)
 
 
-@dataclass
-class NetSurvivalResult:
+@dataclass(repr=False)  # repr from Displayed
+class NetSurvivalResult(Displayed):
     """Net (or relative) survival per group with observed and expected survival.
 
     Attributes are exact (counts unsuppressed); ``tables()`` is for release.
@@ -470,16 +471,6 @@ class NetSurvivalResult:
         tables = decode_groups(self.tables(), self.by, site=self.site)
         return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
             "": tables["net_survival"], "age standardised": tables.get("age_standardised")}
-
-    def __repr__(self) -> str:
-        from cohort.survival.display import text_block
-
-        return text_block(*self._display())
-
-    def _repr_html_(self) -> str:
-        from cohort.survival.display import html_block
-
-        return html_block(*self._display())
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress

@@ -20,7 +20,7 @@ import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
-from cohort.survival.display import site_of
+from cohort.survival.display import Displayed, site_of
 from cohort.survival.netsurv import (
     ICSS,
     ICSS_BREAKS,
@@ -85,8 +85,8 @@ def _counts(cohort, columns: list[str], *, given: float = 0, entry: str | None =
 # -- life tables --------------------------------------------------------------------
 
 
-@dataclass
-class LifeTableResult:
+@dataclass(repr=False)  # repr from Displayed
+class LifeTableResult(Displayed):
     """Life tables per group (and ICSS age-standardised ones). Exact, unsuppressed."""
 
     cohort: str
@@ -177,16 +177,6 @@ class LifeTableResult:
             summary = decode(summary, {"group": self.by}, site=self.site)
         return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
             "": summary}
-
-    def __repr__(self) -> str:
-        from cohort.survival.display import text_block
-
-        return text_block(*self._display())
-
-    def _repr_html_(self) -> str:
-        from cohort.survival.display import html_block
-
-        return html_block(*self._display())
 
     def summary(self) -> pl.DataFrame:
         """Cumulative survival at each interval end as papers print it: estimate (95% CI)."""
@@ -375,8 +365,8 @@ def _standardised_lifetable(counts, by, levels, full, standard, opts) -> pl.Data
 # -- excess hazard regression ----------------------------------------------------------
 
 
-@dataclass
-class EHRResult:
+@dataclass(repr=False)  # repr from Displayed
+class EHRResult(Displayed):
     """Excess hazard ratios by term, with tests and the model's fit. Exact."""
 
     cohort: str
@@ -445,17 +435,8 @@ class EHRResult:
         return (f"Excess hazard ratios (relative survival): {' + '.join(self.terms)}; "
                 f"{self.records:,} records", facts, {"": self.summary()})
 
-    def __repr__(self) -> str:
-        from cohort.survival.display import text_block
-
-        return text_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
-                          "forest plot")
-
-    def _repr_html_(self) -> str:
-        from cohort.survival.display import html_block
-
-        return html_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
-                          "forest plot")
+    _foot = ("exact numbers in table_; .plot() draws the "
+             "forest plot")
 
 
 def ehr_analysis(

@@ -20,7 +20,7 @@ import polars as pl
 
 from cohort.cohort import convention_note
 from cohort.errors import CompetingRisksError
-from cohort.survival.display import site_of
+from cohort.survival.display import Displayed, site_of
 from cohort.survival.finegray import (
     Z95,
     FineGrayFit,
@@ -275,8 +275,8 @@ def _count(n, threshold: int):
     return f"<{threshold}" if 0 < n < threshold else f"{n:,}"
 
 
-@dataclass
-class FineGrayResult:
+@dataclass(repr=False)  # repr from Displayed
+class FineGrayResult(Displayed):
     """Univariable and adjusted Fine-Gray models side by side. Attributes are
     exact (unsuppressed); use :meth:`tables` for release."""
 
@@ -365,17 +365,8 @@ class FineGrayResult:
                  f"{_count(self.events, 11)} events, {_count(self.competing, 11)} competing")
         return title, [f"cohort: {self.cohort}", self.note], {"": self.summary()}
 
-    def __repr__(self) -> str:
-        from cohort.survival.display import text_block
-
-        return text_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
-                          "forest plot, .plot_predicted(profiles) the predicted incidence")
-
-    def _repr_html_(self) -> str:
-        from cohort.survival.display import html_block
-
-        return html_block(*self._display(), foot="exact numbers in table_; .plot() draws the "
-                          "forest plot, .plot_predicted(profiles) the predicted incidence")
+    _foot = ("exact numbers in table_; .plot() draws the "
+             "forest plot, .plot_predicted(profiles) the predicted incidence")
 
 
 def _collapse(cohort, columns: list[str], convention: str):
@@ -495,8 +486,8 @@ CS_NOTE = ("CSHR: cause-specific hazard ratio (Cox, Efron ties; deaths of the ot
            "every term; 95% Wald CIs; deaths of unknown cause left out")
 
 
-@dataclass
-class CompetingHazardsResult:
+@dataclass(repr=False)  # repr from Displayed
+class CompetingHazardsResult(Displayed):
     """Cause-specific and subdistribution hazard ratios for both causes, side by
     side (adjusted models), as competing-risks reporting guidelines ask."""
 
@@ -545,17 +536,8 @@ class CompetingHazardsResult:
                  f"{_count(self.records, 11)} records")
         return title, [f"cohort: {self.cohort}", self.note], {"": self.summary()}
 
-    def __repr__(self) -> str:
-        from cohort.survival.display import text_block
-
-        return text_block(*self._display(), foot="exact numbers in table_; .plot(cause=...) "
-                          "draws the forest plot")
-
-    def _repr_html_(self) -> str:
-        from cohort.survival.display import html_block
-
-        return html_block(*self._display(), foot="exact numbers in table_; .plot(cause=...) "
-                          "draws the forest plot")
+    _foot = ("exact numbers in table_; .plot(cause=...) "
+             "draws the forest plot")
 
     def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
         from cohort.disclosure import suppress
