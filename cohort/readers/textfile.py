@@ -20,6 +20,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -256,7 +257,8 @@ class Lines:
 
 
 _BLANK_LINE = re.compile(rb"^[ \t\r]*\n", re.MULTILINE)
-_BLANK_HINTS = (b"\n\n", b"\n\r", b"\n ", b"\n\t")
+_BLANK_FIRST = np.zeros(256, dtype=bool)  # bytes a blank line can start with
+_BLANK_FIRST[list(b"\n\r \t")] = True
 
 
 class LineScan:
@@ -288,40 +290,60 @@ class LineScan:
         """Take the next bytes of the text."""
         if not self.lines.complete:
             return
-        if self._carry:
-            data = self._carry + data
+        start = 0
+        if self._carry:  # finish the carried line alone: no copy of the whole block
+            first = data.find(b"\n") + 1
+            if first == 0:
+                self._carry += data
+                self._check_carry()
+                return
+            head, self._carry = self._carry + data[:first], b""
+            self._lines(head, 0, len(head))
+            start = first
         cut = data.rfind(b"\n") + 1
-        self._carry = data[cut:]
+        if cut > start:
+            self._lines(data, start, cut)
+        self._carry = data[max(cut, start):]
+        self._check_carry()
+
+    def _check_carry(self) -> None:
         if len(self._carry) > _LONGEST_LINE:
             self.lines.complete = False
             self._carry = b""
-            return
-        start = 0
+
+    def _lines(self, data: bytes, start: int, cut: int) -> None:
+        """The whole lines ``data[start:cut]``, a region at a time."""
+        # one numpy view of the lines; regions are slices of it (no copies)
+        view = np.frombuffer(data, dtype=np.uint8, count=cut)
         while start < cut:
             end = cut
             if cut - start > _REGION:
                 end = data.rfind(b"\n", start, start + _REGION) + 1
                 if end <= start:  # one line longer than a region
                     end = data.find(b"\n", start + _REGION) + 1
-            self._region(data[start:end] if (start, end) != (0, len(data)) else data)
+            self._region(data, view[start:end], start)
             start = end
 
-    def _region(self, region: bytes) -> None:
-        """The rows of whole lines (``region`` ends with a line break)."""
+    def _region(self, data: bytes, a: np.ndarray, offset: int) -> None:
+        """The rows of whole lines: ``a`` is the bytes ``data[offset:offset +
+        len(a)]``, ending with a line break. One vectorised pass finds the
+        breaks; the first byte of each line tells whether any could be blank
+        (``bytes`` searches for two-byte hints were most of the scan's time)."""
         base = self.lines.rows  # rows finished before this region
-        self.lines.line_breaks += region.count(b"\n")
-        self.lines.crlf += region.count(b"\r\n")
+        nl = np.flatnonzero(a == 10)
+        self.lines.line_breaks += len(nl)
+        # the byte before each break (the region starts after a break or at
+        # the top of the file, so a break at 0 has no CR before it)
+        self.lines.crlf += int(np.count_nonzero(a[np.maximum(nl - 1, 0)] == 13))
         q = self._q
-        if q is None or (not self._inside and q not in region):
-            n = region.count(b"\n")
+        if q is None or (not self._inside and data.find(q, offset, offset + len(a)) < 0):
+            n = len(nl)
             if self._open_extra:  # a quoted row that began earlier ends at the first break
                 self._spans.append((np.array([base + 1]), np.array([self._open_extra])))
                 self._open_extra = 0
             self.lines.rows += n
             bounds = None
         else:
-            a = np.frombuffer(region, dtype=np.uint8)
-            nl = np.flatnonzero(a == 10)
             qs = np.flatnonzero(a == q)
             at_bound = ((np.searchsorted(qs, nl) + self._inside) & 1) == 0
             bounds = nl[at_bound]
@@ -339,8 +361,9 @@ class LineScan:
             else:
                 self._open_extra += len(nl)
             self.lines.rows += len(bounds)
-        if region[:1] in (b"\n", b"\r", b" ", b"\t") or any(h in region for h in _BLANK_HINTS):
-            self._find_blank(region, base, bounds)
+        firsts = a[np.concatenate(([0], nl[:-1] + 1))] if len(nl) else a[:1]
+        if _BLANK_FIRST[firsts].any():
+            self._find_blank(data[offset:offset + len(a)], base, bounds)
 
     def _find_blank(self, region: bytes, base: int, bounds: np.ndarray | None) -> None:
         """Blank rows among the region's lines: a whitespace-only line whose
@@ -353,6 +376,8 @@ class LineScan:
             nl = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 10)
             rows = base + 1 + np.searchsorted(nl, ends)
             keep = np.ones(len(ends), bool)
+        elif not len(bounds):  # no row ends here: every line is inside quotes
+            return
         else:
             pos = np.searchsorted(bounds, ends)
             keep = (pos < len(bounds)) & (bounds[np.minimum(pos, len(bounds) - 1)] == ends)
@@ -402,10 +427,9 @@ def scan_file(path: Path, *, lines: bool = False, quote: bytes | None = b'"') ->
     CRC-32 and length are checked, as ``gzip -t`` does) and for trailing
     bytes that are neither another gzip member nor zero padding.
     """
-    digest = hashlib.sha256()
     scan = LineScan(quote) if lines else None
     size = 0
-    with open(path, "rb") as fh:
+    with _BackgroundDigest() as digest, open(path, "rb") as fh:
         head = fh.read(_BLOCK)
         kind = compression(head)
         blocks = _blocks(fh, head)
@@ -419,7 +443,35 @@ def scan_file(path: Path, *, lines: bool = False, quote: bytes | None = b'"') ->
                 if scan is not None:
                     scan.feed(block)
         size = fh.tell()
-    return FileScan(digest.hexdigest(), size, kind, scan.finish() if scan is not None else None)
+        sha = digest.hexdigest()
+    return FileScan(sha, size, kind, scan.finish() if scan is not None else None)
+
+
+class _BackgroundDigest:
+    """SHA-256 computed on a second thread while this one scans the lines
+    (hashlib releases the GIL on large buffers); one block at most waits."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="cohort-sha256")
+        self._pending: Future | None = None
+
+    def update(self, block: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._digest.update, block)
+
+    def hexdigest(self) -> str:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        return self._digest.hexdigest()
+
+    def __enter__(self) -> _BackgroundDigest:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def scan_lines(path: Path, *, quote: bytes | None) -> Lines:
