@@ -4,8 +4,9 @@ Loads a synthetic extract without deriving (once), then times, alternating
 in fresh processes: (a) DuckDB reading the derivation's input columns of
 raw_cases into Arrow (the scan derive itself needs), (b) DuckDB copying
 those columns into a new table (scan + write, as derive writes), and (c)
-``Registry.derive()`` over every record (polars, in batches, written back).
-Peak memory per run: the process's VmHWM. Prints medians and ratios.
+``Registry.derive()`` over every record (distinct input combinations in
+DuckDB, polars on those, one ``insert ... select`` per load). Peak memory per
+run: the process's VmHWM. Prints medians and ratios.
 
     python benchmarks/derive.py --n 10000000 --repeat 3
 """

@@ -121,12 +121,9 @@ def input_columns() -> list[str]:
     >>> "nodes_positive_code" in cols and "marital_status" not in cols
     True
     """
-    blocks = [SITE_INPUTS, NODE_INPUTS, ENE_INPUTS, staging.N_INPUTS, staging.T_INPUTS,
-              ("age_at_dx", "age_group"), RACE_INPUTS, GRADE_INPUTS, SIZE_INPUTS, receptors.INPUTS,
-              treatment.TREATMENT_INPUTS, treatment.NEOADJUVANT_INPUTS]
     per_record = [surv_months(), surv_months_source(), event(), event_cancer(), cause(),
                   exclusion_reason()]
-    names = [c for cols in blocks for c in cols]
+    names = [c for keys, _, _ in blocks() for c in keys]
     names += [c for e in per_record for c in e.meta.root_names()]
     produced = set(DERIVED_COLUMNS) - {"surv_months"}  # surv_months is also an item
     return [c for c in dict.fromkeys(names) if c not in produced]
@@ -198,45 +195,43 @@ def _on_distinct(frame, keys: tuple[str, ...], exprs: list[pl.Expr], *,
     return pl.concat([frame, found], how="horizontal")
 
 
+def blocks() -> list[tuple[tuple[str, ...], list[pl.Expr], pl.Expr | None]]:
+    """The derivations evaluated per distinct combination of their inputs, in
+    dependency order: ``(keys, expressions, where)``. Every expression of a
+    block reads only its ``keys`` (some of them derived by an earlier block);
+    ``where`` (over the keys) limits the evaluation to the records the
+    expressions can give a value for, null elsewhere (see :func:`_on_distinct`).
+    :func:`derive` and the registry's derivation (:mod:`cohort.derive.apply`)
+    both evaluate these."""
+    return [
+        (SITE_INPUTS, [site_group(), n_rule()], None),
+        (NODE_INPUTS, [nodes_positive(), nodes_examined(), nodes_negative(), node_status(),
+                       node_count_source(), node_burden(), node_burden_reason(), lnr(), lodds(),
+                       adequate_exam(), node_edits(), node_count_group()], None),
+        (ENE_INPUTS, [ene(), ene_extent(), ene_source()], None),
+        (staging.N_INPUTS, [n_stage(), n_stage_edition(), n_stage_group()], None),
+        (staging.T_INPUTS, [t_stage()], None),
+        (("age_at_dx", "age_group"), [age_band()], None),
+        (RACE_INPUTS, [race_group()], None),
+        (GRADE_INPUTS, [grade_group()], None),
+        (SIZE_INPUTS, [tumor_size_mm()], None),
+        (receptors.INPUTS, [er_result(), pr_result(), her2_result(), subtype()],
+         pl.col("site_group") == "breast"),
+        (treatment.TREATMENT_INPUTS, [surgery(), radiation(), chemotherapy(), ln_surgery()],
+         None),
+        (treatment.NEOADJUVANT_INPUTS, [neoadjuvant(), node_count_basis(), exam_adequacy()],
+         None),
+    ]
+
+
 def derive(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Add every derived column to a frame of raw_cases columns."""
     if isinstance(frame, pl.DataFrame):
         # one chunk per column: results are set beside the inputs, and a frame
         # whose columns are chunked differently is realigned at every step
         frame = frame.rechunk()
-    frame = _on_distinct(frame, SITE_INPUTS, [site_group(), n_rule()])
-    frame = _on_distinct(
-        frame,
-        NODE_INPUTS,
-        [
-            nodes_positive(),
-            nodes_examined(),
-            nodes_negative(),
-            node_status(),
-            node_count_source(),
-            node_burden(),
-            node_burden_reason(),
-            lnr(),
-            lodds(),
-            adequate_exam(),
-            node_edits(),
-            node_count_group(),
-        ],
-    )
-    frame = _on_distinct(frame, ENE_INPUTS, [ene(), ene_extent(), ene_source()])
-    frame = _on_distinct(frame, staging.N_INPUTS, [n_stage(), n_stage_edition(), n_stage_group()])
-    frame = _on_distinct(frame, staging.T_INPUTS, [t_stage()])
-    frame = _on_distinct(frame, ("age_at_dx", "age_group"), [age_band()])
-    frame = _on_distinct(frame, RACE_INPUTS, [race_group()])
-    frame = _on_distinct(frame, GRADE_INPUTS, [grade_group()])
-    frame = _on_distinct(frame, SIZE_INPUTS, [tumor_size_mm()])
-    frame = _on_distinct(frame, receptors.INPUTS,
-                         [er_result(), pr_result(), her2_result(), subtype()],
-                         where=pl.col("site_group") == "breast")
-    frame = _on_distinct(frame, treatment.TREATMENT_INPUTS,
-                         [surgery(), radiation(), chemotherapy(), ln_surgery()])
-    frame = _on_distinct(frame, treatment.NEOADJUVANT_INPUTS,
-                         [neoadjuvant(), node_count_basis(), exam_adequacy()])
+    for keys, exprs, where in blocks():
+        frame = _on_distinct(frame, keys, exprs, where=where)
     return frame.with_columns(
         surv_months(), surv_months_source(), event(), event_cancer(), cause()
     ).with_columns(exclusion_reason(), exclusion_step())
@@ -246,6 +241,7 @@ __all__ = [
     "DERIVED_COLUMNS",
     "adequate_exam",
     "age_band",
+    "blocks",
     "cause",
     "chemotherapy",
     "derive",

@@ -1,10 +1,20 @@
-"""Writing derived variables into the registry database, batch by batch.
+"""Writing derived variables into the registry database: one SQL statement per load.
 
-Records are read from raw_cases in ranges of physical position (rowid) of
-one load at a time (bounded memory), derived with polars and appended to
-case_derived through Arrow, in the order of raw_cases: the two tables stay in
-step, so ``cases`` pairs them by position. Runs inside the caller's
-transaction, so a load and its derivation land together.
+Registry codes repeat endlessly: a million records hold a few thousand
+distinct combinations of the inputs of each block of variables
+(:func:`cohort.derive.blocks`). For each block, DuckDB lists the distinct
+combinations of its input columns in raw_cases; polars evaluates the block's
+expressions on those rows only (the definitions stay the polars expressions
+of :mod:`cohort.derive`); the small result becomes a temporary lookup table.
+One ``insert ... select`` then joins raw_cases to every lookup and computes the
+per-record variables (survival months from the dates, exclusions) as SQL
+expressions, so no record travels through Python or Arrow: DuckDB streams the
+table in bounded memory at any registry size.
+
+case_derived is written in the physical order of raw_cases (``order by
+rowid``), so the two tables stay in step and ``cases`` pairs them by position
+(sql/pairing/by_position.sql). Runs inside the caller's transaction, so a
+load and its derivation land together.
 """
 
 from __future__ import annotations
@@ -12,29 +22,140 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import duckdb
+import polars as pl
 
-from cohort.derive import DERIVED_COLUMNS, derive, input_columns
-from cohort.derive.eligibility import EXCLUSIONS
-from cohort.readers.base import quote_ident
+from cohort.derive import DERIVED_COLUMNS, blocks
+from cohort.derive.eligibility import EXCLUSIONS, exclusion_sql
+from cohort.derive.followup import (
+    EVENT_INPUTS,
+    cause,
+    event,
+    event_cancer,
+    surv_months_source_sql,
+    surv_months_sql,
+)
+from cohort.text import quote_ident
 
-#: records per batch: a derivation's peak memory is about 0.4 GB + 3.5 kB per batch record
-#: (1M records, one run each: 500,000 -> 1.9-2.2 GB; 250,000 -> 1.3 GB for 1.15x the CPU;
-#: 100,000 -> 0.7 GB for 1.4x the CPU; benchmarks/README.md)
-BATCH_ROWS = 250_000
+#: names of the temporary lookup tables (one per block)
+_LOOKUP = "__derive_lookup_{}"
+_SQL_COLUMNS = ("surv_months", "surv_months_source", "exclusion_reason", "exclusion_step")
+
+
+def _blocks() -> list[tuple[tuple[str, ...], list[pl.Expr], pl.Expr | None]]:
+    """The blocks of :func:`cohort.derive.blocks`, and the event variables (a
+    function of four codes: one more block here, row by row in polars)."""
+    return [*blocks(), (EVENT_INPUTS, [event(), event_cancer(), cause()], None)]
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Enum columns as text: DuckDB joins and casts them to case_derived's types."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.Utf8) for c, t in frame.schema.items() if isinstance(t, pl.Enum)
+    )
+
+
+def _typed(key: str, made: dict[str, int]) -> str:
+    """A lookup key column of the type it has where the records read it."""
+    return f"d.{quote_ident(key)}" if key in made else f"r.{quote_ident(key)}"
+
+
+def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[str], list[str]]]:
+    """Create one temporary lookup table per block for one load: the distinct
+    combinations of the block's keys with the block's outputs. Returns each
+    block's (keys, outputs).
+
+    A key derived by an earlier block is found by joining that block's lookup
+    when the keys it depends on are at hand (site_group from primary_site and
+    histology in the node block), else every value it takes is crossed with
+    the combinations (node_status in the ENE block: three values, and null).
+    Either way the lookup holds every combination a record can have, and the
+    expressions read only the keys, so each record's values are those of
+    evaluating it alone."""
+    made: dict[str, int] = {}  # derived column -> block number
+    tables: list[pl.DataFrame] = []
+    shapes: list[tuple[list[str], list[str]]] = []
+    for i, (keys, exprs, where) in enumerate(_blocks()):
+        keys = list(dict.fromkeys(keys))
+        raw = [k for k in keys if k not in made]
+        rows = con.sql(
+            f"select distinct {', '.join(map(quote_ident, raw))} from raw_cases "
+            "where load_id = ?", params=[load_id]).pl()
+        for key in (k for k in keys if k in made):
+            if key in rows.columns:
+                continue  # joined in with an earlier derived key
+            source = tables[made[key]]
+            source_keys = shapes[made[key]][0]
+            if set(source_keys) <= set(rows.columns):
+                found = source.select(*source_keys, *(c for c in source.columns
+                                                      if c in keys and c not in rows.columns))
+                rows = rows.join(found, on=source_keys, how="left", nulls_equal=True)
+            else:
+                values = pl.concat([source.select(key), pl.DataFrame({key: [None]},
+                                   schema={key: source.schema[key]})]).unique()
+                rows = rows.join(values, how="cross")
+        rows = rows.select(keys)
+        if where is not None:
+            rows = rows.filter(where)
+        lookup = _plain(rows.with_columns(exprs))
+        outputs = [c for c in lookup.columns if c not in keys]
+        for out in outputs:
+            made[out] = i
+        tables.append(lookup)
+        shapes.append((keys, outputs))
+        # a table of the types of case_derived (its enum types), so the records
+        # carry one-byte enum codes, not text cast to an enum record by record;
+        # created and dropped inside the transaction, it never lands
+        typed = ", ".join([*(_typed(k, made) for k in keys),
+                           *(f"d.{quote_ident(c)}" for c in outputs)])
+        con.execute(f"create table {_LOOKUP.format(i)} as select {typed} "
+                    "from raw_cases as r, case_derived as d limit 0")
+        con.register("__derive_rows", lookup.to_arrow())
+        try:
+            con.execute(f"insert into {_LOOKUP.format(i)} by name select * from __derive_rows")
+        finally:
+            con.unregister("__derive_rows")
+    return shapes
+
+
+def _insert_sql(shapes: list[tuple[list[str], list[str]]]) -> str:
+    """The ``insert ... select`` joining raw_cases (alias r) to the lookups."""
+    where_made: dict[str, str] = {}  # derived column -> its SQL (alias.column)
+    joins = []
+    for i, (keys, outputs) in enumerate(shapes):
+        alias = f"b{i}"
+        on = " and ".join(
+            f"{alias}.{quote_ident(k)} is not distinct from "
+            + where_made.get(k, f"r.{quote_ident(k)}")
+            for k in keys
+        )
+        joins.append(f"left join {_LOOKUP.format(i)} as {alias} on {on}")
+        for out in outputs:
+            where_made[out] = f"{alias}.{quote_ident(out)}"
+    months = surv_months_sql("r")
+    reason, step = exclusion_sql(surv_months=months, event=where_made["event"])
+    where_made |= {"surv_months": months, "surv_months_source": surv_months_source_sql("r"),
+                   "exclusion_reason": reason, "exclusion_step": step}
+    columns = ["load_id", "record_no", *DERIVED_COLUMNS]
+    select = ", ".join(
+        [f"r.{quote_ident(c)}" for c in columns[:2]]
+        + [f"{where_made[c]} as {quote_ident(c)}" for c in DERIVED_COLUMNS]
+    )
+    return (
+        f"insert into case_derived ({', '.join(map(quote_ident, columns))}) "
+        f"select {select} from raw_cases as r {' '.join(joins)} "
+        "where r.load_id = ? order by r.rowid"
+    )
 
 
 def derive_loads(
     con: duckdb.DuckDBPyConnection,
     load_ids: Iterable[int] | None = None,
     *,
-    batch_rows: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """(Re)derive the records of the given loads (default: all). Returns rows written."""
     if load_ids is None:
         load_ids = [r[0] for r in con.execute("select load_id from loads order by 1").fetchall()]
-    cols = ", ".join(quote_ident(c) for c in ["load_id", "record_no", *input_columns()])
-    keep = ["load_id", "record_no", *DERIVED_COLUMNS]
     con.execute("delete from exclusion_rules")
     con.executemany(
         "insert into exclusion_rules values (?, ?)",
@@ -43,28 +164,13 @@ def derive_loads(
     written = 0
     for load_id in load_ids:
         con.execute("delete from case_derived where load_id = ?", [load_id])
-        ((first, last),) = con.execute(
-            "select min(rowid), max(rowid) from raw_cases where load_id = ?", [load_id]
-        ).fetchall()
-        if first is None:
-            continue
-        # batches of physical positions (rowid), read and written in that order, so
-        # that case_derived follows raw_cases row for row (sql/pairing/by_position.sql)
-        for start in range(first, last + 1, batch_rows):
-            batch = con.sql(
-                f"select {cols} from raw_cases where load_id = ? "
-                "and rowid between ? and ?",
-                params=[load_id, start, start + batch_rows - 1],
-            ).pl()
-            if batch.is_empty():
-                continue
-            out = derive(batch).select(keep).to_arrow()
-            con.register("__derived_batch", out)
-            try:
-                con.execute("insert into case_derived by name select * from __derived_batch")
-            finally:
-                con.unregister("__derived_batch")
-            written += batch.height
-            if progress:
-                progress(batch.height)
+        shapes = _lookups(con, load_id)
+        try:
+            ((n,),) = con.execute(_insert_sql(shapes), [load_id]).fetchall()
+        finally:
+            for i in range(len(shapes)):
+                con.execute(f"drop table if exists {_LOOKUP.format(i)}")
+        written += n
+        if progress and n:
+            progress(n)
     return written

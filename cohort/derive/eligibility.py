@@ -19,6 +19,32 @@ EXCLUSIONS = (
     ("not the first primary", ~pl.col("tumor_seq").is_in(["00", "01"])),
 )
 
+# The same conditions in SQL, for the registry's derivation (cohort.derive.apply):
+# over raw_cases columns (alias r) and the expressions of the derived surv_months and
+# event (filled in by exclusion_sql). A null condition does not exclude, as
+# fill_null(False) above.
+EXCLUSIONS_SQL = (
+    "r.reporting_source in ('6', '7')",
+    "({surv_months}) is null",
+    "({event}) is null",
+    "r.age_at_dx is null and r.age_group is null",
+    "r.behavior <> '3'",
+    "not r.tumor_seq in ('00', '01')",
+)
+
+
+def exclusion_sql(*, surv_months: str, event: str) -> tuple[str, str]:
+    """``exclusion_reason`` and ``exclusion_step`` as DuckDB expressions
+    (:data:`EXCLUSIONS_SQL`, in the order of :data:`EXCLUSIONS`), given the
+    SQL of the derived ``surv_months`` and ``event``."""
+    conds = [c.format(surv_months=surv_months, event=event) for c in EXCLUSIONS_SQL]
+    quoted = [why.replace("'", "''") for why, _ in EXCLUSIONS]
+    reason = " ".join(f"when coalesce({cond}, false) then '{why}'"
+                      for why, cond in zip(quoted, conds, strict=True))
+    step = " ".join(f"when coalesce({cond}, false) then {i}"
+                    for i, cond in enumerate(conds, start=1))
+    return f"case {reason} end", f"cast(case {step} end as tinyint)"
+
 
 def exclusion_reason() -> pl.Expr:
     """The first exclusion a record meets, or null when eligible.

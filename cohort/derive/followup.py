@@ -14,6 +14,10 @@ import polars as pl
 
 CAUSE_LEVELS = ("alive", "cancer_death", "other_death")
 
+#: the items event, event_cancer and cause read (codes: evaluated per combination)
+EVENT_INPUTS = ("vital_status_recode", "vital_status", "cause_specific_death",
+                "other_cause_death")
+
 
 def _computed_months() -> pl.Expr:
     dx, lc = pl.col("dx_date_code"), pl.col("last_contact_date_code")
@@ -42,6 +46,39 @@ def surv_months() -> pl.Expr:
     return pl.coalesce(
         pl.col("surv_months"), pl.col("surv_months_presumed"), _computed_months()
     ).cast(pl.Int32).alias("surv_months")
+
+
+def _computed_months_sql(r: str) -> str:
+    dx, lc = f"{r}.dx_date_code", f"{r}.last_contact_date_code"
+    months = (f"({r}.last_contact_year - {r}.dx_year) * 12 "
+              f"+ ({r}.last_contact_month - {r}.dx_month)")
+    day_before = (f"length({dx}) = 8 and length({lc}) = 8 "
+                  f"and substr({lc}, 7, 2) < substr({dx}, 7, 2)")
+    months = f"({months} - case when {day_before} then 1 else 0 end)"
+    return f"case when {months} >= 0 then {months} end"
+
+
+def surv_months_sql(r: str = "r") -> str:
+    """:func:`surv_months` as a DuckDB expression over raw_cases (alias ``r``):
+    the registry derives this per-record variable in SQL (the dates make
+    nearly every record a combination of its own).
+
+    >>> import duckdb
+    >>> duckdb.sql("select " + surv_months_sql() + " from (select null::int as surv_months, "
+    ...     "null::int as surv_months_presumed, 2010 as dx_year, 3 as dx_month, "
+    ...     "'20100315' as dx_date_code, 2012 as last_contact_year, 5 as last_contact_month, "
+    ...     "'20120514' as last_contact_date_code) as r").fetchall()[0][0]  # 26 months less a day
+    25
+    """
+    return (f"cast(coalesce({r}.surv_months, {r}.surv_months_presumed, "
+            f"{_computed_months_sql(r)}) as integer)")
+
+
+def surv_months_source_sql(r: str = "r") -> str:
+    """:func:`surv_months_source` as a DuckDB expression (see :func:`surv_months_sql`)."""
+    return (f"case when {r}.surv_months is not null then '1784' "
+            f"when {r}.surv_months_presumed is not null then '1787' "
+            f"when ({_computed_months_sql(r)}) is not null then 'dates' end")
 
 
 def _vital() -> pl.Expr:
