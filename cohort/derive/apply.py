@@ -38,7 +38,10 @@ from cohort.text import quote_ident
 
 #: names of the temporary lookup tables (one per block)
 _LOOKUP = "__derive_lookup_{}"
-_SQL_COLUMNS = ("surv_months", "surv_months_source", "exclusion_reason", "exclusion_step")
+#: DuckDB's memory limit while deriving: the insert sorts by rowid, and a sort
+#: holds rows in memory up to the limit (default 80% of RAM) before it spills to
+#: disk; capped, the derivation's peak stays flat as the registry grows
+MEMORY_LIMIT = "1GB"
 
 
 def _blocks() -> list[tuple[tuple[str, ...], list[pl.Expr], pl.Expr | None]]:
@@ -161,6 +164,15 @@ def derive_loads(
         "insert into exclusion_rules values (?, ?)",
         [(step, reason) for step, (reason, _) in enumerate(EXCLUSIONS, start=1)],
     )
+    ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        return _derive(con, load_ids, progress)
+    finally:
+        con.execute(f"set memory_limit = '{limit}'")
+
+
+def _derive(con, load_ids, progress) -> int:
     written = 0
     for load_id in load_ids:
         con.execute("delete from case_derived where load_id = ?", [load_id])
