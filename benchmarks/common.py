@@ -18,8 +18,12 @@ from pathlib import Path
 PEAK = 'next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))'
 
 
-def options(doc: str, *, n: int, repeat: int) -> argparse.Namespace:
+def options(doc: str, *, n: int, repeat: int,
+            extra: list[tuple[str, str]] = ()) -> argparse.Namespace:
+    """The common options, and ``extra`` on/off flags (name, help)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for flag, text in extra:
+        ap.add_argument(flag, action="store_true", help=text)
     ap.add_argument("--n", type=int, default=n)
     ap.add_argument("--repeat", type=int, default=repeat)
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")

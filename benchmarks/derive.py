@@ -8,7 +8,7 @@ those columns into a new table (scan + write, as derive writes), and (c)
 DuckDB, polars on those, one ``insert ... select`` per load). Peak memory per
 run: the process's VmHWM. Prints medians and ratios.
 
-    python benchmarks/derive.py --n 10000000 --repeat 3
+    python benchmarks/derive.py --n 10000000 --repeat 3 [--polars]
 """
 
 from __future__ import annotations
@@ -45,6 +45,33 @@ con.execute("drop table __copy")
 print(time.perf_counter() - t, __PEAK__, n, time.process_time() - c)
 """
 
+# the derivation before issue 16 (kept here only as the baseline): records read in
+# batches of 250,000 into polars, every record derived there, written back through
+# Arrow; rolled back afterwards (not timed) so the next run finds the same table
+POLARS = """
+import duckdb, resource, sys, time
+from cohort.derive import DERIVED_COLUMNS, derive, input_columns
+cols = ", ".join(["load_id", "record_no", *input_columns()])
+keep = ["load_id", "record_no", *DERIVED_COLUMNS]
+con = duckdb.connect(sys.argv[1])
+con.execute("set enable_progress_bar = false")
+t, c = time.perf_counter(), time.process_time()
+con.execute("begin")
+con.execute("delete from case_derived")
+(first, last), = con.execute("select min(rowid), max(rowid) from raw_cases").fetchall()
+n = 0
+for start in range(first, last + 1, 250_000):
+    batch = con.sql(f"select {cols} from raw_cases where rowid between ? and ?",
+                    params=[start, start + 249_999]).pl()
+    con.register("__b", derive(batch).select(keep).to_arrow())
+    con.execute("insert into case_derived by name select * from __b")
+    con.unregister("__b")
+    n += batch.height
+wall, cpu = time.perf_counter() - t, time.process_time() - c
+con.execute("rollback")
+print(wall, __PEAK__, n, cpu)
+"""
+
 DERIVE = """
 import cohort, resource, sys, time
 t, c = time.perf_counter(), time.process_time()
@@ -56,6 +83,7 @@ print(time.perf_counter() - t, __PEAK__, n, time.process_time() - c)
 SCAN = SCAN.replace("__PEAK__", PEAK)
 COPY = COPY.replace("__PEAK__", PEAK)
 DERIVE = DERIVE.replace("__PEAK__", PEAK)
+POLARS = POLARS.replace("__PEAK__", PEAK)
 
 def run(code: str, db: Path) -> tuple[float, float, int, float]:
     out = run_child(code, db)
@@ -63,7 +91,9 @@ def run(code: str, db: Path) -> tuple[float, float, int, float]:
 
 
 def main() -> None:
-    args = options(__doc__, n=10_000_000, repeat=3)
+    args = options(__doc__, n=10_000_000, repeat=3,
+                   extra=[("--polars", "also time the derivation before issue 16 (polars, "
+                           "batches, Arrow)")])
     import cohort
 
     work = work_dir(args)
@@ -71,9 +101,12 @@ def main() -> None:
     db = work / f"derive_{args.n}.duckdb"
     if not db.exists():
         cohort.Registry(db).load(csv, derive=False)
-    results = {"scan": [], "copy": [], "derive": []}
+    steps = [("scan", SCAN), ("copy", COPY), ("derive", DERIVE)]
+    if args.polars:
+        steps.append(("polars", POLARS))
+    results = {name: [] for name, _ in steps}
     for i in range(args.repeat):
-        for name, code in (("scan", SCAN), ("copy", COPY), ("derive", DERIVE)):
+        for name, code in steps:
             results[name].append(run(code, db))
         print(f"run {i + 1}: " + " | ".join(
             f"{k} {v[-1][0]:.1f} s (cpu {v[-1][3]:.1f} s) {v[-1][1]:.0f} MB"
@@ -90,6 +123,10 @@ def main() -> None:
         "cpu_median_s": {k: round(v, 2) for k, v in cpu.items()},
         "cpu_ratio_to_scan": round(cpu["derive"] / cpu["scan"], 2),
         "cpu_ratio_to_copy": round(cpu["derive"] / cpu["copy"], 2),
+        **({"polars_median_s": round(med["polars"], 2),
+            "derive_speedup_over_polars": round(med["polars"] / med["derive"], 2),
+            "polars_peak_mb": round(max(x[1] for x in results["polars"]))}
+           if args.polars else {}),
         "derive_peak_mb": round(max(x[1] for x in results["derive"])),
         "scan_peak_mb": round(max(x[1] for x in results["scan"])),
         "machine": f"{platform.machine()}, python {platform.python_version()}, "

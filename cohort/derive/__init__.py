@@ -113,9 +113,8 @@ _TYPED = {"age_at_dx": pl.Int32, "surv_months": pl.Int32, "surv_months_presumed"
 
 
 def input_columns() -> list[str]:
-    """The raw_cases columns the derivations read (and no other: a batch of
-    half a million records is read whole, so unused items cost time and
-    memory).
+    """The raw_cases columns the derivations read (the registry lists the
+    distinct combinations of exactly these; unused items would cost time).
 
     >>> cols = input_columns()
     >>> "nodes_positive_code" in cols and "marital_status" not in cols

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 import polars as pl
 
-from cohort.derive import DERIVED_COLUMNS, blocks
+from cohort.derive import DERIVED_COLUMNS, blocks, input_columns
 from cohort.derive.eligibility import EXCLUSIONS, exclusion_sql
 from cohort.derive.followup import (
     EVENT_INPUTS,
