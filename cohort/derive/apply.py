@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 import polars as pl
 
-from cohort.derive import DERIVED_COLUMNS, blocks, input_columns
+from cohort.derive import DERIVED_COLUMNS, blocks
 from cohort.derive.eligibility import EXCLUSIONS, exclusion_sql
 from cohort.derive.followup import (
     EVENT_INPUTS,
@@ -40,8 +40,10 @@ from cohort.text import quote_ident
 _LOOKUP = "__derive_lookup_{}"
 #: DuckDB's memory limit while deriving: the insert sorts by rowid, and a sort
 #: holds rows in memory up to the limit (default 80% of RAM) before it spills to
-#: disk; capped, the derivation's peak stays flat as the registry grows
-MEMORY_LIMIT = "1GB"
+#: disk; capped, the derivation's peak stays flat as the registry grows (10M
+#: records: 0.75 GB with this limit, 1.2 GB with 1 GB, for the same CPU time;
+#: benchmarks/README.md)
+MEMORY_LIMIT = "512MB"
 
 
 def _blocks() -> list[tuple[tuple[str, ...], list[pl.Expr], pl.Expr | None]]:
