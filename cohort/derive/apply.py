@@ -5,7 +5,8 @@ distinct combinations of the inputs of each block of variables
 (:func:`cohort.derive.blocks`). For each block, DuckDB lists the distinct
 combinations of its input columns in raw_cases; polars evaluates the block's
 expressions on those rows only (the definitions stay the polars expressions
-of :mod:`cohort.derive`); the small result becomes a temporary lookup table.
+of :mod:`cohort.derive`); the small result becomes a lookup table that
+lives only while the load is derived.
 One ``insert ... select`` then joins raw_cases to every lookup and computes the
 per-record variables (survival months from the dates, exclusions) as SQL
 expressions, so no record travels through Python or Arrow: DuckDB streams the
@@ -19,6 +20,7 @@ load and its derivation land together.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 
 import duckdb
@@ -36,7 +38,7 @@ from cohort.derive.followup import (
 )
 from cohort.text import quote_ident
 
-#: names of the temporary lookup tables (one per block)
+#: names of the lookup tables (one per block, dropped after the insert)
 _LOOKUP = "__derive_lookup_{}"
 #: DuckDB's memory limit while deriving: the insert sorts by rowid, and a sort
 #: holds rows in memory up to the limit (default 80% of RAM) before it spills to
@@ -65,7 +67,7 @@ def _typed(key: str, made: dict[str, int]) -> str:
 
 
 def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[str], list[str]]]:
-    """Create one temporary lookup table per block for one load: the distinct
+    """Create one lookup table per block for one load: the distinct
     combinations of the block's keys with the block's outputs. Returns each
     block's (keys, outputs).
 
@@ -112,7 +114,7 @@ def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[st
         # created and dropped inside the transaction, it never lands
         typed = ", ".join([*(_typed(k, made) for k in keys),
                            *(f"d.{quote_ident(c)}" for c in outputs)])
-        con.execute(f"create table {_LOOKUP.format(i)} as select {typed} "
+        con.execute(f"create or replace table {_LOOKUP.format(i)} as select {typed} "
                     "from raw_cases as r, case_derived as d limit 0")
         con.register("__derive_rows", lookup.to_arrow())
         try:
@@ -169,21 +171,26 @@ def derive_loads(
     ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     try:
-        return _derive(con, load_ids, progress)
-    finally:
-        con.execute(f"set memory_limit = '{limit}'")
+        written = _derive(con, load_ids, progress)
+    except BaseException:
+        # the caller rolls back; an aborted transaction may refuse even this
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"set memory_limit = '{limit}'")
+        raise
+    con.execute(f"set memory_limit = '{limit}'")
+    return written
 
 
-def _derive(con, load_ids, progress) -> int:
+def _derive(con: duckdb.DuckDBPyConnection, load_ids: Iterable[int],
+            progress: Callable[[int], None] | None) -> int:
     written = 0
     for load_id in load_ids:
         con.execute("delete from case_derived where load_id = ?", [load_id])
+        # on an error the caller's rollback takes the lookup tables away with the rest
         shapes = _lookups(con, load_id)
-        try:
-            ((n,),) = con.execute(_insert_sql(shapes), [load_id]).fetchall()
-        finally:
-            for i in range(len(shapes)):
-                con.execute(f"drop table if exists {_LOOKUP.format(i)}")
+        ((n,),) = con.execute(_insert_sql(shapes), [load_id]).fetchall()
+        for i in range(len(shapes)):
+            con.execute(f"drop table {_LOOKUP.format(i)}")
         written += n
         if progress and n:
             progress(n)
