@@ -169,16 +169,39 @@ def derive_loads(
         [(step, reason) for step, (reason, _) in enumerate(EXCLUSIONS, start=1)],
     )
     ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    lower = _size(limit) > _size(MEMORY_LIMIT)  # never raise a lower limit (a load's)
+    if lower:
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     try:
         written = _derive(con, load_ids, progress)
     except BaseException:
         # the caller rolls back; an aborted transaction may refuse even this
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"set memory_limit = '{limit}'")
+        if lower:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"set memory_limit = '{limit}'")
         raise
-    con.execute(f"set memory_limit = '{limit}'")
+    if lower:  # as DuckDB shows it (to 0.1 GiB)
+        con.execute(f"set memory_limit = '{limit}'")
     return written
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def _size(text: str) -> float:
+    """Bytes of a DuckDB memory size (``"18.8 GiB"``, ``"512MB"``); infinite
+    when it is not one (no limit).
+
+    >>> _size("512MB"), _size("1.5 GiB"), _size("-1")
+    (512000000.0, 1610612736.0, inf)
+    """
+    import re
+
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", text)
+    if not m or m.group(2) not in _UNITS:
+        return float("inf")
+    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def _derive(con: duckdb.DuckDBPyConnection, load_ids: Iterable[int],
