@@ -1,7 +1,8 @@
 """The registry's derivation (distinct combinations in DuckDB, polars on those,
 one SQL insert with the per-record variables in SQL) gives, record for record
-and in the order of raw_cases, what :func:`cohort.derive.derive` gives when
-it evaluates every record in polars."""
+and in the order of raw_cases, what the polars expressions give evaluated on
+every record (no distinct combinations), and what :func:`cohort.derive.derive`
+gives."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohort
-from cohort.derive import DERIVED_COLUMNS, derive, input_columns
+from cohort.derive import DERIVED_COLUMNS, blocks, derive, input_columns
 from cohort.derive.apply import derive_loads
+from cohort.derive.eligibility import exclusion_reason, exclusion_step
+from cohort.derive.followup import cause, event, event_cancer, surv_months, surv_months_source
 from cohort.registry import IN_STEP, sql_files
 
 
@@ -47,6 +50,28 @@ def _registry(frames: list[pl.DataFrame]) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _row_by_row(raw: pl.DataFrame) -> pl.DataFrame:
+    """Every expression on every record, block after block (the reference)."""
+    for _, exprs, where in blocks():
+        if where is None:
+            raw = raw.with_columns(exprs)
+        else:  # null outside ``where``, as the derivation defines
+            raw = raw.with_columns(pl.when(where).then(e).alias(e.meta.output_name())
+                                   for e in exprs)
+    return raw.with_columns(
+        surv_months(), surv_months_source(), event(), event_cancer(), cause()
+    ).with_columns(exclusion_reason(), exclusion_step())
+
+
+def _same(expected: pl.DataFrame, got: pl.DataFrame) -> None:
+    assert got.columns == expected.columns
+    for col in got.columns:
+        a, b = expected[col], got[col]
+        if isinstance(a.dtype, pl.Enum) or isinstance(b.dtype, pl.Enum | pl.Categorical):
+            a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
+        assert a.to_list() == b.to_list(), col
+
+
 def _frames(draw, pools, n_loads):
     frames = []
     for _ in range(n_loads):
@@ -68,14 +93,10 @@ def test_registry_derivation_equals_polars_row_by_row(pools, data):
     assert con.execute(IN_STEP).fetchall()[0][0]  # case_derived follows raw_cases row for row
     raw = con.sql("select load_id, record_no, " + ", ".join(input_columns())
                   + " from raw_cases order by rowid").pl()
-    expected = derive(raw).select("load_id", "record_no", *DERIVED_COLUMNS)
     got = con.sql("select * from case_derived order by rowid").pl()
-    assert got.columns == expected.columns
-    for col in got.columns:
-        a, b = expected[col], got[col]
-        if isinstance(a.dtype, pl.Enum) or isinstance(b.dtype, pl.Enum | pl.Categorical):
-            a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
-        assert a.to_list() == b.to_list(), col
+    keep = ["load_id", "record_no", *DERIVED_COLUMNS]
+    _same(_row_by_row(raw).select(keep), got)
+    _same(derive(raw).select(keep), got)
 
 
 def test_rederiving_one_load_keeps_the_others(pools):
@@ -93,3 +114,25 @@ def test_rederiving_one_load_keeps_the_others(pools):
     # no lookup table is left behind
     assert not con.execute("select table_name from duckdb_tables() "
                            "where table_name like '__derive%'").fetchall()
+
+
+@pytest.mark.parametrize("limit", ["300MB", "4GB"])
+def test_memory_limit_capped_while_deriving_and_restored(pools, limit, monkeypatch):
+    from cohort.derive import apply
+
+    con = _registry([pl.DataFrame({k: [v[1][1]] for k, v in pools.items()},
+                                  schema={k: t for k, (t, _) in pools.items()})])
+    con.execute(f"set memory_limit = '{limit}'")
+    (before,) = con.execute("select current_setting('memory_limit')").fetchall()[0]
+    seen = []
+    real = apply._insert_sql
+
+    def spy(shapes):
+        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return real(shapes)
+
+    monkeypatch.setattr(apply, "_insert_sql", spy)
+    derive_loads(con, [1])
+    # lowered to MEMORY_LIMIT from above, never raised from below
+    assert apply._size(seen[0]) <= min(apply._size(before), apply._size(apply.MEMORY_LIMIT))
+    assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before

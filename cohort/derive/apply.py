@@ -21,6 +21,7 @@ load and its derivation land together.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable
 
 import duckdb
@@ -178,15 +179,30 @@ def derive_loads(
         # the caller rolls back; an aborted transaction may refuse even this
         if lower:
             with contextlib.suppress(duckdb.Error):
-                con.execute(f"set memory_limit = '{limit}'")
+                con.execute(f"set memory_limit = '{_shown(limit)}'")
         raise
-    if lower:  # as DuckDB shows it (to 0.1 GiB)
-        con.execute(f"set memory_limit = '{limit}'")
+    if lower:
+        con.execute(f"set memory_limit = '{_shown(limit)}'")
     return written
 
 
+_SIZE = re.compile(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*")
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
           "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def _shown(text: str) -> str:
+    """A limit to set back that DuckDB shows as ``text``: it shows sizes cut
+    to one decimal (1.5GB as ``1.3 GiB``), so the middle of that step, which
+    shows the same and drifts no lower however often it is set back.
+
+    >>> _shown("1.3 GiB"), _shown("-1")
+    ('1.35GiB', '-1')
+    """
+    m = _SIZE.fullmatch(text)
+    if not m or m.group(2) not in _UNITS:
+        return text
+    return f"{float(m.group(1)) + 0.05:.2f}{m.group(2)}"
 
 
 def _size(text: str) -> float:
@@ -196,9 +212,7 @@ def _size(text: str) -> float:
     >>> _size("512MB"), _size("1.5 GiB"), _size("-1")
     (512000000.0, 1610612736.0, inf)
     """
-    import re
-
-    m = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", text)
+    m = _SIZE.fullmatch(text)
     if not m or m.group(2) not in _UNITS:
         return float("inf")
     return float(m.group(1)) * _UNITS[m.group(2)]
