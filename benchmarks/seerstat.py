@@ -7,7 +7,9 @@ seerstat-labels``), then loads each into a fresh registry with
 ``Registry.load(..., derive=False)``, alternating the two formats, each load
 in its own process so that its peak memory (VmHWM) is its own. Prints the
 median time, records per second, the ratio to CSV and the peak memory.
-Target from issue 12: >= 150,000 records/s, peak < 1.5 GB.
+Target from issue 12: >= 150,000 records/s, peak < 1.5 GB. For scale, the
+same run also times DuckDB alone copying the export's text into a table
+(``create table as select * from read_csv``: no decoding, no checks).
 
     python benchmarks/seerstat.py --n 1000000 --repeat 3 [--baseline REV]
 
@@ -35,6 +37,19 @@ s = time.perf_counter() - t
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(s, {PEAK}, u.ru_utime + u.ru_stime, r.rows_read, r.rows_loaded, r.format)
 """
+# DuckDB alone copying the export's text into a table (no decoding, no checks):
+# the speed of the engine underneath, for scale
+BARE = f"""
+import duckdb, resource, sys, time
+con = duckdb.connect(sys.argv[2])
+con.execute("set enable_progress_bar = false")
+t = time.perf_counter()
+n = con.execute("create table t as select * from read_csv(?, all_varchar = true, "
+                "delim = chr(9), header = true)", [sys.argv[1]]).fetchall()[0][0]
+s = time.perf_counter() - t
+u = resource.getrusage(resource.RUSAGE_SELF)
+print(s, {PEAK}, u.ru_utime + u.ru_stime, n, n, "seerstat")
+"""
 
 
 def main() -> None:
@@ -55,12 +70,14 @@ def main() -> None:
     # every (tree, format) pair once per round, alternating
     cases = {f"{fmt}{label}": (path, tree) for label, tree in trees.items()
              for fmt, path in files.items()}
+    cases["seerstat bare-duckdb"] = (files["seerstat"], None)
     runs: dict[str, list[tuple[float, float, float]]] = {case: [] for case in cases}
     for i in range(args.repeat):
         for case, (path, tree) in cases.items():
             fmt = case.split(" ")[0]
             db = work / f"bench_{fmt}.duckdb"
-            out = run_child(LOAD, path, db, fresh_db=db, tree=tree)
+            out = run_child(BARE if "bare" in case else LOAD, path, db, fresh_db=db,
+                            tree=tree)
             s, mb, cpu = float(out[0]), int(out[1]) / 1024, float(out[2])
             read, loaded, detected = out[3:]
             assert detected == fmt and int(read) == args.n, (fmt, detected, read)
@@ -83,6 +100,7 @@ def main() -> None:
         return {"median": round(statistics.median(ratios), 2),
                 "runs": [round(r, 2) for r in ratios]}
 
+    result["seerstat_over_bare_duckdb"] = ratio("seerstat", "seerstat bare-duckdb", 0)
     result["seerstat_over_csv"] = ratio("seerstat", "csv", 0)
     result["seerstat_over_csv_cpu"] = ratio("seerstat", "csv", 2)
     for label in list(trees)[1:]:
