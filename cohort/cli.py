@@ -123,6 +123,11 @@ def _friendly(fn):
                 raise click.ClickException(shorten(str(exc), 4000)) from None
             except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, GeneratorExit):
                 raise
+            except BrokenPipeError:
+                # the reader stopped early (cohort km ... | head): stop quietly, as
+                # Unix tools do, and keep Python from failing again on flushing stdout
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(141)  # 128 + SIGPIPE, what a shell reports for such a tool
             except BaseException as exc:
                 if interrupted(exc):
                     raise Interrupted("interrupted (Ctrl-C); the command stopped, nothing was "
@@ -452,8 +457,12 @@ lifetable_option = click.option(
 
 
 def _cohort(db, where: str, period: str | None):
-    """The cohort of --where, seen through the --period window when given."""
-    c = Registry(db).cohort(where)
+    """The cohort of --where, seen through the --period window when given, on
+    one read-only connection that lasts as long as the command (the default
+    grouping, the analysis and its labels share it: the database is opened
+    once)."""
+    session = click.get_current_context().with_resource(Registry(db).session())
+    c = session.cohort(where)
     return c.period(period) if period else c
 
 
