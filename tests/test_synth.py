@@ -143,3 +143,9 @@ def test_cli_reports_progress_on_stderr(tmp_path, monkeypatch):
     # one chunk: nothing to report
     one = CliRunner().invoke(main, args[:-2], catch_exceptions=False)
     assert one.exit_code == 0 and one.stderr == ""
+
+
+def test_cli_default_chunk_is_the_library_default():
+    from cohort.cli import SYNTH_CHUNK
+
+    assert SYNTH_CHUNK == cohort.synth.CHUNK  # written out so --help does not import synth
