@@ -184,10 +184,14 @@ def main():
                    "(a file that loads nothing is always refused).")
 @click.option("--keep-partial", is_flag=True,
               help="Keep what a refused file did load (it still exits non-zero).")
+@click.option("--memory-limit", default=_LoadDefault("MEMORY_LIMIT"), show_default=True,
+              help="DuckDB's memory while loading; a larger file spills to a temporary "
+                   "folder beside the database, so memory stays flat (raise it to load "
+                   "faster on a machine with memory to spare).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly
 def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, max_reject_share,
-         keep_partial, quiet):
+         keep_partial, memory_limit, quiet):
     """Load extract FILES into the registry: CSV (any delimiter, .gz), Parquet,
     NAACCR XML (.xml, .xml.gz), NAACCR fixed-width or SEER*Stat exports (the
     data file .txt or .gz, with its .dic dictionary beside it).
@@ -213,6 +217,7 @@ def load(files, db, strict, replace, fmt, keep_items, supersede, no_derive, max_
                 path, strict=strict, replace=replace, format=fmt, progress=progress,
                 derive=not no_derive, keep_items=_csv_list(keep_items), supersede=supersede,
                 max_reject_share=max_reject_share, keep_partial=keep_partial,
+                memory_limit=memory_limit,
             )
         except BaseException as exc:
             if isinstance(exc, LoadInterrupted) or interrupted(exc):

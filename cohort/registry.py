@@ -277,6 +277,7 @@ class Registry:
         supersede: bool = False,
         max_reject_share: float | None = None,
         keep_partial: bool = False,
+        memory_limit: str | None = None,
     ) -> list[LoadResult]:
         """Load extract files, each in its own transaction.
 
@@ -314,13 +315,18 @@ class Registry:
         keep_partial
             Commit such a file's partial load anyway (the error is still
             raised, saying so).
+        memory_limit
+            DuckDB's memory limit while loading (default
+            ``cohort.load.MEMORY_LIMIT``, 1.5GB): a larger file spills its
+            staged records to a temporary folder beside the database, so
+            memory stays flat however large the file.
 
         Returns
         -------
         list of LoadResult
             One per file, in order; ``rows_read = rows_loaded + rows_rejected``.
         """
-        from cohort.load import MAX_REJECT_SHARE, load_file
+        from cohort.load import MAX_REJECT_SHARE, MEMORY_LIMIT, load_file, set_memory_limit
 
         if max_reject_share is None:
             max_reject_share = MAX_REJECT_SHARE
@@ -330,6 +336,7 @@ class Registry:
         keep_items = list(keep_items)
         with self._write() as con:
             con.execute(f"set enable_progress_bar = {'true' if progress else 'false'}")
+            set_memory_limit(con, memory_limit or MEMORY_LIMIT)
             for p in paths:
                 try:
                     result = load_file(

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 from cohort import codelist
 from cohort.items import Item, items, items_by_name
@@ -110,6 +111,40 @@ def _fixed_width(item: Item) -> bool:
     return codelist.widths(item.codes) == {item.width}
 
 
+@cache
+def fast_pattern(item: Item) -> str | None:
+    """The item's pattern when a value matching it, untrimmed, is already a
+    normalised code of the item; else None.
+
+    Such a value needs neither trimming, padding nor a second check: one
+    regular-expression match (RE2, a DFA) replaces trim, a pad and two
+    matches, and most values of an extract are such codes. Only items whose
+    pattern is compiled from their code list qualify (it accepts exactly
+    these codes), and only when no code holds a space and every code
+    normalises to itself (codes are padded to the item's width and in
+    their own case).
+    """
+    if item.kind not in ("code", "integer") or not item.code_list:
+        return None
+    codes = codelist.all_codes(item.codes)
+    if not codes or any(c != c.strip() or " " in c for c in codes):
+        return None
+    if any(_normalise_py(item, c) != c for c in codes):
+        return None
+    return item.pattern
+
+
+def _normalise_py(item: Item, code: str) -> str:
+    """What :func:`_normalise` does to a trimmed code (for :func:`fast_pattern`)."""
+    if item.name == "primary_site":
+        code = code.replace(".", "")
+        return "C" + code if len(code) == 3 and code.isdigit() else code.upper()
+    if _fixed_width(item) and len(code) < item.width and code.isdigit():
+        code = code.zfill(item.width)
+    upper_only = re.search("[A-Z]", item.pattern) and not re.search("[a-z]", item.pattern)
+    return code.upper() if upper_only else code
+
+
 def _bad(item: Item, v: str, p: _Params) -> str:
     """SQL that is true when the (non-blank) value ``v`` is not a code of the item."""
     if item.kind == "date":
@@ -172,7 +207,8 @@ def staging_query(
     """
     p = _Params(source.params)
     today = today or date.today()
-    trimmed, norm_cols, combined = [], [], []
+    fast_flags, trimmed, norm_cols, combined = [], [], [], []
+    fast: dict[str, str] = {}  # item -> its column flagging exact codes
     conflicts: list[tuple[Item, str, str]] = []
     for it in items():
         v = quote_ident(it.name)
@@ -182,16 +218,29 @@ def staging_query(
             norm_cols.append(f"cast(null as varchar) as {v}")
             combined.append(v)
             continue
+        exact = fast_pattern(it) if len(columns) == 1 else None
         for j, col in enumerate(columns):
             raw = quote_ident(col)
             t = quote_ident(f"__t{j}_{it.name}")
-            trimmed.append(f"nullif(trim({raw}), '') as {t}")
+            n = quote_ident(f"__n{j}_{it.name}")
+            if exact is not None:  # exact codes pass as they are; the rest are normalised
+                f = quote_ident(f"__f{j}_{it.name}")
+                fast_flags.append(f"coalesce(regexp_full_match({raw}, {p(exact)}), false) as {f}")
+                trimmed.append(f"case when {f} then {raw} else nullif(trim({raw}), '') end as {t}")
+                trimmed.append(f)
+                norm_cols.append(f"case when {f} then {t} else {_normalise(it, t)} end as {n}")
+                norm_cols.append(f)
+                fast[it.name] = f
+            else:
+                trimmed.append(f"nullif(trim({raw}), '') as {t}")
+                norm_cols.append(f"{_normalise(it, t)} as {n}")
             trimmed.append(f"{raw} as {quote_ident(f'__r{j}_{it.name}')}")
-            norm_cols.append(f"{_normalise(it, t)} as {quote_ident(f'__n{j}_{it.name}')}")
             norm_cols.append(quote_ident(f"__r{j}_{it.name}"))
         if len(columns) == 1:
             combined.append(f'"__n0_{it.name}" as {v}')
             combined.append(f'"__r0_{it.name}" as {raw_name}')
+            if it.name in fast:
+                combined.append(fast[it.name])
             continue
         value, conflict, shown = _reconcile(it, columns, p)
         combined.append(f"{value} as {v}")
@@ -224,7 +273,10 @@ def staging_query(
         v = quote_ident(it.name)
         raw = quote_ident("__raw_" + it.name) if it.name in mapping else "cast(null as varchar)"
         bad = quote_ident("__bad_" + it.name)
-        flags.append(f"coalesce({v} is not null and ({_bad(it, v, p)}), false) as {bad}")
+        check = f"coalesce({v} is not null and ({_bad(it, v, p)}), false)"
+        if it.name in fast:  # an exact code is good; only the others are checked
+            check = f"case when {fast[it.name]} then false else {check} end"
+        flags.append(f"{check} as {bad}")
         reason = p(_reason(it))
         if it.required == "yes":
             blank = f"{v} is null"
@@ -282,8 +334,11 @@ def staging_query(
         else:
             keep.append(v)
     keep.append("extra")
+    src = source.relation
+    if fast_flags:
+        src = f"(select *, {', '.join(fast_flags)} from {source.relation})"
     sql = (
-        f"with trimmed as (select {', '.join(trimmed)} from {source.relation}), "
+        f"with trimmed as (select {', '.join(trimmed)} from {src}), "
         f"norm as (select {', '.join(norm_cols)} from trimmed), "
         f"combined as (select {', '.join(combined)} from norm), "
         f"flagged as (select *, {', '.join(flags) if flags else 'true as __none'} from combined) "
