@@ -9,7 +9,8 @@ by the other on open), then every command runs once untimed (bytecode, file cach
 ``--repeat`` rounds, alternating trees, the order reversed every other round. Wall, CPU
 (user + system) and peak memory come from ``/usr/bin/time``; the figures are medians.
 It also lists the heavy modules (lifelines, scipy, pandas, matplotlib, pyarrow, numpy)
-each command imports.
+each command imports, and times, in the same rounds, the floor under any analysis: the
+interpreter alone and ``import duckdb, polars[, numpy]``.
 
     python benchmarks/fixed_cost.py --baseline main --repeat 7
 """
@@ -32,6 +33,14 @@ COMMANDS = {
     "help": ["--help"],
     "km": ["km", "--where", WHERE, "--by", "node_burden"],
     "cox": ["cox", "--where", WHERE, "--terms", "node_burden,age_at_dx"],
+}
+# the floor under any km / cox process, timed in the same rounds: the interpreter alone,
+# and the imports no analysis can avoid (duckdb to read the registry, polars for its
+# result tables, numpy for the estimators)
+FLOORS = {
+    "python -c pass": "pass",
+    "import duckdb, polars": "import duckdb, polars",
+    "import duckdb, polars, numpy": "import duckdb, polars, numpy",
 }
 
 # runs cohort's CLI in this interpreter, then prints the heavy top-level modules loaded
@@ -121,10 +130,17 @@ def main() -> None:
         for w in COMMANDS:
             timed(cmd(n, w), envs[n])
     runs = {(n, w): [] for n in trees for w in COMMANDS}
-    order = [(n, w) for w in COMMANDS for n in trees]
+    runs |= {("floor", f): [] for f in FLOORS}
+    order = [(n, w) for w in COMMANDS for n in trees] + [("floor", f) for f in FLOORS]
+
+    def run(key):
+        if key[0] == "floor":
+            return timed([sys.executable, "-c", FLOORS[key[1]]], envs["this"])
+        return timed(cmd(*key), envs[key[0]])
+
     for r in range(args.repeat):
         for key in (order if r % 2 == 0 else order[::-1]):
-            runs[key].append(timed(cmd(*key), envs[key[0]]))
+            runs[key].append(run(key))
     print(f"this tree {head} against baseline {args.baseline} ({rev}); {args.n:,} records; "
           f"{args.repeat} rounds; load {Path('/proc/loadavg').read_text().split()[:3]}")
     print("| command | baseline wall | this wall | baseline / this | baseline CPU | this CPU "
@@ -139,6 +155,11 @@ def main() -> None:
               f"{b[1]:.2f} s | {t[1]:.2f} s | {t[2]:.0f} MB | "
               f"{', '.join(modules['baseline', w]) or '-'} -> "
               f"{', '.join(modules['this', w]) or '-'} |")
+    print("\n| floor (same rounds) | wall | CPU | peak |\n|---|---|---|---|")
+    for f in FLOORS:
+        m = [statistics.median(x[i] for x in runs["floor", f]) for i in range(3)]
+        result[f] = runs["floor", f]
+        print(f"| `python -c \"{FLOORS[f]}\"` | {m[0]:.2f} s | {m[1]:.2f} s | {m[2]:.0f} MB |")
     (work / "fixed_cost.json").write_text(json.dumps(result, indent=1))
 
 

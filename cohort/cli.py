@@ -452,8 +452,12 @@ lifetable_option = click.option(
 
 
 def _cohort(db, where: str, period: str | None):
-    """The cohort of --where, seen through the --period window when given."""
-    c = Registry(db).cohort(where)
+    """The cohort of --where, seen through the --period window when given, on
+    one read-only connection that lasts as long as the command (the default
+    grouping, the analysis and its labels share it: the database is opened
+    once)."""
+    session = click.get_current_context().with_resource(Registry(db).session())
+    c = session.cohort(where)
     return c.period(period) if period else c
 
 

@@ -31,6 +31,7 @@ import polars as pl
 DEFAULT_THRESHOLD = 11
 COMPLEMENT = "*"
 PRIMARY, SECONDARY = "primary", "complementary"
+EXACT_UNKNOWNS = 24  # hidden counts up to which the ranges are solved exactly (no SciPy)
 
 
 def suppress(
@@ -164,30 +165,87 @@ def attacker_ranges(table: Table, status: dict[Hashable, str], threshold: int
 def _ranges(table: Table, status: dict[Hashable, str], threshold: int):
     """(key, (least, greatest)) for each hidden count, lazily.
 
-    Linear programs (HiGHS); counts are whole numbers, so an optimum at a
-    fractional point is solved again as an integer program (the sums of a
-    table of margins are totally unimodular and that hardly ever happens).
+    Every printed or known count is a constant, so the programs have only
+    the hidden counts as unknowns: up to ``EXACT_UNKNOWNS`` of them (every
+    Kaplan-Meier, attrition and file table) are solved exactly in rational
+    arithmetic (:mod:`cohort.exact_lp`), larger ones by HiGHS. Counts are
+    whole numbers, so an optimum at a fractional point is solved again as an
+    integer program (the sums of a table of margins are totally unimodular
+    and that hardly ever happens).
     """
-    import numpy as np
-    from scipy.optimize import linprog
-
     keys = list(table.values) + [k for k in table.hidden if k not in table.values]
     keys += [k for k in table.known if k not in keys]
-    pos = {k: i for i, k in enumerate(keys)}
-    bounds = []
+    bounds: dict = {}
     for k in keys:
         if k in table.known:
             v = table.known[k]
-            bounds.append((v, v))
+            bounds[k] = (v, v)
         elif k in table.hidden and k not in table.values:
-            bounds.append((0, None))
+            bounds[k] = (0, None)
         elif status.get(k) == PRIMARY:
-            bounds.append((1, threshold - 1))
+            bounds[k] = (1, threshold - 1)
         elif status.get(k) == SECONDARY:
-            bounds.append((threshold, None))
+            bounds[k] = (threshold, None)
         else:
             v = table.values[k]
-            bounds.append((v, v))
+            bounds[k] = (v, v)
+    unknowns = [k for k in keys if bounds[k][0] != bounds[k][1]]
+    if len(unknowns) <= EXACT_UNKNOWNS:
+        yield from _exact_ranges(table, status, bounds, unknowns)
+    else:
+        yield from _highs_ranges(table, status, bounds, keys)
+
+
+def _exact_ranges(table: Table, status: dict, bounds: dict, unknowns: list):
+    import math
+
+    from cohort.exact_lp import TooLarge, extreme
+
+    pos = {k: i for i, k in enumerate(unknowns)}
+    rows = []
+
+    def add(terms, sense):
+        coefs, constant = {}, 0
+        for k, a in terms:
+            if k in pos:
+                coefs[pos[k]] = coefs.get(pos[k], 0) + a
+            else:
+                constant += a * bounds[k][0]
+        rows.append((coefs, sense, -constant))
+
+    for total, parts in table.sums:
+        add([(p, 1) for p in parts] + [(total, -1)], "=")
+    for small, big in table.at_most:
+        add([(small, 1), (big, -1)], "<=")
+    if any(not c and (b != 0 if s == "=" else b < 0) for c, s, b in rows):
+        for k in status:  # the printed counts contradict each other
+            yield k, (float("nan"), float("nan"))
+        return
+    rows = [r for r in rows if r[0]]
+    lower = [bounds[k][0] for k in unknowns]
+    upper = [bounds[k][1] for k in unknowns]
+    feasible = None
+    for k in status:
+        try:
+            if k in pos:
+                least, most = (float(extreme(rows, lower=lower, upper=upper, objective=pos[k],
+                                             maximize=m)) for m in (False, True))
+            else:  # a hidden count the reader knows: one value, if the rest is consistent
+                if feasible is None:
+                    feasible = not unknowns or not math.isnan(
+                        extreme(rows, lower=lower, upper=upper, objective=0, maximize=False))
+                least = most = float(bounds[k][0]) if feasible else float("nan")
+        except TooLarge:
+            yield from _highs_ranges(table, {k: status[k]}, bounds, list(bounds))
+            continue
+        yield k, (least, most)
+
+
+def _highs_ranges(table: Table, status: dict, bounds: dict, keys: list):
+    import numpy as np
+    from scipy.optimize import linprog
+
+    pos = {k: i for i, k in enumerate(keys)}
     a_eq, a_ub = [], []
     for total, parts in table.sums:
         row = np.zeros(len(keys))
@@ -202,8 +260,8 @@ def _ranges(table: Table, status: dict[Hashable, str], threshold: int):
         a_ub.append(row)
     problem = {"A_eq": np.array(a_eq) if a_eq else None, "b_eq": np.zeros(len(a_eq)) if a_eq
                else None, "A_ub": np.array(a_ub) if a_ub else None,
-               "b_ub": np.zeros(len(a_ub)) if a_ub else None, "bounds": bounds,
-               "method": "highs"}
+               "b_ub": np.zeros(len(a_ub)) if a_ub else None,
+               "bounds": [bounds[k] for k in keys], "method": "highs"}
 
     def extreme(c: np.ndarray, sign: float) -> float:
         res = linprog(sign * c, **problem)

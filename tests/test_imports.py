@@ -65,3 +65,23 @@ def test_survival_commands_import_only_what_they_use(gbsg2, command):
     assert ran in modules
     assert not {m for m in modules if m.split(".")[0] in HEAVY}
     assert not {"cohort.synth", "cohort.readers", "cohort.load", "cohort.derive"} & modules
+
+
+def test_km_with_a_small_group_solves_its_suppression_without_scipy(tmp_path):
+    """A group under 11 beside printed totals needs complementary suppression
+    (linear programs); small tables are solved exactly by cohort.exact_lp, so
+    SciPy (about half a second of imports) stays out of the command."""
+    from helpers import HEADER, record
+
+    lines = ([record(i, sex="2", vital="0" if i % 2 else "1") for i in range(50)]
+             + [record(100 + i, sex="1", vital="0" if i % 3 else "1") for i in range(30)]
+             + [record(200 + i, sex="9", vital="0" if i % 2 else "1") for i in range(7)])
+    path = tmp_path / "k.csv"
+    path.write_text("\n".join([HEADER, *lines]) + "\n")
+    db = tmp_path / "k.duckdb"
+    import cohort
+
+    cohort.Registry(db).load(path)
+    modules = imported("km", "--where", "true", "--by", "sex", "--db", db)
+    assert "cohort.exact_lp" in modules  # the suppression ran
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,6 +19,7 @@ from cohort.errors import ColumnError, InputError
 from cohort.readers import detect_format
 from cohort.readers.seerstat import (
     RULES,
+    ExportDictionary,
     _value_sql,
     label_code,
     read_dictionary,
@@ -503,6 +505,16 @@ def test_every_label_decodes_in_python_and_in_sql(item, label, code):
     sql = _value_sql(column, params, spec=None, numeric=False)
     got = con.execute(f"select {sql} from (select $x as {_q(column)})", params | {"x": label})
     assert got.fetchone()[0] == code
+    # a labels export whose dictionary formats the variable: labels are looked
+    # up first, and everything else still reads as it does without a format
+    spec = ExportDictionary(Path("x.dic"), formats={column: {"0": label, "1": "Blank(s)"}})
+    params = {}
+    sql = _value_sql(column, params, spec=spec, numeric=False)
+    for value, expected in ((label, code), (label.upper(), code), (f" {label} ", code),
+                            ("Blank(s)", None), ("", None), (None, None), (".", None)):
+        got = con.execute(f"select {sql} from (select $x as {_q(column)})",
+                          params | {"x": value}).fetchone()[0]
+        assert got == expected, (value, got)
 
 
 def _columns():

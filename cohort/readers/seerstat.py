@@ -399,14 +399,17 @@ def _decode_sql(column: str, value: str, params: dict, *, spec: ExportDictionary
     """SQL decoding one column's field (``value``: the untrimmed text, used
     several times, so best a column) into a NAACCR code.
 
-    The common cases cost little: a blank or ``Blank(s)`` is NULL; a number
-    (survival months, node counts: unformatted variables) is itself; a
-    label is looked up by casting it to an ENUM of the known labels (a hash
+    The common cases cost little: a blank or ``Blank(s)`` is NULL; a label
+    is looked up by casting it to an ENUM of the known labels (a hash
     lookup, an order of magnitude cheaper than a MAP or a long CASE) and
-    taking the code at that position. Only what is left is trimmed and
-    tried case-insensitively and against the label rules. The ENUM's labels
-    are written into the SQL text (a type cannot be a bound parameter),
-    quoted; the codes are bound.
+    taking the code at that position; a number (survival months, node
+    counts: unformatted variables) is itself. A variable the dictionary
+    formats holds labels, so its lookup comes first; an unformatted one
+    tries the number first (a value that is not a label makes the cast
+    fail, which costs far more than a match). Only what is left is trimmed
+    and tried case-insensitively and against the label rules. The ENUM's
+    labels are written into the SQL text (a type cannot be a bound
+    parameter), quoted; the codes are bound.
     """
     bind = _binder(params)
     item = canonical_name(column)
@@ -436,17 +439,20 @@ def _decode_sql(column: str, value: str, params: dict, *, spec: ExportDictionary
         if code is not None:
             exact[label.strip()] = code
             lower.setdefault(label.strip().lower(), code)
-    cases = [f"when {' or '.join(blank)} then null"]
+    blanks = f"when {' or '.join(blank)} then null"
+    cases = []
     if thousands:
         cases.append(f"when regexp_full_match(trim({value}), '[0-9]{{1,3}}(,[0-9]{{3}})+') "
                      f"then replace(trim({value}), ',', '')")
     if all(code == label for label, code in exact.items() if label.isdigit()):
         # a number that is not a label of its own: unformatted, itself
         cases.append(f"when regexp_full_match({value}, '[0-9]+') then {value}")
+    exact_sql = None
     if exact:
-        position = f"enum_code(try_cast({value} as {_enum(exact)}))"
-        cases.append(f"when {position} is not null then {bind(list(exact.values()))}"
-                     f"[{position} + 1]")
+        exact_sql = (f"{bind(list(exact.values()))}"
+                     f"[enum_code(try_cast({value} as {_enum(exact)})) + 1]")
+        if not formats:
+            cases.append(f"when {exact_sql} is not null then {exact_sql}")
     t = f"trim({value})"
     cases.append(f"when {t} = '' or lower({t}) = '{BLANK}' then null")
     if missing:
@@ -458,7 +464,14 @@ def _decode_sql(column: str, value: str, params: dict, *, spec: ExportDictionary
     for pattern, replacement in RULES.get(item or "", ()):
         cases.append(f"when regexp_full_match({t}, {bind(pattern)}) then "
                      f"regexp_replace({t}, {bind(f'^(?:{pattern})$')}, {bind(replacement)})")
-    return f"case {' '.join(cases)} else {value} end"
+    if formats and exact_sql is not None:
+        # a formatted variable of a labels export: its values are labels, so
+        # the label lookup comes first (one hash probe; a number check on a
+        # long label costs twice that). Blanks are tested before it: a value
+        # that is not a label costs the cast far more than a comparison.
+        rest = f"case {' '.join(cases)} else {value} end" if cases else value
+        return f"case {blanks} else coalesce({exact_sql}, {rest}) end"
+    return f"case {blanks} {' '.join(cases)} else {value} end"
 
 
 def _enum(labels: dict[str, str]) -> str:
