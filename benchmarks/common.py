@@ -8,6 +8,7 @@ Linux, so a child started from a large parent would report the parent's peak.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,11 +19,14 @@ from pathlib import Path
 PEAK = 'next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))'
 
 
-def options(doc: str, *, n: int, repeat: int) -> argparse.Namespace:
+def options(doc: str, *, n: int, repeat: int, baseline: bool = False) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--n", type=int, default=n)
     ap.add_argument("--repeat", type=int, default=repeat)
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
+    if baseline:
+        ap.add_argument("--baseline", default=None,
+                        help="git revision to time in the same run (extracted with git archive)")
     return ap.parse_args()
 
 
@@ -45,14 +49,36 @@ def synth_csv(work: Path, n: int) -> Path:
     return csv
 
 
-def run_child(code: str, *args, fresh_db: Path | None = None) -> list[str]:
+def run_child(code: str, *args, fresh_db: Path | None = None, tree: Path | None = None
+              ) -> list[str]:
     """Run ``code`` in a new Python with ``args``; the fields of its last line.
 
     ``fresh_db`` is deleted (with its WAL) first, so every run starts empty.
+    ``tree`` is a source tree to import cohort from instead of the installed
+    one (a baseline from :func:`baseline_tree`).
     """
     if fresh_db is not None:
         for f in (fresh_db, Path(str(fresh_db) + ".wal")):
             f.unlink(missing_ok=True)
+    env, cwd = None, None
+    if tree is not None:  # run outside any checkout, so that only PYTHONPATH finds cohort
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        cwd = tree.parent
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, env=env, cwd=cwd)
     return out.stdout.strip().splitlines()[-1].split()
+
+
+def baseline_tree(work: Path, rev: str) -> tuple[Path, str]:
+    """The project at git revision ``rev`` extracted under ``work`` (once), and
+    the revision's short hash: a baseline timed in the same run."""
+    repo = Path(__file__).resolve().parent.parent
+    short = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", rev],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    tree = work / f"baseline-{short}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(repo), "archive", short],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree, short

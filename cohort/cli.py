@@ -123,6 +123,11 @@ def _friendly(fn):
                 raise click.ClickException(shorten(str(exc), 4000)) from None
             except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, GeneratorExit):
                 raise
+            except BrokenPipeError:
+                # the reader stopped early (cohort km ... | head): stop quietly, as
+                # Unix tools do, and keep Python from failing again on flushing stdout
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(141)  # 128 + SIGPIPE, what a shell reports for such a tool
             except BaseException as exc:
                 if interrupted(exc):
                     raise Interrupted("interrupted (Ctrl-C); the command stopped, nothing was "

@@ -172,3 +172,20 @@ def test_synth_seerstat_export_then_load(tmp_path):
         loaded = run("load", out, "--db", tmp_path / f"{fmt}.duckdb")
         assert loaded.exit_code == 0
         assert f"{fmt}.txt: read 500 = loaded 500 + rejected 0 (seerstat" in loaded.output
+
+
+def test_output_into_a_closed_pipe_stops_quietly(tmp_path, write_csv):
+    """cohort km ... | head: the reader leaves; no 'internal error', no traceback."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "r.duckdb"
+    assert run("load", write_csv("a.csv", [record(i) for i in range(1, 30)]), "--db",
+               db).exit_code == 0
+    proc = subprocess.Popen([sys.executable, "-m", "cohort", "km", "--db", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "internal error" not in err and "Traceback" not in err, err
