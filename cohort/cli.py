@@ -1091,6 +1091,29 @@ def report(spec, db, output, figures, copy_spec):
                    f"to {figures}")
 
 
+SYNTH_CHUNK = 200_000  # cohort.synth.CHUNK, written out: --help does not import synth
+
+
+def _synth_progress(chunk: int):
+    """A progress callback for ``cohort synth``: a line on stderr after each
+    chunk, at most one every 5 seconds (and the last), when there is more
+    than one chunk."""
+    import time
+
+    start = last = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if total <= chunk or (now - last < 5 and done < total):
+            return
+        last = now
+        click.echo(f"synth: {done:,} of {total:,} records ({done / total:.0%}), "
+                   f"{now - start:.0f} s", err=True)
+
+    return report
+
+
 @main.command()
 @click.option("--n", "n", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Number of tumour records.")
@@ -1100,8 +1123,12 @@ def report(spec, db, output, figures, copy_spec):
                    "export).")
 @click.option("--format", "fmt", type=SYNTH_FORMATS, default=None,
               help="Output format (default: from the file name).")
+@click.option("--chunk", type=click.IntRange(min=1), default=SYNTH_CHUNK, show_default=True,
+              help="Records generated and written at a time (whole blocks of 100,000): memory "
+                   "follows the chunk, not --n; the records do not depend on it.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @_friendly
-def synth(n, seed, output, fmt):
+def synth(n, seed, output, fmt, chunk, quiet):
     """Write a synthetic registry extract with a known truth.
 
     Sites, node codes (with the 95/97/98/99 specials and a few invalid
@@ -1110,10 +1137,15 @@ def synth(n, seed, output, fmt):
     go to OUTPUT.truth.json. A SEER*Stat export (--format seerstat-labels or
     seerstat-numeric) is written as SEER*Stat writes a case listing: the data
     file and its export dictionary (.dic) beside it.
+
+    Records are generated and written a chunk at a time, so a 50-million-record
+    extract needs no more memory than a small one; a run of several chunks
+    reports its progress on stderr.
     """
     from cohort import synth as synth_module
 
-    path = synth_module.write(output, n=n, seed=seed, format=fmt)
+    path = synth_module.write(output, n=n, seed=seed, format=fmt, chunk=chunk,
+                              progress=None if quiet else _synth_progress(chunk))
     dic = ""
     if fmt and fmt.startswith("seerstat"):
         dic = f", dictionary: {path.with_name(path.name.split('.')[0] + '.dic')}"

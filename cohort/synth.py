@@ -6,7 +6,16 @@ writes a sidecar ``<path>.truth.json`` with the model that generated them:
 the site mix, the true cause-specific hazard ratio of every node-burden
 category, the other-cause hazard and the number of deliberately invalid
 values (``invalid_values``, by item: cohort loads their records with the
-value unknown and lists them in ``item_edits``). Tests, examples and benchmarks all use these files.
+value unknown and lists them in ``item_edits``). Tests, examples and
+benchmarks all use these files.
+
+Any size fits in memory: records are drawn in blocks of :data:`BLOCK`, each
+from its own stream of the seed, and written a chunk (whole blocks) at a
+time, so memory follows the chunk, and the records depend on the seed only
+(:func:`frames`). The NAACCR text writers are in :mod:`cohort.synth_naaccr`,
+the coding of the items in :mod:`cohort.synth_codes` and
+:mod:`cohort.synth_covariates`, the SEER*Stat exports in
+:mod:`cohort.synth_seerstat`.
 
 The survival model is proportional hazards on the cause-specific (cancer)
 hazard: ``h_c(t) = h0_site * HR[site, burden] * exp(0.02 (age - 60))``,
@@ -18,32 +27,46 @@ study cut-off (end of 2022) or at a random loss to follow-up.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from cohort import synth_covariates
+from cohort import synth_codes, synth_covariates
+from cohort.synth_naaccr import XML_HEAD
+from cohort.synth_naaccr import write_flat as _write_flat
+from cohort.synth_naaccr import write_xml as _write_xml
 
 FORMATS = ("csv", "parquet", "naaccr-xml", "naaccr-flat", "seerstat-labels", "seerstat-numeric")
 PATIENT_ITEMS = ("sex", "last_contact_date", "vital_status", "cause_of_death",
                  *synth_covariates.PATIENT_COLUMNS)
 CUTOFF_YEAR = 2022
-BATCH = 1_000_000
+# Records are drawn BLOCK at a time, each block from its own generator: a
+# block is the unit of reproducibility (same seed, same records, whatever the
+# chunk size), a chunk (whole blocks) the unit of memory and of writing.
+BLOCK = 100_000
+CHUNK = 200_000
 
 # site group: share, topography codes, histology codes, share of tumours whose
 # nodes are examined, mean nodes examined, monthly cancer hazard in N0,
 # share of female patients
 SITES = {
-    "breast": (0.28, ["C504", "C502", "C508", "C509", "C501"], ["8500", "8520", "8522"], 0.92, 9, 0.0012, 0.99),
-    "colon": (0.14, ["C180", "C182", "C183", "C184", "C186", "C187"], ["8140", "8480"], 0.90, 19, 0.0030, 0.5),
+    "breast": (0.28, ["C504", "C502", "C508", "C509", "C501"], ["8500", "8520", "8522"],
+        0.92, 9, 0.0012, 0.99),
+    "colon": (0.14, ["C180", "C182", "C183", "C184", "C186", "C187"], ["8140", "8480"],
+        0.90, 19, 0.0030, 0.5),
     "rectum": (0.06, ["C209", "C199"], ["8140"], 0.85, 15, 0.0035, 0.42),
-    "stomach": (0.06, ["C160", "C162", "C163", "C165", "C169"], ["8140", "8490"], 0.70, 20, 0.0080, 0.4),
+    "stomach": (0.06, ["C160", "C162", "C163", "C165", "C169"], ["8140", "8490"],
+        0.70, 20, 0.0080, 0.4),
     "esophagus": (0.04, ["C150", "C153", "C154", "C155"], ["8070", "8140"], 0.55, 16, 0.0120, 0.25),
     "pancreas": (0.05, ["C250", "C251", "C252"], ["8500", "8140"], 0.45, 17, 0.0200, 0.5),
-    "lung": (0.15, ["C340", "C341", "C342", "C343"], ["8140", "8070", "8041"], 0.55, 11, 0.0100, 0.48),
-    "melanoma": (0.08, ["C443", "C445", "C446", "C447"], ["8720", "8721", "8743"], 0.60, 3, 0.0008, 0.45),
-    "head_neck": (0.10, ["C019", "C090", "C100", "C320", "C021", "C069"], ["8070", "8071"], 0.55, 25, 0.0045, 0.28),
+    "lung": (0.15, ["C340", "C341", "C342", "C343"], ["8140", "8070", "8041"],
+        0.55, 11, 0.0100, 0.48),
+    "melanoma": (0.08, ["C443", "C445", "C446", "C447"], ["8720", "8721", "8743"],
+        0.60, 3, 0.0008, 0.45),
+    "head_neck": (0.10, ["C019", "C090", "C100", "C320", "C021", "C069"], ["8070", "8071"],
+        0.55, 25, 0.0045, 0.28),
     "other": (0.04, ["C445", "C447", "C619"], ["8247", "8140"], 0.40, 8, 0.0040, 0.35),
 }
 
@@ -51,14 +74,32 @@ SITES = {
 # among examined, true cause-specific HR). Sites whose N category is not
 # count-based draw counts from their node-positive category.
 BURDEN = {
-    "breast": [("N0", 0, 0, 0.62, 1.0), ("N1", 1, 3, 0.24, 1.6), ("N2", 4, 9, 0.09, 2.6), ("N3", 10, 40, 0.05, 4.0)],
-    "colon": [("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0), ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8)],
-    "rectum": [("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0), ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8)],
-    "stomach": [("N0", 0, 0, 0.40, 1.0), ("N1", 1, 2, 0.18, 1.6), ("N2", 3, 6, 0.18, 2.3), ("N3a", 7, 15, 0.16, 3.2), ("N3b", 16, 45, 0.08, 4.5)],
-    "esophagus": [("N0", 0, 0, 0.45, 1.0), ("N1", 1, 2, 0.25, 1.5), ("N2", 3, 6, 0.18, 2.2), ("N3", 7, 25, 0.12, 3.0)],
+    "breast": [
+        ("N0", 0, 0, 0.62, 1.0), ("N1", 1, 3, 0.24, 1.6), ("N2", 4, 9, 0.09, 2.6),
+        ("N3", 10, 40, 0.05, 4.0),
+    ],
+    "colon": [
+        ("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0),
+        ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8),
+    ],
+    "rectum": [
+        ("N0", 0, 0, 0.55, 1.0), ("N1a", 1, 1, 0.12, 1.5), ("N1b", 2, 3, 0.13, 2.0),
+        ("N2a", 4, 6, 0.11, 2.8), ("N2b", 7, 30, 0.09, 3.8),
+    ],
+    "stomach": [
+        ("N0", 0, 0, 0.40, 1.0), ("N1", 1, 2, 0.18, 1.6), ("N2", 3, 6, 0.18, 2.3),
+        ("N3a", 7, 15, 0.16, 3.2), ("N3b", 16, 45, 0.08, 4.5),
+    ],
+    "esophagus": [
+        ("N0", 0, 0, 0.45, 1.0), ("N1", 1, 2, 0.25, 1.5), ("N2", 3, 6, 0.18, 2.2),
+        ("N3", 7, 25, 0.12, 3.0),
+    ],
     "pancreas": [("N0", 0, 0, 0.30, 1.0), ("N1", 1, 3, 0.40, 1.4), ("N2", 4, 20, 0.30, 1.9)],
     "lung": [("N0", 0, 0, 0.65, 1.0), ("N+", 1, 12, 0.35, 2.0)],
-    "melanoma": [("N0", 0, 0, 0.78, 1.0), ("N1", 1, 1, 0.12, 1.7), ("N2", 2, 3, 0.06, 2.5), ("N3", 4, 15, 0.04, 3.4)],
+    "melanoma": [
+        ("N0", 0, 0, 0.78, 1.0), ("N1", 1, 1, 0.12, 1.7), ("N2", 2, 3, 0.06, 2.5),
+        ("N3", 4, 15, 0.04, 3.4),
+    ],
     "head_neck": [("N0", 0, 0, 0.40, 1.0), ("N+", 1, 15, 0.60, 2.0)],
     "other": [("N0", 0, 0, 0.60, 1.0), ("N+", 1, 10, 0.40, 2.0)],
 }
@@ -180,7 +221,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
             "u3": rng.random(n),
         }
     )
-    out = df.select(_columns(rng, n))
+    out = df.select(synth_codes.columns())
     latent = df.select("site_group", "dx_year", "examined_any", "dco", "category", "positive",
                        "examined", "age", "dead", "cancer_death", "u2", "rank")
     # the new items draw from a generator of their own, seeded from the batch
@@ -200,7 +241,7 @@ def _batch(rng: np.random.Generator, n: int, first_id: int) -> tuple[pl.DataFram
         "tumor_seq",
     )
     truth_frame = df.drop("patient_id", "tumor_seq").hstack(coded).select(
-        "patient_id", "tumor_seq", "site_group", _true_burden().alias("node_burden")
+        "patient_id", "tumor_seq", "site_group", synth_codes.true_burden().alias("node_burden")
     ).hstack(more_truth)
     before = out["nodes_positive_code"]
     out, invalid = _inject_invalid(rng, out)
@@ -256,177 +297,6 @@ def _share_patient_follow_up(rng, first, later, female, age, dx_year, dx_month, 
     source[later] = np.where(dco_first, source[f], np.where(own_dco, "1", source[later]))
 
 
-def _true_burden() -> pl.Expr:
-    """The AJCC 8th N category each record was generated to carry.
-
-    The generator draws a category and a count inside it; what a registry
-    item can show of it follows the coding: nodes not examined -> NX,
-    positive with the count withheld (95/97, axillary X5/X6) -> N1 NOS,
-    colorectal node-negative with tumour deposits -> N1c, p16-positive
-    oropharynx -> N0/N1/N2 by count (1-4, 5+), other head and neck, lung and
-    other sites -> NX (not count-based).
-    """
-    c = pl.col
-    deposits = c("coded_deposits").str.contains(r"^(0[1-9]|[1-9][0-9]|X1|X2)$").fill_null(False)
-    p16_oropharynx = (
-        (c("site_group") == "head_neck")
-        & c("primary_site").is_in(["C019", "C090", "C100"])
-        & (c("coded_p16") == "1").fill_null(False)
-    )
-    site = c("site_group")
-    return (
-        pl.when(~c("examined_any") | c("dco")).then(pl.lit("NX"))
-        .when(p16_oropharynx & c("coded_positive").is_in(["95", "97"])).then(pl.lit("N1 NOS"))
-        .when(p16_oropharynx)
-        .then(pl.when(c("positive") == 0).then(pl.lit("N0"))
-              .when(c("positive") <= 4).then(pl.lit("N1")).otherwise(pl.lit("N2")))
-        .when(site.is_in(["lung", "head_neck", "other"])).then(pl.lit("NX"))
-        .when(c("coded_positive").is_in(["95", "97"])).then(pl.lit("N1 NOS"))
-        .when(site.is_in(["colon", "rectum"]) & (c("positive") == 0) & deposits)
-        .then(pl.lit("N1c"))
-        .otherwise(c("category"))
-    )
-
-
-def _code(expr: pl.Expr, width: int) -> pl.Expr:
-    return expr.cast(pl.Int64).cast(pl.Utf8).str.zfill(width)
-
-
-def _columns(rng: np.random.Generator, n: int) -> list[pl.Expr]:
-    c = pl.col
-    after_2018 = c("dx_year") >= 2018
-    site = c("site_group")
-    exam = c("examined_any") & ~c("dco")
-    pos = c("positive")
-    # special node codes: 97 / 95 (positive, count unknown), examined 96-98
-    # (count unknown), 90 (90 or more), unknown (99/99), and a few
-    # positive > examined inconsistencies, as registries see them
-    pos_code = (
-        pl.when(~exam & (c("u") < 0.9)).then(pl.lit("98"))
-        .when(~exam).then(pl.lit("99"))
-        .when((pos > 0) & (c("u") < 0.010)).then(pl.lit("97"))
-        .when((pos > 0) & (c("u") < 0.015)).then(pl.lit("95"))
-        .when(pos >= 90).then(pl.lit("90"))
-        .otherwise(_code(pos, 2))
-    )
-    exam_code = (
-        pl.when(~exam & (c("u") < 0.9)).then(pl.lit("00"))
-        .when(~exam).then(pl.lit("99"))
-        .when((pos > 0) & (c("u") >= 0.010) & (c("u") < 0.015)).then(pl.lit("95"))
-        .when((c("u2") < 0.004)).then(pl.lit("97"))
-        .when((c("u2") < 0.008)).then(pl.lit("96"))
-        .when((pos >= 2) & (c("u2") > 0.997)).then(_code(pos - 1, 2))  # positive > examined
-        .when(c("examined") >= 90).then(pl.lit("90"))
-        .otherwise(_code(c("examined"), 2))
-    )
-    sentinel_site = site.is_in(["breast", "melanoma"]) & after_2018
-    sentinel_exam = pl.when(sentinel_site & exam).then(
-        _code(pl.min_horizontal(c("examined"), pl.lit(3)), 2)
-    ).when(sentinel_site).then(pl.lit("98"))
-    sentinel_pos = pl.when(sentinel_site & exam).then(
-        _code(pl.min_horizontal(pos, pl.min_horizontal(c("examined"), pl.lit(3))), 2)
-    ).when(sentinel_site).then(pl.lit("98"))
-    hn = site == "head_neck"
-    ene_hn_path = (
-        pl.when(hn & after_2018 & exam & (pos > 0))
-        .then(
-            pl.when(c("u3") < 0.55).then(pl.lit("0.0"))
-            .when(c("u3") < 0.65).then(pl.lit("X.2"))
-            .when(c("u3") < 0.75).then(pl.lit("X.3"))
-            .when(c("u3") < 0.85).then(((c("u3") - 0.75) * 90 + 1).floor().cast(pl.Int64).cast(pl.Utf8) + ".5")
-            .when(c("u3") < 0.90).then(pl.lit("X.1"))
-            .when(c("u3") < 0.95).then(pl.lit("X.4"))
-            .otherwise(pl.lit("X.9"))
-        )
-        .when(hn & after_2018 & exam).then(pl.lit("X.7"))
-        .when(hn & after_2018).then(pl.lit("X.9"))
-    )
-    ene_hn_clin = (
-        pl.when(hn & after_2018 & (pos > 0))
-        .then(pl.when(c("u3") < 0.6).then(pl.lit("0")).when(c("u3") < 0.8).then(pl.lit("1")).otherwise(pl.lit("9")))
-        .when(hn & after_2018).then(pl.lit("7"))
-    )
-    merkel = (site == "other") & (c("histology") == "8247")
-    ene_path = (
-        pl.when(merkel & after_2018 & exam & (pos > 0))
-        .then(pl.when(c("u3") < 0.7).then(pl.lit("0")).otherwise(pl.lit("1")))
-        .when(merkel & after_2018 & exam).then(pl.lit("7"))
-        .when(merkel & after_2018).then(pl.lit("9"))
-    )
-    ene_clin = pl.when(merkel & after_2018).then(
-        pl.when(pos > 0).then(pl.lit("0")).otherwise(pl.lit("7"))
-    )
-    breast18 = (site == "breast") & after_2018
-    axillary = (
-        pl.when(breast18 & ~exam).then(pl.lit("X8"))
-        .when(breast18 & (pos_code == "97")).then(pl.lit("X5"))
-        .when(breast18 & (pos_code == "95")).then(pl.lit("X6"))
-        .when(breast18 & (pos >= 100)).then(pl.lit("X1"))
-        .when(breast18).then(_code(pos, 2))
-    )
-    crc18 = site.is_in(["colon", "rectum"]) & after_2018
-    deposits = (
-        pl.when(crc18 & (c("u3") < 0.85)).then(pl.lit("00"))
-        .when(crc18 & (c("u3") < 0.93)).then(_code((c("u3") * 50).floor() - 42, 2))
-        .when(crc18 & (c("u3") < 0.97)).then(pl.lit("X2"))
-        .when(crc18).then(pl.lit("X9"))
-    )
-    oropharynx = hn & c("primary_site").is_in(["C019", "C090", "C100"]) & after_2018
-    p16 = pl.when(oropharynx).then(
-        pl.when(c("u2") < 0.6).then(pl.lit("1")).when(c("u2") < 0.9).then(pl.lit("0")).otherwise(pl.lit("9"))
-    )
-    dx_date = (
-        c("dx_year").cast(pl.Utf8) + _code(c("dx_month"), 2) + _code(c("dx_day"), 2)
-    )
-    months = pl.when(c("dco")).then(pl.lit(0)).otherwise(c("months"))
-    dead = c("dead") | c("dco")
-    contact = pl.date(c("dx_year"), c("dx_month"), c("dx_day")).dt.offset_by(
-        months.cast(pl.Utf8) + "mo"
-    )
-    cod_unknown = dead & (c("u2") > 0.97)
-    cancer = c("cancer_death") | c("dco")
-    return [
-        c("patient_id").cast(pl.Utf8).str.zfill(8).alias("patient_id"),
-        c("tumor_seq"),
-        c("sex"),
-        pl.when(c("u3") > 0.998).then(pl.lit("999")).otherwise(_code(c("age"), 3))
-        .alias("age_at_dx"),
-        dx_date.alias("dx_date"),
-        c("primary_site"),
-        c("histology"),
-        c("behavior"),
-        c("grade_draw").alias("grade"),  # replaced by synth_covariates.add
-        c("reporting_source"),
-        pos_code.alias("nodes_positive_code"),
-        exam_code.alias("nodes_examined_code"),
-        sentinel_exam.alias("sentinel_examined_code"),
-        sentinel_pos.alias("sentinel_positive_code"),
-        ene_clin.alias("ene_clin_code"),
-        ene_hn_clin.alias("ene_hn_clin_code"),
-        ene_hn_path.alias("ene_hn_path_code"),
-        ene_path.alias("ene_path_code"),
-        axillary.alias("ln_axillary_code"),
-        deposits.alias("tumor_deposits_code"),
-        p16.alias("p16_code"),
-        contact.dt.strftime("%Y%m%d").alias("last_contact_date"),
-        pl.when(dead).then(pl.lit("0")).otherwise(pl.lit("1")).alias("vital_status"),
-        pl.when(c("u2").is_between(0.5, 0.503)).then(pl.lit("9999")).otherwise(_code(months, 4))
-        .alias("surv_months"),
-        pl.when(c("dco")).then(pl.lit("8")).when(months == 0).then(pl.lit("0"))
-        .otherwise(pl.lit("1")).alias("surv_flag"),
-        pl.when(~dead).then(pl.lit("0000"))
-        .when(cod_unknown).then(pl.lit("7797"))
-        .when(cancer).then(c("primary_site").str.replace("C", "C", literal=True))
-        .otherwise(pl.lit("I219")).alias("cause_of_death"),
-        pl.when(c("tumor_seq") > "01").then(pl.lit("9"))
-        .when(cod_unknown).then(pl.lit("8"))
-        .when(dead & cancer).then(pl.lit("1")).otherwise(pl.lit("0")).alias("cause_specific_death"),
-        pl.when(c("tumor_seq") > "01").then(pl.lit("9"))
-        .when(cod_unknown).then(pl.lit("8"))
-        .when(dead & ~cancer).then(pl.lit("1")).otherwise(pl.lit("0")).alias("other_cause_death"),
-    ]
-
-
 def _inject_invalid(rng: np.random.Generator, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Replace a few values with invalid codes; return which records got them."""
     n = df.height
@@ -449,6 +319,7 @@ def truth(n: int, seed: int) -> dict:
         "generator": "cohort.synth",
         "n": n,
         "seed": seed,
+        "records_per_stream": BLOCK,
         "study_cutoff_year": CUTOFF_YEAR,
         "model": (
             "cause-specific (cancer) hazard h0_site * HR[site][burden] * exp(age_log_hr*(age-60)), "
@@ -466,24 +337,54 @@ def truth(n: int, seed: int) -> dict:
     }
 
 
-def frames(n: int, seed: int, *, batch: int = BATCH):
-    """Yield (extract, per-record truth, invalid counts) in batches of at most
-    ``batch`` records.
+def _generator(seed: int, block: int) -> np.random.Generator:
+    """The generator of block ``block``: the seed's own for the first block
+    (so an extract of at most :data:`BLOCK` records is what the seed gave
+    before extracts were written in chunks), the seed's ``block``-th spawned
+    child after it. Every block draws from its own stream, so a block's
+    records do not depend on how many blocks are generated at a time."""
+    if block == 0:
+        return np.random.default_rng(seed)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
 
-    The records depend on ``seed`` and ``batch`` only, so a file is
-    reproducible.
+
+def frames(n: int, seed: int, *, chunk: int = CHUNK):
+    """Yield (extract, per-record truth, invalid counts so far) a chunk at a time.
+
+    Records are drawn in blocks of :data:`BLOCK` records, each from its own
+    generator (:func:`_generator`), so they depend on ``seed`` only: a chunk
+    is ``chunk`` records rounded up to whole blocks, and any chunk size
+    gives the same records. Memory is bounded by the chunk, whatever ``n``.
+    A patient's tumours never straddle a block (nor a chunk): every block
+    starts a new patient, and patient ids continue from the previous block.
+
+    Examples
+    --------
+    >>> [df.height for df, _, _ in frames(250, 1)]
+    [250]
     """
-    rng = np.random.default_rng(seed)
-    done, next_id = 0, 1
+    per_chunk = max(1, -(-chunk // BLOCK))
+    next_id = 1
     invalid: dict[str, int] = {}
-    while done < n:
-        size = min(batch, n - done)
-        df, truth_frame, counts = _batch(rng, size, next_id)
-        for k, v in counts.items():
-            invalid[k] = invalid.get(k, 0) + v
-        next_id = int(df["patient_id"].cast(pl.Int64).max()) + 1
-        done += size
-        yield df, truth_frame, invalid
+    blocks = range(-(-n // BLOCK))
+    for first in range(0, len(blocks), per_chunk):
+        parts, truths = [], []
+        for block in blocks[first:first + per_chunk]:
+            size = min(BLOCK, n - block * BLOCK)
+            df, truth_frame, counts = _batch(_generator(seed, block), size, next_id)
+            for k, v in counts.items():
+                invalid[k] = invalid.get(k, 0) + v
+            next_id = int(df["patient_id"].cast(pl.Int64).max()) + 1
+            parts.append(df)
+            truths.append(truth_frame)
+        del df, truth_frame
+        out = pl.concat(parts) if len(parts) > 1 else parts[0]
+        truth_out = pl.concat(truths) if len(truths) > 1 else truths[0]
+        parts.clear()
+        truths.clear()
+        yield out, truth_out, dict(invalid)
+        # drop this chunk before drawing the next: the peak is one chunk
+        del out, truth_out
 
 
 def write(
@@ -492,6 +393,8 @@ def write(
     n: int = 10_000,
     seed: int = 2026,
     format: str | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write a synthetic extract (CSV, gzip CSV, Parquet, NAACCR XML, NAACCR
     fixed-width or a SEER*Stat export) and its truth sidecar.
@@ -509,9 +412,20 @@ def write(
         SEER*Stat case listing, ``.txt`` or ``.gz``, with its ``.dic``
         beside it: see :mod:`cohort.synth_seerstat`); default from the file
         name (CSV unless ``.parquet`` or ``.xml``).
+    chunk
+        Records generated and written at a time (rounded up to whole blocks
+        of :data:`BLOCK`): memory is bounded by the chunk, not by ``n``
+        (about 1.2 GB per million records of chunk). The records do not
+        depend on it.
+    progress
+        Called as ``progress(done, n)`` after each chunk is written.
 
     Notes
     -----
+    Records are drawn in blocks of :data:`BLOCK`, each from its own stream
+    of the seed (:func:`frames`), so a seed gives the same file whatever the
+    chunk size, and an extract of at most :data:`BLOCK` records is the one
+    the seed gave before extracts were written in chunks.
     NAACCR XML groups consecutive tumours of a patient under one Patient,
     whose items (sex, date of last contact, vital status, cause of death)
     the generator keeps identical across the patient's tumours. The v18
@@ -542,7 +456,8 @@ def write(
     import pyarrow.parquet as pq
 
     if fmt in ("seerstat-labels", "seerstat-numeric"):
-        return _write_seerstat(path, n=n, seed=seed, numeric=fmt == "seerstat-numeric")
+        return _write_seerstat(path, n=n, seed=seed, numeric=fmt == "seerstat-numeric",
+                               chunk=chunk, progress=progress)
     invalid: dict[str, int] = {}
     truth_writer = None
     extract_writer = None
@@ -556,7 +471,9 @@ def write(
     try:
         if fmt == "naaccr-xml":
             opener.write(XML_HEAD.encode())
-        for i, (df, truth_frame, invalid) in enumerate(frames(n, seed)):
+        done = 0
+        for i, (df, truth_frame, so_far) in enumerate(frames(n, seed, chunk=chunk)):
+            invalid = so_far
             if fmt == "naaccr-xml":
                 _write_xml(opener, df)
             elif fmt == "naaccr-flat":
@@ -567,9 +484,14 @@ def write(
                 table = df.to_arrow()
                 extract_writer = extract_writer or pq.ParquetWriter(path, table.schema)
                 extract_writer.write_table(table)
+                del table
             t = truth_frame.to_arrow()
             truth_writer = truth_writer or pq.ParquetWriter(str(path) + ".truth.parquet", t.schema)
             truth_writer.write_table(t)
+            done += df.height
+            del df, truth_frame, t  # free this chunk before the next is drawn
+            if progress is not None:
+                progress(done, n)
         if fmt == "naaccr-xml":
             opener.write(b"</NaaccrData>\n")
     finally:
@@ -581,122 +503,37 @@ def write(
     return path
 
 
-def _write_seerstat(path: Path, *, n: int, seed: int, numeric: bool) -> Path:
+def _write_seerstat(path: Path, *, n: int, seed: int, numeric: bool, chunk: int,
+                    progress: Callable[[int, int], None] | None) -> Path:
     """A SEER*Stat case listing (labels or numeric) and its ``.dic``, with the
     same records and truth sidecars as the other formats."""
     import pyarrow.parquet as pq
 
     from cohort.synth_seerstat import write_export
 
-    state: dict = {"invalid": {}, "writer": None}
+    state: dict = {"invalid": {}, "writer": None, "done": 0}
 
     def records():
-        for df, truth_frame, invalid in frames(n, seed):
+        for df, truth_frame, invalid in frames(n, seed, chunk=chunk):
             state["invalid"] = invalid
             t = truth_frame.to_arrow()
             state["writer"] = state["writer"] or pq.ParquetWriter(
                 str(path) + ".truth.parquet", t.schema)
             state["writer"].write_table(t)
+            del truth_frame, t
+            if state["done"] and progress is not None:
+                progress(state["done"], n)  # the previous chunk is written
+            state["done"] += df.height
             yield df
+            del df
 
     try:
         write_export(records(), path, numeric=numeric)
     finally:
         if state["writer"] is not None:
             state["writer"].close()
+    if progress is not None:
+        progress(state["done"], n)
     meta = truth(n, seed) | {"invalid_values": state["invalid"]}
     Path(str(path) + ".truth.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
-
-
-def naaccr_columns(columns: list[str]) -> list[str]:
-    """The columns that are NAACCR items (the rest are SEER recodes, which
-    NAACCR XML and fixed-width files cannot carry)."""
-    from cohort.items import items_by_name
-
-    return [c for c in columns if items_by_name()[c].naaccr_id]
-
-
-XML_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-250.xml"'
-    ' recordType="I" specificationVersion="1.7" xmlns="http://naaccr.org/naaccrxml">\n'
-)
-WRITE_ROWS = 100_000  # rows turned into text at a time, to bound the writer's memory
-
-
-def _xml_items(columns: list[str], indent: str) -> pl.Expr:
-    """One string per record: the ``<Item>`` lines of ``columns`` (blank
-    values are left out, as NAACCR XML does)."""
-    from cohort.items import items_by_name
-
-    parts = []
-    for c in columns:
-        nid = items_by_name()[c].naaccr_id
-        value = pl.col(c).str.replace_all("&", "&amp;", literal=True).str.replace_all(
-            "<", "&lt;", literal=True
-        )
-        parts.append(
-            (pl.lit(f'{indent}<Item naaccrId="{nid}">') + value + pl.lit("</Item>\n"))
-            .fill_null("")
-        )
-    return pl.concat_str(parts)
-
-
-def _write_xml(fh, df: pl.DataFrame) -> None:
-    """Append the batch as Patients (consecutive records of one patient_id)
-    holding their Tumors. Patients never straddle batches: ``frames`` gives
-    every batch new patient ids."""
-    df = df.select(naaccr_columns(df.columns))
-    from cohort.items import items_by_name
-
-    patient = [c for c in df.columns
-               if c == "patient_id" or items_by_name()[c].level == "Patient"]
-    tumour = [c for c in df.columns if c not in patient]
-    pid = pl.col("patient_id")
-    flagged = df.with_columns(
-        (pid != pid.shift(1)).fill_null(True).alias("__first"),
-        (pid != pid.shift(-1)).fill_null(True).alias("__last"),
-    )
-    for start in range(0, df.height, WRITE_ROWS):
-        text = flagged.slice(start, WRITE_ROWS).select(
-            pl.when(pl.col("__first")).then(
-                pl.lit("  <Patient>\n") + _xml_items(patient, "    ")
-            ).otherwise(pl.lit(""))
-            + pl.lit("    <Tumor>\n") + _xml_items(tumour, "      ") + pl.lit("    </Tumor>\n")
-            + pl.when(pl.col("__last")).then(pl.lit("  </Patient>\n")).otherwise(pl.lit(""))
-        )
-        fh.write("".join(text.to_series().to_list()).encode())
-
-
-def _write_flat(fh, df: pl.DataFrame) -> None:
-    """Append the batch as v18 fixed-width incidence records."""
-    from cohort.readers.naaccr_flat import RECORD_LENGTH, layout
-
-    by_id = {f.naaccr_id: f for f in layout()}
-    from cohort.items import items_by_name
-
-    placed = []
-    for c in df.columns:
-        f = by_id.get(items_by_name()[c].naaccr_id)
-        if f is not None:
-            placed.append((f.start, f.length, c))
-    fixed = {1: "I", 17: "180"}
-    segments: list[pl.Expr] = []
-    pos = 1
-    for start, length, what in sorted([*placed, *((s, len(v), None) for s, v in fixed.items())]):
-        if start > pos:
-            segments.append(pl.lit(" " * (start - pos)))
-        if what is None:
-            segments.append(pl.lit(fixed[start]))
-        else:
-            v = pl.col(what).fill_null("")
-            segments.append(
-                pl.when(v.str.len_chars() > length).then(pl.lit("?" * length))
-                .otherwise(v.str.pad_end(length))
-            )
-        pos = start + length
-    segments.append(pl.lit(" " * (RECORD_LENGTH - pos + 1) + "\n"))
-    for start in range(0, df.height, WRITE_ROWS):
-        text = df.slice(start, WRITE_ROWS).select(pl.concat_str(segments))
-        fh.write("".join(text.to_series().to_list()).encode("ascii"))

@@ -213,6 +213,7 @@ def write_export(
             exprs = [_quote(col, delim, always) for col, always in zip(cols, quoting, strict=True)]
             text = seer.select(pl.concat_str(exprs, separator=delim) + pl.lit(eol))
             fh.write("".join(text.to_series().to_list()).encode())
+            del df, seer, text  # free this chunk before the next is drawn
     dic = path.with_name(path.name.removesuffix(".gz").removesuffix(".txt") + ".dic")
     dic.write_text(_dictionary(path, spec, formats, numeric=numeric, quoted=quoted,
                                delimiter=delimiter, names=names, dos=dos, gz=gz),
