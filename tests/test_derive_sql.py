@@ -82,7 +82,7 @@ def _frames(draw, pools, n_loads):
     return frames
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(data=st.data())
 def test_registry_derivation_equals_polars_row_by_row(pools, data):
