@@ -39,28 +39,26 @@ from pathlib import Path
 
 from common import PEAK
 
-# Runs one `cohort` command (argv[2:]) as the console script would, then
-# writes its peak memory (kB) to argv[1]: at exit, so the whole run counts.
-STEP = f"""
+# Every step writes its peak memory (kB) to argv[1] at exit, so the whole run counts
+PEAK_AT_EXIT = f"""
 import atexit, sys
 out = sys.argv[1]
 def peak():
     with open(out, "w") as fh:
         fh.write(str({PEAK}))
 atexit.register(peak)
+"""
+
+# Runs one `cohort` command (argv[2:]) as the console script would
+STEP = PEAK_AT_EXIT + """
 from cohort.cli import main
 main(sys.argv[2:], prog_name="cohort")
 """
 
 # The baseline: DuckDB reading the same CSV into a table, every column typed
 # as DuckDB infers it (no validation, no provenance).
-BARE = f"""
-import atexit, sys, duckdb
-out = sys.argv[1]
-def peak():
-    with open(out, "w") as fh:
-        fh.write(str({PEAK}))
-atexit.register(peak)
+BARE = PEAK_AT_EXIT + """
+import duckdb
 con = duckdb.connect(sys.argv[3])
 con.execute("set enable_progress_bar = false")
 con.execute("create table t as select * from read_csv(?)", [sys.argv[2]])

@@ -162,17 +162,12 @@ def attacker_ranges(table: Table, status: dict[Hashable, str], threshold: int
     return dict(_ranges(table, status, threshold))
 
 
-def _ranges(table: Table, status: dict[Hashable, str], threshold: int):
-    """(key, (least, greatest)) for each hidden count, lazily.
-
-    Every printed or known count is a constant, so the programs have only
-    the hidden counts as unknowns: up to ``EXACT_UNKNOWNS`` of them (every
-    Kaplan-Meier, attrition and file table) are solved exactly in rational
-    arithmetic (:mod:`cohort.exact_lp`), larger ones by HiGHS. Counts are
-    whole numbers, so an optimum at a fractional point is solved again as an
-    integer program (the sums of a table of margins are totally unimodular
-    and that hardly ever happens).
-    """
+def _program(table: Table, status: dict[Hashable, str], threshold: int
+             ) -> tuple[list, dict]:
+    """The range programs' variables (printed counts, then hidden ones, then
+    known ones) and each one's bounds: a printed or known count is fixed, a
+    primary suppression lies in 1..threshold-1, a secondary one is at least
+    the threshold, any other hidden count is non-negative."""
     keys = list(table.values) + [k for k in table.hidden if k not in table.values]
     keys += [k for k in table.known if k not in keys]
     bounds: dict = {}
@@ -189,6 +184,21 @@ def _ranges(table: Table, status: dict[Hashable, str], threshold: int):
         else:
             v = table.values[k]
             bounds[k] = (v, v)
+    return keys, bounds
+
+
+def _ranges(table: Table, status: dict[Hashable, str], threshold: int):
+    """(key, (least, greatest)) for each hidden count, lazily.
+
+    Every printed or known count is a constant, so the programs have only
+    the hidden counts as unknowns: up to ``EXACT_UNKNOWNS`` of them (every
+    Kaplan-Meier, attrition and file table) are solved exactly in rational
+    arithmetic (:mod:`cohort.exact_lp`), larger ones by HiGHS. Counts are
+    whole numbers, so an optimum at a fractional point is solved again as an
+    integer program (the sums of a table of margins are totally unimodular
+    and that hardly ever happens).
+    """
+    keys, bounds = _program(table, status, threshold)
     unknowns = [k for k in keys if bounds[k][0] != bounds[k][1]]
     if len(unknowns) <= EXACT_UNKNOWNS:
         yield from _exact_ranges(table, status, bounds, unknowns)

@@ -99,8 +99,12 @@ def _normalise(item: Item, t: str) -> str:
         )
     else:  # codes of several lengths (TNM N: p0, p0I-, 88): a short code is not padded
         padded = t
-    upper_only = re.search("[A-Z]", item.pattern) and not re.search("[a-z]", item.pattern)
-    return f"upper({padded})" if upper_only else padded
+    return f"upper({padded})" if _upper_only(item) else padded
+
+
+def _upper_only(item: Item) -> bool:
+    """Are the item's codes upper case only (so a value is upper-cased)?"""
+    return bool(re.search("[A-Z]", item.pattern) and not re.search("[a-z]", item.pattern))
 
 
 def _fixed_width(item: Item) -> bool:
@@ -141,8 +145,7 @@ def _normalise_py(item: Item, code: str) -> str:
         return "C" + code if len(code) == 3 and code.isdigit() else code.upper()
     if _fixed_width(item) and len(code) < item.width and code.isdigit():
         code = code.zfill(item.width)
-    upper_only = re.search("[A-Z]", item.pattern) and not re.search("[a-z]", item.pattern)
-    return code.upper() if upper_only else code
+    return code.upper() if _upper_only(item) else code
 
 
 def _bad(item: Item, v: str, p: _Params) -> str:

@@ -54,20 +54,7 @@ def test_branch_and_bound_gives_up_beyond_its_node_limit(monkeypatch):
 
 def _highs(table: Table, status: dict) -> dict:
     """The ranges by SciPy's HiGHS on the full program (every count a variable)."""
-    keys = list(table.values) + [k for k in table.hidden if k not in table.values]
-    keys += [k for k in table.known if k not in keys]
-    bounds = {}
-    for k in keys:
-        if k in table.known:
-            bounds[k] = (table.known[k],) * 2
-        elif k not in table.values:
-            bounds[k] = (0, None)
-        elif status.get(k) == PRIMARY:
-            bounds[k] = (1, T - 1)
-        elif status.get(k) == SECONDARY:
-            bounds[k] = (T, None)
-        else:
-            bounds[k] = (table.values[k],) * 2
+    keys, bounds = disclosure._program(table, status, T)
     return dict(disclosure._highs_ranges(table, status, bounds, keys))
 
 

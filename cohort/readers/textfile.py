@@ -363,17 +363,18 @@ class LineScan:
             self.lines.rows += len(bounds)
         firsts = a[np.concatenate(([0], nl[:-1] + 1))] if len(nl) else a[:1]
         if _BLANK_FIRST[firsts].any():
-            self._find_blank(data[offset:offset + len(a)], base, bounds)
+            self._find_blank(data[offset:offset + len(a)], base, nl, bounds)
 
-    def _find_blank(self, region: bytes, base: int, bounds: np.ndarray | None) -> None:
-        """Blank rows among the region's lines: a whitespace-only line whose
-        break ends a row (it holds no quote, so it also starts one)."""
+    def _find_blank(self, region: bytes, base: int, nl: np.ndarray,
+                    bounds: np.ndarray | None) -> None:
+        """Blank rows among the region's lines (``nl``: its line breaks): a
+        whitespace-only line whose break ends a row (it holds no quote, so it
+        also starts one)."""
         found = [(m.start(), m.end() - 1) for m in _BLANK_LINE.finditer(region)]
         if not found:
             return
         ends = np.array([e for _, e in found], dtype=np.int64)
         if bounds is None:  # every line break in the region ends a row
-            nl = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 10)
             rows = base + 1 + np.searchsorted(nl, ends)
             keep = np.ones(len(ends), bool)
         elif not len(bounds):  # no row ends here: every line is inside quotes
