@@ -381,7 +381,7 @@ def test_ctrl_c_inside_a_duckdb_query_is_not_query_interrupted(tmp_path, write_c
     assert proc.returncode == 130, proc.stderr
     assert "Query interrupted" not in proc.stderr and "Traceback" not in proc.stderr
     assert "a.csv: not loaded (rolled back" in proc.stderr
-    assert cohort.Registry(db).sql("select count(*) from loads").item() == 0
+    assert not db.exists()  # the interrupted first load leaves no database
 
 
 def _can_mount_tmpfs() -> bool:
