@@ -35,12 +35,17 @@ COMMANDS = {
     "cox": ["cox", "--where", WHERE, "--terms", "node_burden,age_at_dx"],
 }
 # the floor under any km / cox process, timed in the same rounds: the interpreter alone,
-# and the imports no analysis can avoid (duckdb to read the registry, polars for its
-# result tables, numpy for the estimators)
+# and the imports of today's analysis path (duckdb to read the registry, polars for its
+# result tables, numpy for the estimators, click for the command line), with one BLAS
+# thread as the CLI sets it; "without polars" is the floor of an analysis path that
+# would print its tables without polars
+ONE_BLAS = "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
 FLOORS = {
     "python -c pass": "pass",
     "import duckdb, polars": "import duckdb, polars",
-    "import duckdb, polars, numpy": "import duckdb, polars, numpy",
+    "import duckdb, polars, numpy": ONE_BLAS + "import duckdb, polars, numpy",
+    "import duckdb, polars, numpy, click": ONE_BLAS + "import duckdb, polars, numpy, click",
+    "without polars: import duckdb, numpy, click": ONE_BLAS + "import duckdb, numpy, click",
 }
 
 # runs cohort's CLI in this interpreter, then prints the heavy top-level modules loaded
@@ -138,11 +143,13 @@ def main() -> None:
             return timed([sys.executable, "-c", FLOORS[key[1]]], envs["this"])
         return timed(cmd(*key), envs[key[0]])
 
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     for r in range(args.repeat):
         for key in (order if r % 2 == 0 else order[::-1]):
             runs[key].append(run(key))
     print(f"this tree {head} against baseline {args.baseline} ({rev}); {args.n:,} records; "
-          f"{args.repeat} rounds; load {Path('/proc/loadavg').read_text().split()[:3]}")
+          f"{args.repeat} rounds; load average before {load_before}, after "
+          f"{Path('/proc/loadavg').read_text().split()[:3]}")
     print("| command | baseline wall | this wall | baseline / this | baseline CPU | this CPU "
           "| this peak | heavy modules (baseline -> this) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -159,7 +166,7 @@ def main() -> None:
     for f in FLOORS:
         m = [statistics.median(x[i] for x in runs["floor", f]) for i in range(3)]
         result[f] = runs["floor", f]
-        print(f"| `python -c \"{FLOORS[f]}\"` | {m[0]:.2f} s | {m[1]:.2f} s | {m[2]:.0f} MB |")
+        print(f"| `{f}` | {m[0]:.2f} s | {m[1]:.2f} s | {m[2]:.0f} MB |")
     (work / "fixed_cost.json").write_text(json.dumps(result, indent=1))
 
 
