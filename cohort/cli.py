@@ -851,13 +851,14 @@ def _profiles(value: str) -> list[dict]:
               help="Months at which --predict reports the cumulative incidence.")
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["subdistribution_hazard_ratios", "hazard_ratios", "model",
                "predicted_cumulative_incidence"])
 @_friendly
 def finegray(where, terms, cause, strata, reference, compare, profiles, times, convention,
-             suppress_below, db, fmt, table):
+             suppress_below, codes, db, fmt, table):
     """Fine-Gray competing-risks regression: subdistribution hazard ratios.
 
     Univariable and adjusted SHRs with 95% CIs and p-values, fitted exactly on
@@ -873,16 +874,17 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
     if compare:
         result = c.competing_hazards(_csv_list(terms), strata=_csv_list(strata),
                                      reference=refs, convention=convention)
-        tables = result.tables(suppress_below=suppress_below)
-        paper = {"hazard_ratios": result.summary(suppress_below=suppress_below),
+        tables = result.tables(suppress_below=suppress_below, codes=codes)
+        paper = {"hazard_ratios": result.summary(suppress_below=suppress_below, codes=codes),
                  "model": tables["model"]}
         _emit_tables(tables, fmt, [f"cohort: {where}", result.note], table=table,
                      readable_tables=paper)
         return
     result = c.finegray(_csv_list(terms), cause=cause, strata=_csv_list(strata),
                         reference=refs, convention=convention)
-    tables = result.tables(suppress_below=suppress_below)
-    paper = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below),
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
+    paper = {"subdistribution_hazard_ratios": result.summary(suppress_below=suppress_below,
+                                                             codes=codes),
              "model": tables["model"]}
     if profiles:
         predicted = result.predict(_profiles(profiles), times=_times(times))
@@ -924,13 +926,14 @@ def finegray(where, terms, cause, strata, reference, compare, profiles, times, c
 @given_option
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["life_table", "age_standardised"])
 @_friendly
 def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_risk, cap,
               flag_se, conf_type, standardise, lifetable, period, given, convention,
-              suppress_below, db, fmt, table):
+              suppress_below, codes, db, fmt, table):
     """Actuarial life table with observed, expected, relative and net survival,
     as SEER*Stat prints it.
 
@@ -950,8 +953,8 @@ def lifetable(where, by, interval, horizon, expected, closing, no_net, min_at_ri
         cap=cap, flag_se=flag_se, standardise=int(standardise) if standardise else None,
         given=int(given), closing=closing, convention=convention,
     )
-    tables = result.tables(suppress_below=suppress_below)
-    paper = {"life table": result.printable(suppress_below=suppress_below),
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
+    paper = {"life table": result.printable(suppress_below=suppress_below, codes=codes),
              **({"age standardised (ICSS)": tables["age_standardised"]}
                 if "age_standardised" in tables else {})}
     notes = [f"cohort: {where}", result.note,
@@ -988,12 +991,13 @@ def _levels_option(value: str) -> dict[str, list[str]]:
 @period_option
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["excess_hazard_ratios", "tests", "model", "baseline_excess"])
 @_friendly
 def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, period,
-        convention, suppress_below, db, fmt, table):
+        convention, suppress_below, codes, db, fmt, table):
     """Excess hazard ratios: the Poisson model for relative survival
     (Dickman et al., Stat Med 2004).
 
@@ -1015,8 +1019,8 @@ def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, pe
         reference=refs, lifetable=lifetable, exclude_levels=_levels_option(exclude),
         convention=convention,
     )
-    tables = result.tables(suppress_below=suppress_below)
-    paper = {"excess hazard ratios": result.summary(), "tests": tables["tests"],
+    tables = result.tables(suppress_below=suppress_below, codes=codes)
+    paper = {"excess hazard ratios": result.summary(codes=codes), "tests": tables["tests"],
              "model": tables["model"], "baseline excess mortality (per person-year)":
              tables["baseline_excess"]}
     notes = [f"cohort: {where}; {result.records:,} cases in the model"
@@ -1035,11 +1039,12 @@ def ehr(where, terms, intervals, time_varying, reference, exclude, lifetable, pe
 @lifetable_option
 @convention_option
 @suppress_option
+@codes_option
 @db_option
 @format_option
 @table_option(["crude_probability"])
 @_friendly
-def crude(where, by, times, lifetable, convention, suppress_below, db, fmt, table):
+def crude(where, by, times, lifetable, convention, suppress_below, codes, db, fmt, table):
     """Crude probability of death from the cancer and from other causes
     (Cronin & Feuer 2000), from all-cause deaths and the life table.
 
@@ -1048,7 +1053,7 @@ def crude(where, by, times, lifetable, convention, suppress_below, db, fmt, tabl
     """
     result = Registry(db).cohort(where).crude_probability(
         by=by or None, times=_times(times), lifetable=lifetable, convention=convention)
-    _emit_tables(result.tables(suppress_below=suppress_below), fmt,
+    _emit_tables(result.tables(suppress_below=suppress_below, codes=codes), fmt,
                  [f"cohort: {where}", result.note], table=table)
 
 

@@ -326,8 +326,11 @@ class Registry:
         -------
         list of LoadResult
             One per file, in order; ``rows_read = rows_loaded + rows_rejected``.
+
+        A refused file leaves the registry as it was; when the refused load was
+        the registry's first, no database file is left behind.
         """
-        from cohort.load import MAX_REJECT_SHARE, MEMORY_LIMIT, load_file, set_memory_limit
+        from cohort.load import MAX_REJECT_SHARE, MEMORY_LIMIT
 
         if max_reject_share is None:
             max_reject_share = MAX_REJECT_SHARE
@@ -335,28 +338,38 @@ class Registry:
             paths = [paths]
         results = []
         keep_items = list(keep_items)
+        fresh = not os.path.exists(self.path)  # False, not an error, in a non-folder
+        try:
+            self._load_into(paths, results, memory_limit or MEMORY_LIMIT, progress, dict(
+                strict=strict, replace=replace, supersede=supersede, fmt=format,
+                keep_items=keep_items, max_reject_share=max_reject_share,
+                keep_partial=keep_partial, derive=derive))
+        except BaseException:
+            if fresh:  # a refused first load leaves no empty registry behind
+                _discard_if_unloaded(self.path)
+            raise
+        return results
+
+    def _load_into(self, paths, results: list, memory_limit: str, progress: bool,
+                   options: dict) -> None:
+        from cohort.load import load_file, set_memory_limit
+
+        derive = options.pop("derive")
         with self._write() as con:
             con.execute(f"set enable_progress_bar = {'true' if progress else 'false'}")
-            set_memory_limit(con, memory_limit or MEMORY_LIMIT)
+            set_memory_limit(con, memory_limit)
             for p in paths:
                 try:
                     result = load_file(
                         con,
                         Path(p),
-                        strict=strict,
-                        replace=replace,
-                        supersede=supersede,
-                        fmt=format,
                         package_version=package_version(),
                         on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
-                        keep_items=keep_items,
-                        max_reject_share=max_reject_share,
-                        keep_partial=keep_partial,
+                        **options,
                     )
                 except duckdb.Error as exc:  # the database, not the file, failed
                     raise _write_error(self.path, exc, f"load {Path(p).name}") from exc
                 results.append(result)
-        return results
 
     def derive(self, *, progress: Callable[[int], None] | None = None) -> int:
         """Re-derive the analysis variables of every loaded record.
@@ -495,6 +508,26 @@ def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnectio
         return duckdb.connect(str(path))
     except duckdb.Error as exc:
         raise _open_error(path, exc) from exc
+
+
+def _discard_if_unloaded(path: Path) -> None:
+    """Remove a registry this process created when no load reached it (the
+    first load was refused): nothing may remain that looks like a registry."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            loaded = con.execute("select count(*) from loads").fetchall()[0][0]
+        finally:
+            con.close()
+    except (duckdb.Error, OSError):
+        loaded = None  # not a registry we can read (the path was never created, say)
+    if loaded != 0 and os.path.exists(path):
+        return
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _check_duckdb_file(path: Path) -> None:

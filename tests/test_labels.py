@@ -172,3 +172,31 @@ def test_results_label_what_a_person_reads_and_keep_codes_in_exact_tables(reg):
     assert cox.summary(codes=True)["level"].to_list()[:2] == ["N0", "N1"]
     cif = reg.cohort("site_group = 'colon'").cif(times=[12])
     assert "N2a (4-6 nodes)" in cif.tables()["cumulative_incidence"]["group"].to_list()
+
+
+@pytest.mark.parametrize("command, options, table, column, labelled, code", [
+    ("finegray", ["--terms", "sex"], "subdistribution_hazard_ratios", "term",
+     "sex: female vs male", "sex"),
+    ("finegray", ["--terms", "sex", "--compare"], "hazard_ratios", "term",
+     "sex: female vs male", "sex"),
+    ("ehr", ["--terms", "sex"], "excess_hazard_ratios", "term", "sex: female vs male", "sex"),
+    ("lifetable", ["--by", "sex"], "life_table", "group", "female", "2"),
+    ("crude", ["--by", "sex", "--times", "12"], "crude_probability", "group", "female", "2"),
+])
+def test_every_result_command_labels_unless_asked_for_codes(reg, command, options, table,
+                                                             column, labelled, code):
+    """finegray, ehr, lifetable and crude print labels (CSV included) and keep
+    the raw codes with --codes, as km, cox, cif, netsurv and table1 do."""
+    run = CliRunner().invoke
+    base = [command, "--db", str(reg.path), "--where", "site_group = 'colon'", *options,
+            "--format", "csv", "--table", table]
+    out = run(main, base)
+    assert out.exit_code == 0, out.output
+    values = pl.read_csv(out.output.encode(), infer_schema=False)[column].to_list()
+    assert labelled in values and code not in values
+    raw = run(main, [*base, "--codes"])
+    assert raw.exit_code == 0, raw.output
+    values = pl.read_csv(raw.output.encode(), infer_schema=False)[column].to_list()
+    assert code in values and labelled not in values
+    readable = run(main, base[:-4] + ["--codes"])
+    assert readable.exit_code == 0 and "female" not in readable.output

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import duckdb
 import pytest
 from helpers import HEADER, record, snapshot
 
@@ -309,3 +310,28 @@ def test_killed_process_leaves_the_database_as_it_was(loaded, tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300)
     assert proc.returncode == -9
     assert snapshot(reg) == before
+
+
+@pytest.mark.parametrize("bad", ["missing", "identifier", "memory"])
+def test_refused_first_load_leaves_no_database(write_csv, tmp_path, bad):
+    """A database that did not exist before a refused load does not exist after
+    it: no empty registry is left behind to be mistaken for a loaded one."""
+    db = tmp_path / "new.duckdb"
+    path, options = tmp_path / "nope.csv", {}
+    if bad == "identifier":
+        path = write_csv("i.csv", [record(1) + ",123-45-6789"], header=HEADER + ",ssn")
+    if bad == "memory":
+        path, options = write_csv("a.csv", [record(1)]), {"memory_limit": "lots"}
+    with pytest.raises(InputError):
+        cohort.Registry(db).load(path, **options)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new.")) == []
+
+
+def test_refused_load_keeps_an_existing_empty_registry(write_csv, tmp_path):
+    db = tmp_path / "r.duckdb"
+    cohort.Registry(db).load(write_csv("a.csv", [record(1)]))
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from case_derived; delete from raw_cases; delete from loads")
+    with pytest.raises(InputError):
+        cohort.Registry(db).load(tmp_path / "nope.csv")
+    assert db.is_file()

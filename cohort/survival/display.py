@@ -115,6 +115,17 @@ def labelled_levels(table: pl.DataFrame, *, site: str | None = None) -> pl.DataF
     return table.with_columns(pl.Series("level", levels, dtype=pl.Utf8))
 
 
+def labelled_terms(table: pl.DataFrame, site: str | None, codes: bool) -> pl.DataFrame:
+    """A hazard-ratio table (``term``, ``level``, ``reference``) with its terms
+    as papers print them (``sex: female vs male``; :func:`cohort.labels.decode_terms`),
+    or as stored when ``codes``."""
+    if codes or table.height == 0:
+        return table
+    from cohort.labels import decode_terms
+
+    return decode_terms(table, site=site)
+
+
 def site_of(cohort, terms) -> str | None:
     """The cohort's one site group when node burden is among ``terms`` (its
     labels are site-specific), else None."""

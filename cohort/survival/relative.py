@@ -20,6 +20,7 @@ import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
+from cohort.labels import decode_groups
 from cohort.survival.display import Displayed, site_of
 from cohort.survival.netsurv import (
     ICSS,
@@ -101,8 +102,10 @@ class LifeTableResult(Displayed):
     note: str = ""
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
-        """Release tables: counts below the threshold shown as ``<11``."""
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD, codes: bool = False
+               ) -> dict[str, pl.DataFrame]:
+        """Release tables: counts below the threshold shown as ``<11``; groups
+        labelled (sex ``female``) unless ``codes``."""
         counts = ["alive_start", "entered", "died", "withdrawn"]
         lt = self.table_.with_columns(
             pl.when((pl.col("n_eff") > 0) & (pl.col("n_eff") < suppress_below))
@@ -111,11 +114,13 @@ class LifeTableResult(Displayed):
         out = {"life_table": suppress(lt, counts, threshold=suppress_below)}
         if self.standardised_ is not None:
             out["age_standardised"] = self.standardised_
-        return out
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
-    def printable(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
-        """The life table as SEER*Stat lays it out, estimates with their CIs as text."""
-        t = self.tables(suppress_below=suppress_below)["life_table"]
+    def printable(self, *, suppress_below: int = DEFAULT_THRESHOLD,
+                  codes: bool = False) -> pl.DataFrame:
+        """The life table as SEER*Stat lays it out, estimates with their CIs as
+        text; groups labelled unless ``codes``."""
+        t = self.tables(suppress_below=suppress_below, codes=codes)["life_table"]
         kinds = [k for k in ("observed", "relative", "net") if k in t.columns]
         cols = [pl.col("group"),
                 (pl.col("start").cast(pl.Utf8) + "-" + pl.col("end").cast(pl.Utf8))
@@ -168,18 +173,14 @@ class LifeTableResult(Displayed):
         return lifetable(self, **options)
 
     def _display(self):
-        from cohort.labels import decode
-
         title = ("Life table" + (f" by {self.by}" if self.by else "")
                  + f": {self.interval}-month intervals, expected survival {self.expected}")
-        summary = self.summary()
-        if self.by:
-            summary = decode(summary, {"group": self.by}, site=self.site)
         return title, [f"cohort: {self.cohort}", f"life table: {self.lifetable}"], {
-            "": summary}
+            "": self.summary()}
 
-    def summary(self) -> pl.DataFrame:
-        """Cumulative survival at each interval end as papers print it: estimate (95% CI)."""
+    def summary(self, *, codes: bool = False) -> pl.DataFrame:
+        """Cumulative survival at each interval end as papers print it: estimate
+        (95% CI); groups labelled unless ``codes``."""
         t = self.table_
         kinds = [k for k in ("observed", "relative", "net") if k in t.columns]
         cols = [pl.col("group"), pl.col("end").alias("month"), pl.col("alive_start")]
@@ -189,7 +190,8 @@ class LifeTableResult(Displayed):
                 return_dtype=pl.Utf8).alias(f"{k} (95% CI)"))
         cols.insert(4, pl.col("expected").map_elements(lambda v: f"{v:.3f}", skip_nulls=True,
                                                        return_dtype=pl.Utf8))
-        return t.select(cols + [pl.col("flag")])
+        out = t.select(cols + [pl.col("flag")])
+        return out if codes else decode_groups({"": out}, self.by, site=self.site)[""]
 
 
 def _fmt(col: str, name: str) -> pl.Expr:
@@ -384,14 +386,22 @@ class EHRResult(Displayed):
     dropped_note: str = ""
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD, codes: bool = False
+               ) -> dict[str, pl.DataFrame]:
+        """The excess hazard ratios (terms labelled, ``sex: female vs male``,
+        unless ``codes``), tests, fit, baseline and the model's cells (deaths
+        below the threshold as ``<11``)."""
+        from cohort.survival.display import labelled_terms
+
         cells = self.model_.cells_.with_columns(pl.col("d").round(0).cast(pl.Int64))
-        return {"excess_hazard_ratios": self.table_, "tests": self.tests_,
+        return {"excess_hazard_ratios": labelled_terms(self.table_, self.site, codes),
+                "tests": self.tests_,
                 "model": self.fit_, "baseline_excess": self.baseline_,
                 "cells": suppress(cells, ["d"], threshold=suppress_below)}
 
-    def summary(self) -> pl.DataFrame:
-        """EHR (95% CI) and p per term level, as papers print it."""
+    def summary(self, *, codes: bool = False) -> pl.DataFrame:
+        """EHR (95% CI) and p per term level, as papers print it; levels
+        labelled unless ``codes``."""
         t = self.table_
         text = pl.struct("ehr", "lower", "upper", "reference").map_elements(
             lambda r: "1 (reference)" if r["reference"] else
@@ -401,8 +411,8 @@ class EHRResult(Displayed):
         from cohort.survival.display import labelled_levels
 
         cols = ["term", "level"] + (["interval"] if self.time_varying else [])
-        return labelled_levels(t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p")),
-                               site=self.site)
+        out = t.select(*cols, text.alias("EHR (95% CI)"), p.alias("p"))
+        return out if codes else labelled_levels(out, site=self.site)
 
     def forest_table(self) -> pl.DataFrame:
         """The excess hazard ratios as a forest plot reads them (``hr_excess``...;
@@ -551,10 +561,15 @@ class CrudeResult:
     lifetable: str
     estimates_: pl.DataFrame
     note: str = ""
+    site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD) -> dict[str, pl.DataFrame]:
-        return {"crude_probability": suppress(self.estimates_, ["n_risk"],
-                                              threshold=suppress_below)}
+    def tables(self, *, suppress_below: int = DEFAULT_THRESHOLD, codes: bool = False
+               ) -> dict[str, pl.DataFrame]:
+        """The estimates, ``n_risk`` below the threshold as ``<11``; groups
+        labelled unless ``codes``."""
+        out = {"crude_probability": suppress(self.estimates_, ["n_risk"],
+                                             threshold=suppress_below)}
+        return out if codes else decode_groups(out, self.by, site=self.site)
 
     def __repr__(self) -> str:
         from cohort.survival.display import text_block
@@ -604,6 +619,7 @@ def crude_analysis(
     est = est.select("group", *[c for c in est.columns if c != "group"])
     return CrudeResult(
         cohort=cohort.definition, by=by, lifetable=table.source, estimates_=est,
+        site=_site(cohort, by),
         note=("crude probabilities of death (Cronin & Feuer 2000) from all-cause deaths and "
               f"the life table {table.source} (no cause of death needed); cancer + other = "
               "1 - observed survival; 95% CIs plain, variances as relsurv::cmp.rel"),

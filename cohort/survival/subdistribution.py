@@ -20,7 +20,7 @@ import polars as pl
 
 from cohort.cohort import convention_note
 from cohort.errors import CompetingRisksError
-from cohort.survival.display import Displayed, site_of
+from cohort.survival.display import Displayed, labelled_terms, site_of
 from cohort.survival.finegray import (
     Z95,
     FineGrayFit,
@@ -296,8 +296,9 @@ class FineGrayResult(Displayed):
     note: str = FG_NOTE
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
-        """As papers print it: n, events, SHR (95% CI) and p, univariable beside adjusted."""
+    def summary(self, *, suppress_below: int = 11, codes: bool = False) -> pl.DataFrame:
+        """As papers print it: n, events, SHR (95% CI) and p, univariable beside
+        adjusted; levels labelled (sex ``female``) unless ``codes``."""
         rows = []
         for r in self.table_.iter_rows(named=True):
             row = {"term": r["term"], "level": r["level"],
@@ -312,11 +313,14 @@ class FineGrayResult(Displayed):
             rows.append(row)
         from cohort.survival.display import labelled_levels
 
-        return labelled_levels(pl.DataFrame(rows), site=self.site)
+        out = pl.DataFrame(rows)
+        return out if codes else labelled_levels(out, site=self.site)
 
-    def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
-        """The hazard-ratio table (counts below the threshold as ``<11``) and the
-        model's counts and fit."""
+    def tables(self, *, suppress_below: int = 11, codes: bool = False
+               ) -> dict[str, pl.DataFrame]:
+        """The hazard-ratio table (counts below the threshold as ``<11``; terms
+        labelled, ``sex: female vs male``, unless ``codes``) and the model's
+        counts and fit."""
         from cohort.disclosure import suppress
 
         m = self.models_["adjusted"].fit
@@ -330,8 +334,9 @@ class FineGrayResult(Displayed):
         }])
         counts = ["records", "events", "competing_events", "censored", "unknown_cause"]
         return {
-            "subdistribution_hazard_ratios": suppress(self.table_, ["n", "events"],
-                                                      threshold=suppress_below),
+            "subdistribution_hazard_ratios": labelled_terms(
+                suppress(self.table_, ["n", "events"], threshold=suppress_below),
+                self.site, codes),
             "model": suppress(model, counts, threshold=suppress_below),
         }
 
@@ -504,7 +509,9 @@ class CompetingHazardsResult(Displayed):
     note: str = CS_NOTE
     site: str | None = None  # the cohort's one site group (node-burden labels)
 
-    def summary(self, *, suppress_below: int = 11) -> pl.DataFrame:
+    def summary(self, *, suppress_below: int = 11, codes: bool = False) -> pl.DataFrame:
+        """Cause-specific beside subdistribution hazard ratios for both causes;
+        levels labelled unless ``codes``."""
         rows = []
         for r in self.table_.iter_rows(named=True):
             row = {"term": r["term"], "level": r["level"], "n": _count(r["n"], suppress_below)}
@@ -517,7 +524,8 @@ class CompetingHazardsResult(Displayed):
             rows.append(row)
         from cohort.survival.display import labelled_levels
 
-        return labelled_levels(pl.DataFrame(rows), site=self.site)
+        out = pl.DataFrame(rows)
+        return out if codes else labelled_levels(out, site=self.site)
 
     def plot(self, *, cause: str = "cancer", **options):
         """Forest plot of the cause-specific (Cox) beside the subdistribution
@@ -539,7 +547,10 @@ class CompetingHazardsResult(Displayed):
     _foot = ("exact numbers in table_; .plot(cause=...) "
              "draws the forest plot")
 
-    def tables(self, *, suppress_below: int = 11) -> dict[str, pl.DataFrame]:
+    def tables(self, *, suppress_below: int = 11, codes: bool = False
+               ) -> dict[str, pl.DataFrame]:
+        """Both causes' hazard ratios (terms labelled unless ``codes``) and the
+        model's counts, counts below the threshold as ``<11``."""
         from cohort.disclosure import suppress
 
         model = pl.DataFrame([{
@@ -547,8 +558,9 @@ class CompetingHazardsResult(Displayed):
             "other_deaths": self.other_deaths, "unknown_cause": self.unknown_cause,
             "strata": ", ".join(self.strata) or "none"}])
         return {
-            "hazard_ratios": suppress(self.table_, ["n", "events_cancer", "events_other"],
-                                      threshold=suppress_below),
+            "hazard_ratios": labelled_terms(
+                suppress(self.table_, ["n", "events_cancer", "events_other"],
+                         threshold=suppress_below), self.site, codes),
             "model": suppress(model, ["records", "cancer_deaths", "other_deaths",
                                       "unknown_cause"], threshold=suppress_below),
         }
