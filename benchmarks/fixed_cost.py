@@ -10,7 +10,8 @@ by the other on open), then every command runs once untimed (bytecode, file cach
 (user + system) and peak memory come from ``/usr/bin/time``; the figures are medians.
 It also lists the heavy modules (lifelines, scipy, pandas, matplotlib, pyarrow, numpy)
 each command imports, and times, in the same rounds, the floor under any analysis: the
-interpreter alone and ``import duckdb, polars[, numpy]``.
+interpreter alone, the imports of the analysis path (with and without polars), and those
+imports plus DuckDB opening the registry, running the km cohort's collapse and closing.
 
     python benchmarks/fixed_cost.py --baseline main --repeat 7
 """
@@ -35,12 +36,28 @@ COMMANDS = {
     "cox": ["cox", "--where", WHERE, "--terms", "node_burden,age_at_dx"],
 }
 # the floor under any km / cox process, timed in the same rounds: the interpreter alone,
-# and the imports no analysis can avoid (duckdb to read the registry, polars for its
-# result tables, numpy for the estimators)
+# and the imports of today's analysis path (duckdb to read the registry, polars for its
+# result tables, numpy for the estimators, click for the command line), with one BLAS
+# thread as the CLI sets it; "without polars" is the floor of an analysis path that
+# would print its tables without polars
+ONE_BLAS = "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+OPEN_COLLAPSE_CLOSE = (
+    "con = duckdb.connect({db!r}, read_only=True, config={{'enable_external_access': False}}); "
+    "con.sql(\"select surv_months + 0.5 as time, event, node_burden::varchar, count(*) "
+    "from cases where exclusion_reason is null and " + WHERE.replace('"', '\\"')
+    + " group by all order by all\").fetchnumpy(); con.close()")
 FLOORS = {
     "python -c pass": "pass",
     "import duckdb, polars": "import duckdb, polars",
-    "import duckdb, polars, numpy": "import duckdb, polars, numpy",
+    "import duckdb, polars, numpy": ONE_BLAS + "import duckdb, polars, numpy",
+    "import duckdb, polars, numpy, click": ONE_BLAS + "import duckdb, polars, numpy, click",
+    "without polars: import duckdb, numpy, click": ONE_BLAS + "import duckdb, numpy, click",
+    # the two floors with the registry opened read-only, one query on the cases view (the
+    # km cohort's collapse) and the connection closed: DuckDB's start, in every command
+    "import duckdb, polars, numpy, click + open, collapse, close": ONE_BLAS
+    + "import duckdb, polars, numpy, click; " + OPEN_COLLAPSE_CLOSE,
+    "without polars + open, collapse, close": ONE_BLAS + "import duckdb, numpy, click; "
+    + OPEN_COLLAPSE_CLOSE,
 }
 
 # runs cohort's CLI in this interpreter, then prints the heavy top-level modules loaded
@@ -135,14 +152,17 @@ def main() -> None:
 
     def run(key):
         if key[0] == "floor":
-            return timed([sys.executable, "-c", FLOORS[key[1]]], envs["this"])
+            return timed([sys.executable, "-c", FLOORS[key[1]].format(db=str(dbs["this"]))],
+                         envs["this"])
         return timed(cmd(*key), envs[key[0]])
 
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     for r in range(args.repeat):
         for key in (order if r % 2 == 0 else order[::-1]):
             runs[key].append(run(key))
     print(f"this tree {head} against baseline {args.baseline} ({rev}); {args.n:,} records; "
-          f"{args.repeat} rounds; load {Path('/proc/loadavg').read_text().split()[:3]}")
+          f"{args.repeat} rounds; load average before {load_before}, after "
+          f"{Path('/proc/loadavg').read_text().split()[:3]}")
     print("| command | baseline wall | this wall | baseline / this | baseline CPU | this CPU "
           "| this peak | heavy modules (baseline -> this) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -159,7 +179,7 @@ def main() -> None:
     for f in FLOORS:
         m = [statistics.median(x[i] for x in runs["floor", f]) for i in range(3)]
         result[f] = runs["floor", f]
-        print(f"| `python -c \"{FLOORS[f]}\"` | {m[0]:.2f} s | {m[1]:.2f} s | {m[2]:.0f} MB |")
+        print(f"| `{f}` | {m[0]:.2f} s | {m[1]:.2f} s | {m[2]:.0f} MB |")
     (work / "fixed_cost.json").write_text(json.dumps(result, indent=1))
 
 

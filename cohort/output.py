@@ -51,10 +51,11 @@ def render(df: pl.DataFrame, fmt: str = "table") -> str:
     if df.width == 0:
         return "(no rows)"
     # four significant digits and blanks (not "null") read better in a paper
+    # (in Python: map_elements would import and run polars' bytecode check of the lambda)
     df = df.with_columns(
-        pl.col(pl.Float32, pl.Float64).map_elements(
-            lambda x: f"{x:.4g}", return_dtype=pl.Utf8, skip_nulls=True
-        )
+        pl.Series(name, [None if x is None else f"{x:.4g}" for x in df[name].to_list()],
+                  dtype=pl.Utf8)
+        for name, dtype in df.schema.items() if dtype in (pl.Float32, pl.Float64)
     )
     df = _as_text(df).with_columns(pl.all().cast(pl.Utf8, strict=False).fill_null(""))
     with pl.Config(

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,8 @@ DEFAULT_DB = "registry.duckdb"
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # loads only
+
     try:
         return version("cohort")
     except PackageNotFoundError:  # running from a source tree

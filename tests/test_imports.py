@@ -63,8 +63,26 @@ def test_survival_commands_import_only_what_they_use(gbsg2, command):
     modules = imported(*command, "--db", gbsg2.path)
     ran = "cohort.survival.efron" if command[0] == "cox" else "cohort.survival.logrank"
     assert ran in modules
-    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    assert not {m for m in modules if m.split(".")[0] in (*HEAVY, "pyarrow")}
     assert not {"cohort.synth", "cohort.readers", "cohort.load", "cohort.derive"} & modules
+    # nor the competing-risks estimators, nor polars' check of map_elements lambdas
+    # (polars._utils.udfs: tens of ms of imports and bytecode analysis per command)
+    assert not {"cohort.survival.compete", "polars._utils.udfs"} & modules
+
+
+@pytest.mark.parametrize(("command", "fmt"), [
+    (("km", "--by", "node_burden"), "csv"),
+    (("km", "--by", "node_burden"), "html"),
+    (("cox", "--terms", "node_burden,age_at_dx"), "md"),
+    (("cox", "--terms", "node_burden,age_at_dx"), "json"),
+])
+def test_the_other_output_formats_of_km_and_cox_stay_light(gbsg2, command, fmt):
+    """The other output formats (the table form is above) print through the
+    same light path: no heavy library, pyarrow or polars' lambda check."""
+    modules = imported(*command, "--where", "site_group = 'breast'", "--format", fmt,
+                       "--db", gbsg2.path)
+    assert not {m for m in modules if m.split(".")[0] in (*HEAVY, "pyarrow")}
+    assert not {"cohort.survival.compete", "polars._utils.udfs", "cohort.synth"} & modules
 
 
 def test_km_with_a_small_group_solves_its_suppression_without_scipy(tmp_path):

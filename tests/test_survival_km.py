@@ -184,3 +184,34 @@ def test_collapsed_equals_record_level(rows):
         np.testing.assert_allclose(la.observed, lb.observed)
         np.testing.assert_allclose(la.expected, lb.expected, atol=1e-12)
         np.testing.assert_allclose(la.variance, lb.variance, atol=1e-12)
+
+
+def test_released_tables_are_solved_once_per_threshold(tmp_path, monkeypatch):
+    """The complementary suppression (linear programs) of the released tables
+    runs once per (threshold, codes): ``summary()`` and a command printing the
+    tables and the summary reuse it (issue 16, fixed cost of ``cohort km``)."""
+    from helpers import HEADER, record
+
+    import cohort
+    import cohort.disclosure as disclosure
+
+    lines = ([record(i, sex="2", vital="0" if i % 2 else "1") for i in range(50)]
+             + [record(100 + i, sex="1", vital="0" if i % 3 else "1") for i in range(7)])
+    path = tmp_path / "k.csv"
+    path.write_text("\n".join([HEADER, *lines]) + "\n")
+    reg = cohort.Registry(tmp_path / "k.duckdb")
+    reg.load(path)
+    result = reg.cohort("true").km(by="sex")
+    calls = []
+    solve = disclosure.protect
+    monkeypatch.setattr(disclosure, "protect", lambda *a, **k: calls.append(1) or solve(*a, **k))
+    first = result.tables()
+    first.pop("medians")  # the caller's dict, not the stored one
+    summary = result.summary()
+    again = result.tables()
+    assert len(calls) == 1
+    assert again["medians"]["n"].to_list() == ["<11", "*"]  # male 7, female 50 beside 57
+    assert summary["n"].to_list() == again["medians"]["n"].to_list()
+    result.tables(codes=True)
+    result.tables(suppress_below=5)
+    assert len(calls) == 3

@@ -18,7 +18,6 @@ from cohort.disclosure import DEFAULT_THRESHOLD, mask_small_groups, protect_fram
 from cohort.errors import CohortError, CohortWarning
 from cohort.formatting import TERM_UNITS, count_text
 from cohort.labels import decode_groups, decode_terms
-from cohort.survival.compete import cumulative_incidence
 from cohort.survival.cox import ModelError, fit_cox
 from cohort.survival.display import Displayed, html_block, tests_line, text_block
 from cohort.survival.km import CI_METHOD, KaplanMeier, fit_km, natural_levels
@@ -53,6 +52,9 @@ class KMResult:
     ci_method: str = CI_METHOD
     design: str = ""  # period window or conditioning, when used
     site: str | None = None  # the cohort's one site group (node-burden labels)
+    # released tables by (suppress_below, codes): summary() and a command printing both
+    # tables and summary solve the complementary suppression once
+    _released: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def curves_(self) -> pl.DataFrame:
@@ -83,6 +85,12 @@ class KMResult:
         the estimates of groups smaller than the threshold are null with
         ``suppressed`` true. Groups are labelled (``N2 (4-9 nodes)``) unless
         ``codes``."""
+        key = (suppress_below, codes)
+        if key not in self._released:
+            self._released[key] = self._tables(suppress_below, codes)
+        return dict(self._released[key])
+
+    def _tables(self, suppress_below: int, codes: bool) -> dict[str, pl.DataFrame]:
         sizes = self.medians_.select("group", "n")
 
         def masked(df, columns):
@@ -452,19 +460,21 @@ class CoxResult(Displayed):
         unless ``codes``."""
         t = self.table_
         unit = pl.col("term").replace_strict(TERM_UNITS, default="per unit", return_dtype=pl.Utf8)
-        cols = [pl.col("term"), pl.col("level").cast(pl.Utf8)]
+        cols = [t["term"], t["level"].cast(pl.Utf8)]
+        # built in Python, not with map_elements (whose bytecode check of the lambda costs
+        # more than the whole column on the small tables a Cox model has)
+        reference = t["reference"].to_list()
         for kind in ("univariable", "adjusted"):
             if f"hr_{kind}" not in t.columns:
                 continue
-            hr = pl.struct(f"hr_{kind}", f"lower_{kind}", f"upper_{kind}", "reference")
-            cols.append(hr.map_elements(
-                lambda r, k=kind: "1 (reference)" if r["reference"] else
-                f"{r[f'hr_{k}']:.2f} ({r[f'lower_{k}']:.2f}-{r[f'upper_{k}']:.2f})",
-                return_dtype=pl.Utf8).alias(f"HR (95% CI) {kind}"))
-            cols.append(pl.col(f"p_{kind}").map_elements(_p, return_dtype=pl.Utf8,
-                                                         skip_nulls=True).fill_null("")
-                        .alias(f"p {kind}"))
-        out = t.select(cols)
+            hr, lo, hi = (t[f"{c}_{kind}"].to_list() for c in ("hr", "lower", "upper"))
+            cols.append(pl.Series(f"HR (95% CI) {kind}", [
+                "1 (reference)" if ref else f"{h:.2f} ({a:.2f}-{b:.2f})"
+                for ref, h, a, b in zip(reference, hr, lo, hi, strict=True)], dtype=pl.Utf8))
+            cols.append(pl.Series(f"p {kind}", ["" if p is None else _p(p)
+                                                for p in t[f"p_{kind}"].to_list()],
+                                  dtype=pl.Utf8))
+        out = pl.DataFrame(cols)
         if not codes:
             out = decode_terms(out, _references(t), site=self.site)
         # a continuous term's level is its unit (per year)
@@ -662,6 +672,8 @@ class CIFResult(Displayed):
         (exact counts)."""
         c = self._grouped()
         times = sorted(set(c["time"].to_list()))
+        from cohort.survival.compete import cumulative_incidence
+
         est = cumulative_incidence(c.drop(self.by) if self.by else c, by="group",
                                    times=times, levels=self.levels or None)
         censored = (c.filter(~pl.col("cause").is_in(["cancer_death", "other_death"]))
@@ -717,6 +729,8 @@ def cif_analysis(cohort, *, by: str | None = "node_burden", times=DEFAULT_TIMES,
     counts = col.counts.filter(pl.col("n") > 0)
     cohort.require_records(counts)
     levels = (col.levels.get(by) or natural_levels(counts[by])) if by else None
+    from cohort.survival.compete import cumulative_incidence
+
     est = cumulative_incidence(counts.rename({"event": "cause"}), by=by, times=tuple(times),
                                levels=levels)
     return CIFResult(cohort.definition, by, est, col.unknown, col.convention,
