@@ -71,16 +71,25 @@ _MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(i?)b\s*", re.IGNORECA
 _MEMORY_MIN = 256 << 20  # below this DuckDB cannot read a wide file's blocks
 
 
-def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
-    """Cap DuckDB's memory on ``con`` (``"1.5GB"``, ``"800MB"``), or an InputError."""
+def memory_bytes(limit: str, *, doing: str = "load with") -> int:
+    """Bytes of a memory limit such as ``"1.5GB"`` or ``"800MiB"``, or an InputError.
+
+    >>> memory_bytes("1.5GB"), memory_bytes("512MiB")
+    (1500000000, 536870912)
+    """
     m = _MEMORY.fullmatch(limit)
     if not m:
         raise InputError(f"memory limit {limit!r} is not a size such as 1.5GB or 800MB")
     power = "kmgt".index(m.group(2).lower()) + 1
     size = float(m.group(1)) * (1024 if m.group(3) else 1000) ** power
     if size < _MEMORY_MIN:
-        raise InputError(f"memory limit {limit!r} is too small to load with; give 256MB or more")
-    con.execute(f"set memory_limit = '{int(size)}B'")
+        raise InputError(f"memory limit {limit!r} is too small to {doing}; give 256MB or more")
+    return int(size)
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """Cap DuckDB's memory on ``con`` (``"1.5GB"``, ``"800MB"``), or an InputError."""
+    con.execute(f"set memory_limit = '{memory_bytes(limit)}B'")
 
 
 @dataclass
@@ -690,4 +699,4 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, rec: str, *, supersede: boo
 
 
 __all__ = ["MEMORY_LIMIT", "LoadResult", "check_file", "interrupted", "load_file",
-           "map_columns", "set_memory_limit"]
+           "map_columns", "memory_bytes", "set_memory_limit"]

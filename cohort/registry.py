@@ -163,13 +163,21 @@ class Registry:
             con.close()
 
     @contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _read(self, *, memory_limit: str | None = None,
+              temp_directory: str | os.PathLike | None = None
+              ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; never writes, never upgrades.
 
         A registry written by another cohort version is read with this
         version's views (as temporary views of the connection) when its
         tables have every column they need; otherwise the user is told to
         run ``cohort upgrade``.
+
+        ``memory_limit`` caps DuckDB's memory (temporary tables included:
+        beyond it they spill to ``temp_directory``, default a folder beside
+        the database). Both apply only when this process has no other
+        connection open on the file (DuckDB shares one database per file and
+        process; it then keeps that one's settings).
         """
         if not self.path.is_file() or not self.path.stat().st_size:
             raise DatabaseError(
@@ -177,7 +185,21 @@ class Registry:
                 "(cohort load FILE --db PATH)"
             )
         _check_duckdb_file(self.path)
-        con = _connect(self.path, read_only=True)
+        config = {}
+        if memory_limit is not None:
+            from cohort.load import memory_bytes
+
+            config["memory_limit"] = f"{memory_bytes(memory_limit, doing='run with')}B"
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
+        try:
+            con = _connect(self.path, read_only=True, config=config)
+        except DatabaseError as exc:
+            if not config or "different configuration" not in str(exc):
+                raise
+            # another connection of this process has the file open with its own
+            # settings; DuckDB refuses a second set, so share the open one's
+            con = _connect(self.path, read_only=True)
         try:
             _check_file_backed(self.path, con)
             tables = _user_tables(con)
@@ -377,13 +399,16 @@ class Registry:
         return n
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, memory_limit: str | None = None,
+                temp_directory: str | os.PathLike | None = None) -> Iterator[Session]:
         """One read-only connection for many queries (a report, a script).
 
         Temporary tables may be created in it (they vanish with it); the
-        registry itself cannot be changed.
+        registry itself cannot be changed. ``memory_limit`` (``"1GB"``) caps
+        DuckDB's memory: temporary tables larger than it spill to
+        ``temp_directory`` (default: a folder beside the database).
         """
-        with self._read() as con:
+        with self._read(memory_limit=memory_limit, temp_directory=temp_directory) as con:
             yield Session(self, con)
 
     def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
@@ -486,11 +511,12 @@ def _clean(exc: duckdb.Error) -> str:
     return shorten(msg, 2000)
 
 
-def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, *, read_only: bool = False,
+             config: dict | None = None) -> duckdb.DuckDBPyConnection:
     try:
         if read_only:
             return duckdb.connect(str(path), read_only=True,
-                                  config={"enable_external_access": False})
+                                  config={"enable_external_access": False, **(config or {})})
         return duckdb.connect(str(path))
     except duckdb.Error as exc:
         raise _open_error(path, exc) from exc
