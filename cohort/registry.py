@@ -27,6 +27,7 @@ from cohort.cohort import Cohort
 from cohort.errors import (
     DatabaseError,
     DatabaseLockedError,
+    InputError,
     NotARegistryError,
     QueryError,
     RegistryUpgradedWarning,
@@ -38,6 +39,25 @@ if TYPE_CHECKING:  # the readers and derivations load with the first load or der
     from cohort.load import LoadResult
 
 DEFAULT_DB = "registry.duckdb"
+_MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(i?)b\s*", re.IGNORECASE)
+_MEMORY_MIN = 256 << 20  # below this DuckDB cannot read a wide file's blocks
+
+
+def memory_bytes(limit: str, *, doing: str = "load with") -> int:
+    """Bytes of a DuckDB memory cap such as ``"1.5GB"`` or ``"800MiB"``, or an
+    InputError (``doing`` completes "too small to ...").
+
+    >>> memory_bytes("1.5GB"), memory_bytes("512MiB")
+    (1500000000, 536870912)
+    """
+    m = _MEMORY.fullmatch(limit)
+    if not m:
+        raise InputError(f"memory limit {limit!r} is not a size such as 1.5GB or 800MB")
+    power = "kmgt".index(m.group(2).lower()) + 1
+    size = float(m.group(1)) * (1024 if m.group(3) else 1000) ** power
+    if size < _MEMORY_MIN:
+        raise InputError(f"memory limit {limit!r} is too small to {doing}; give 256MB or more")
+    return int(size)
 
 
 def package_version() -> str:
@@ -187,8 +207,6 @@ class Registry:
         _check_duckdb_file(self.path)
         config = {}
         if memory_limit is not None:
-            from cohort.load import memory_bytes
-
             config["memory_limit"] = f"{memory_bytes(memory_limit, doing='run with')}B"
         if temp_directory is not None:
             config["temp_directory"] = str(temp_directory)
