@@ -195,9 +195,7 @@ class Registry:
 
         ``memory_limit`` caps DuckDB's memory (temporary tables included:
         beyond it they spill to ``temp_directory``, default a folder beside
-        the database). Both apply only when this process has no other
-        connection open on the file (DuckDB shares one database per file and
-        process; it then keeps that one's settings).
+        the database).
         """
         if not self.path.is_file() or not self.path.stat().st_size:
             raise DatabaseError(
@@ -210,14 +208,7 @@ class Registry:
             config["memory_limit"] = f"{memory_bytes(memory_limit, doing='run with')}B"
         if temp_directory is not None:
             config["temp_directory"] = str(temp_directory)
-        try:
-            con = _connect(self.path, read_only=True, config=config)
-        except DatabaseError as exc:
-            if not config or "different configuration" not in str(exc):
-                raise
-            # another connection of this process has the file open with its own
-            # settings; DuckDB refuses a second set, so share the open one's
-            con = _connect(self.path, read_only=True)
+        con = _connect(self.path, read_only=True, config=config)
         try:
             _check_file_backed(self.path, con)
             tables = _user_tables(con)
