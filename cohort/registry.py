@@ -56,7 +56,8 @@ def memory_bytes(limit: str, *, doing: str = "load with") -> int:
     power = "kmgt".index(m.group(2).lower()) + 1
     size = float(m.group(1)) * (1024 if m.group(3) else 1000) ** power
     if size < _MEMORY_MIN:
-        raise InputError(f"memory limit {limit!r} is too small to {doing}; give 256MB or more")
+        raise InputError(f"memory limit {limit!r} is too small to {doing}; give 256MiB (269MB) "
+                         "or more")
     return int(size)
 
 

@@ -120,7 +120,7 @@ def test_report_memory_limit_option(copied, tmp_path):
     res = CliRunner().invoke(main, ["report", "--db", str(reg.path), "-o",
                                     str(tmp_path / "r.pdf"), "--memory-limit", "10MB"])
     assert res.exit_code == 1
-    assert "memory limit '10MB' is too small to run with; give 256MB or more" in res.output
+    assert "memory limit '10MB' is too small to run with; give 256MiB (269MB) or more" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "r.pdf").exists()
     option = next(p for p in main.commands["report"].params if p.name == "memory_limit")
     assert option.default == build.MEMORY_LIMIT
