@@ -1067,8 +1067,12 @@ def crude(where, by, times, lifetable, convention, suppress_below, codes, db, fm
 @click.option("--copy-spec", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Copy the default specification (commented) to this file, to edit, and "
               "stop.")
+@click.option("--memory-limit", default="1GB", show_default=True,
+              help="DuckDB's memory while the report runs; the cohort's records beyond it "
+                   "spill to a temporary folder, so memory stays flat however large the "
+                   "registry (raise it to run faster on a machine with memory to spare).")
 @_friendly
-def report(spec, db, output, figures, copy_spec):
+def report(spec, db, output, figures, copy_spec, memory_limit):
     """Write the PDF survival report of SPEC (a TOML file; default: the
     bundled reports/node_burden.toml) over the registry database.
 
@@ -1088,7 +1092,8 @@ def report(spec, db, output, figures, copy_spec):
         click.echo(f"wrote {copy_spec}: edit it, then run: cohort report {copy_spec}")
         return
 
-    result = write_report(Registry(db), load_spec(spec), output, figures_dir=figures)
+    result = write_report(Registry(db), load_spec(spec), output, figures_dir=figures,
+                          memory_limit=memory_limit)
     click.echo(f"wrote {result.path} ({result.pages} pages; sections: "
                f"{', '.join(result.sections)})")
     if figures:

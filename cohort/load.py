@@ -17,7 +17,6 @@ database is left as it was unless ``keep_partial``).
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -55,6 +54,7 @@ from cohort.readers.textfile import (
     transcode_to_utf8,
     utf_encoding,
 )
+from cohort.registry import memory_bytes
 from cohort.validate import prepare, staging_query, typed_select
 
 STAGING = "__staging"
@@ -67,20 +67,11 @@ MAX_REJECT_SHARE = 0.5  # a file rejecting more than this share of its records i
 # grow with the file (a 10-million-record file peaked at 6 GB without it).
 # 1.5GB made a 1-million-record CSV spill and load 40% slower; 1.75GB does not.
 MEMORY_LIMIT = "1.75GB"
-_MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(i?)b\s*", re.IGNORECASE)
-_MEMORY_MIN = 256 << 20  # below this DuckDB cannot read a wide file's blocks
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
     """Cap DuckDB's memory on ``con`` (``"1.5GB"``, ``"800MB"``), or an InputError."""
-    m = _MEMORY.fullmatch(limit)
-    if not m:
-        raise InputError(f"memory limit {limit!r} is not a size such as 1.5GB or 800MB")
-    power = "kmgt".index(m.group(2).lower()) + 1
-    size = float(m.group(1)) * (1024 if m.group(3) else 1000) ** power
-    if size < _MEMORY_MIN:
-        raise InputError(f"memory limit {limit!r} is too small to load with; give 256MB or more")
-    con.execute(f"set memory_limit = '{int(size)}B'")
+    con.execute(f"set memory_limit = '{memory_bytes(limit)}B'")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from cohort.cohort import Cohort
 from cohort.errors import (
     DatabaseError,
     DatabaseLockedError,
+    InputError,
     NotARegistryError,
     QueryError,
     RegistryUpgradedWarning,
@@ -37,6 +38,26 @@ if TYPE_CHECKING:  # the readers and derivations load with the first load or der
     from cohort.load import LoadResult
 
 DEFAULT_DB = "registry.duckdb"
+_MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(i?)b\s*", re.IGNORECASE)
+_MEMORY_MIN = 256 << 20  # below this DuckDB cannot read a wide file's blocks
+
+
+def memory_bytes(limit: str, *, doing: str = "load with") -> int:
+    """Bytes of a DuckDB memory cap such as ``"1.5GB"`` or ``"800MiB"``, or an
+    InputError (``doing`` completes "too small to ...").
+
+    >>> memory_bytes("1.5GB"), memory_bytes("512MiB")
+    (1500000000, 536870912)
+    """
+    m = _MEMORY.fullmatch(limit)
+    if not m:
+        raise InputError(f"memory limit {limit!r} is not a size such as 1.5GB or 800MB")
+    power = "kmgt".index(m.group(2).lower()) + 1
+    size = float(m.group(1)) * (1024 if m.group(3) else 1000) ** power
+    if size < _MEMORY_MIN:
+        raise InputError(f"memory limit {limit!r} is too small to {doing}; give 256MiB (269MB) "
+                         "or more")
+    return int(size)
 
 
 def package_version() -> str:
@@ -164,13 +185,19 @@ class Registry:
             con.close()
 
     @contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _read(self, *, memory_limit: str | None = None,
+              temp_directory: str | os.PathLike | None = None
+              ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; never writes, never upgrades.
 
         A registry written by another cohort version is read with this
         version's views (as temporary views of the connection) when its
         tables have every column they need; otherwise the user is told to
         run ``cohort upgrade``.
+
+        ``memory_limit`` caps DuckDB's memory (temporary tables included:
+        beyond it they spill to ``temp_directory``, default a folder beside
+        the database).
         """
         if not self.path.is_file() or not self.path.stat().st_size:
             raise DatabaseError(
@@ -178,7 +205,12 @@ class Registry:
                 "(cohort load FILE --db PATH)"
             )
         _check_duckdb_file(self.path)
-        con = _connect(self.path, read_only=True)
+        config = {}
+        if memory_limit is not None:
+            config["memory_limit"] = f"{memory_bytes(memory_limit, doing='run with')}B"
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
+        con = _connect(self.path, read_only=True, config=config)
         try:
             _check_file_backed(self.path, con)
             tables = _user_tables(con)
@@ -391,13 +423,16 @@ class Registry:
         return n
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, memory_limit: str | None = None,
+                temp_directory: str | os.PathLike | None = None) -> Iterator[Session]:
         """One read-only connection for many queries (a report, a script).
 
         Temporary tables may be created in it (they vanish with it); the
-        registry itself cannot be changed.
+        registry itself cannot be changed. ``memory_limit`` (``"1GB"``) caps
+        DuckDB's memory: temporary tables larger than it spill to
+        ``temp_directory`` (default: a folder beside the database).
         """
-        with self._read() as con:
+        with self._read(memory_limit=memory_limit, temp_directory=temp_directory) as con:
             yield Session(self, con)
 
     def cohort(self, definition: str, *, params: list | dict | None = None) -> Cohort:
@@ -500,11 +535,12 @@ def _clean(exc: duckdb.Error) -> str:
     return shorten(msg, 2000)
 
 
-def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, *, read_only: bool = False,
+             config: dict | None = None) -> duckdb.DuckDBPyConnection:
     try:
         if read_only:
             return duckdb.connect(str(path), read_only=True,
-                                  config={"enable_external_access": False})
+                                  config={"enable_external_access": False, **(config or {})})
         return duckdb.connect(str(path))
     except duckdb.Error as exc:
         raise _open_error(path, exc) from exc
