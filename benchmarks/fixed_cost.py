@@ -124,6 +124,12 @@ def main() -> None:
                           capture_output=True, text=True, check=True).stdout.strip()
     trees = {"this": TREE, "baseline": base}
     envs = {k: env_for(v, work) for k, v in trees.items()}
+    # bytecode for both trees, as `pip install` writes it: without it (an editable
+    # install under PYTHONDONTWRITEBYTECODE, as on the build machine) every run
+    # compiles cohort's ~26 modules from source, 0.05-0.1 s of each command
+    for tree in trees.values():
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "cohort")],
+                       check=True, stdout=subprocess.DEVNULL)
     cli = [sys.executable, "-m", "cohort"]
 
     csv = work / "synth.csv"
