@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -67,10 +68,10 @@ def _typed(key: str, made: dict[str, int]) -> str:
     return f"d.{quote_ident(key)}" if key in made else f"r.{quote_ident(key)}"
 
 
-def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[str], list[str]]]:
+def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Shape]:
     """Create one lookup table per block for one load: the distinct
     combinations of the block's keys with the block's outputs. Returns each
-    block's (keys, outputs).
+    block's :class:`Shape`.
 
     A key derived by an earlier block is found by joining that block's lookup
     when the keys it depends on are at hand (site_group from primary_site and
@@ -78,22 +79,33 @@ def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[st
     the combinations (node_status in the ENE block: three values, and null).
     Either way the lookup holds every combination a record can have, and the
     expressions read only the keys, so each record's values are those of
-    evaluating it alone."""
+    evaluating it alone.
+
+    Each lookup also holds ``__h``, DuckDB's 64-bit ``hash()`` of its join keys
+    (the keys, less a derived key joined in from keys of the same block: a
+    function of them), so records join it on one integer instead of comparing
+    up to eleven codes; that is exact only while no two rows of the lookup hash
+    alike, which is checked (a record's combination is one of the rows, so it
+    can only meet its own), and a lookup that fails the check (or holds only
+    some combinations: a block with ``where``) is joined on its keys instead."""
     made: dict[str, int] = {}  # derived column -> block number
     tables: list[pl.DataFrame] = []
-    shapes: list[tuple[list[str], list[str]]] = []
+    shapes: list[Shape] = []
     for i, (keys, exprs, where) in enumerate(_blocks()):
         keys = list(dict.fromkeys(keys))
         raw = [k for k in keys if k not in made]
         rows = con.sql(
             f"select distinct {', '.join(map(quote_ident, raw))} from raw_cases "
             "where load_id = ?", params=[load_id]).pl()
+        implied: set[str] = set()  # derived keys that are functions of this block's keys
         for key in (k for k in keys if k in made):
             if key in rows.columns:
-                continue  # joined in with an earlier derived key
+                implied.add(key)  # joined in with an earlier derived key
+                continue
             source = tables[made[key]]
-            source_keys = shapes[made[key]][0]
+            source_keys = shapes[made[key]].keys
             if set(source_keys) <= set(rows.columns):
+                implied.add(key)
                 found = source.select(*source_keys, *(c for c in source.columns
                                                       if c in keys and c not in rows.columns))
                 rows = rows.join(found, on=source_keys, how="left", nulls_equal=True)
@@ -109,7 +121,6 @@ def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[st
         for out in outputs:
             made[out] = i
         tables.append(lookup)
-        shapes.append((keys, outputs))
         # a table of the types of case_derived (its enum types), so the records
         # carry one-byte enum codes, not text cast to an enum record by record;
         # created and dropped inside the transaction, it never lands
@@ -122,20 +133,49 @@ def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[list[st
             con.execute(f"insert into {_LOOKUP.format(i)} by name select * from __derive_rows")
         finally:
             con.unregister("__derive_rows")
+        on = [k for k in keys if k not in implied]
+        # a block evaluated on some records only (``where``) lacks the others'
+        # combinations, which could hash like one of its rows: joined on its keys
+        hashed = where is None and _hashed(con, _LOOKUP.format(i), on)
+        shapes.append(Shape(keys, outputs, on if hashed else keys, hashed))
     return shapes
 
 
-def _insert_sql(shapes: list[tuple[list[str], list[str]]]) -> str:
+class Shape(NamedTuple):
+    """A block's lookup: its keys, its outputs, the keys records join it on,
+    and whether they join on the hash of those (``__h``)."""
+
+    keys: list[str]
+    outputs: list[str]
+    on: list[str]
+    hashed: bool
+
+
+def _hash_sql(columns: list[str]) -> str:
+    return f"hash({', '.join(columns)})"
+
+
+def _hashed(con: duckdb.DuckDBPyConnection, table: str, on: list[str]) -> bool:
+    """Add ``__h`` (the hash of ``on``) to a lookup; true when no two of its
+    rows hash alike (else the column stays null and records join on the keys)."""
+    con.execute(f"alter table {table} add column __h ubigint")
+    con.execute(f"update {table} set __h = {_hash_sql([quote_ident(k) for k in on])}")
+    ((unique,),) = con.execute(f"select count(distinct __h) = count(*) from {table}").fetchall()
+    return bool(unique)
+
+
+def _insert_sql(shapes: list[Shape]) -> str:
     """The ``insert ... select`` joining raw_cases (alias r) to the lookups."""
     where_made: dict[str, str] = {}  # derived column -> its SQL (alias.column)
     joins = []
-    for i, (keys, outputs) in enumerate(shapes):
+    for i, (_, outputs, keys, hashed) in enumerate(shapes):
         alias = f"b{i}"
-        on = " and ".join(
-            f"{alias}.{quote_ident(k)} is not distinct from "
-            + where_made.get(k, f"r.{quote_ident(k)}")
-            for k in keys
-        )
+        record = [where_made.get(k, f"r.{quote_ident(k)}") for k in keys]
+        if hashed:
+            on = f"{alias}.__h = {_hash_sql(record)}"
+        else:
+            on = " and ".join(f"{alias}.{quote_ident(k)} is not distinct from {sql}"
+                              for k, sql in zip(keys, record, strict=True))
         joins.append(f"left join {_LOOKUP.format(i)} as {alias} on {on}")
         for out in outputs:
             where_made[out] = f"{alias}.{quote_ident(out)}"
