@@ -6,7 +6,8 @@ distinct combinations of the inputs of each block of variables
 combinations of its input columns in raw_cases; polars evaluates the block's
 expressions on those rows only (the definitions stay the polars expressions
 of :mod:`cohort.derive`); the small result becomes a lookup table that
-lives only while the load is derived.
+lives only while the loads are derived (all the loads derived together share
+them).
 One ``insert ... select`` then joins raw_cases to every lookup and computes the
 per-record variables (survival months from the dates, exclusions) as SQL
 expressions, so no record travels through Python or Arrow: DuckDB streams the
@@ -68,8 +69,8 @@ def _typed(key: str, made: dict[str, int]) -> str:
     return f"d.{quote_ident(key)}" if key in made else f"r.{quote_ident(key)}"
 
 
-def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Shape]:
-    """Create one lookup table per block for one load: the distinct
+def _lookups(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> list[Shape]:
+    """Create one lookup table per block for the loads: the distinct
     combinations of the block's keys with the block's outputs. Returns each
     block's :class:`Shape`.
 
@@ -96,7 +97,7 @@ def _lookups(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Shape]:
         raw = [k for k in keys if k not in made]
         rows = con.sql(
             f"select distinct {', '.join(map(quote_ident, raw))} from raw_cases "
-            "where load_id = ?", params=[load_id]).pl()
+            f"where {_LOADS.format('')}", params=_loads_params(load_ids)).pl()
         implied: set[str] = set()  # derived keys that are functions of this block's keys
         for key in (k for k in keys if k in made):
             if key in rows.columns:
@@ -164,8 +165,19 @@ def _hashed(con: duckdb.DuckDBPyConnection, table: str, on: list[str]) -> bool:
     return bool(unique)
 
 
+#: the records of some loads (parameters: :func:`_loads_params`); the range
+#: lets the scan skip the row groups of other loads (one new load in a large
+#: registry), the list keeps only the loads asked for
+_LOADS = "{0}load_id between ? and ? and list_contains(?, {0}load_id)"
+
+
+def _loads_params(load_ids: list[int]) -> list:
+    return [min(load_ids), max(load_ids), load_ids]
+
+
 def _insert_sql(shapes: list[Shape]) -> str:
-    """The ``insert ... select`` joining raw_cases (alias r) to the lookups."""
+    """The ``insert ... select`` joining raw_cases (alias r) to the lookups, for
+    the records of some loads (parameters: :func:`_loads_params`)."""
     where_made: dict[str, str] = {}  # derived column -> its SQL (alias.column)
     joins = []
     for i, (_, outputs, keys, hashed) in enumerate(shapes):
@@ -191,7 +203,7 @@ def _insert_sql(shapes: list[Shape]) -> str:
     return (
         f"insert into case_derived ({', '.join(map(quote_ident, columns))}) "
         f"select {select} from raw_cases as r {' '.join(joins)} "
-        "where r.load_id = ? order by r.rowid"
+        f"where {_LOADS.format('r.')} order by r.rowid"
     )
 
 
@@ -201,7 +213,8 @@ def derive_loads(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """(Re)derive the records of the given loads (default: all). Returns rows written."""
+    """(Re)derive the records of the given loads (default: all), all in one
+    statement. Returns rows written."""
     if load_ids is None:
         load_ids = [r[0] for r in con.execute("select load_id from loads order by 1").fetchall()]
     con.execute("delete from exclusion_rules")
@@ -260,15 +273,19 @@ def _size(text: str) -> float:
 
 def _derive(con: duckdb.DuckDBPyConnection, load_ids: Iterable[int],
             progress: Callable[[int], None] | None) -> int:
-    written = 0
-    for load_id in load_ids:
-        con.execute("delete from case_derived where load_id = ?", [load_id])
-        # on an error the caller's rollback takes the lookup tables away with the rest
-        shapes = _lookups(con, load_id)
-        ((n,),) = con.execute(_insert_sql(shapes), [load_id]).fetchall()
-        for i in range(len(shapes)):
-            con.execute(f"drop table {_LOOKUP.format(i)}")
-        written += n
-        if progress and n:
-            progress(n)
-    return written
+    """Derive the loads together: one set of lookups (the distinct
+    combinations over all their records) and one insert, so a registry of many
+    loads pays the fixed cost of the lookups once, and its records land in the
+    order of raw_cases."""
+    load_ids = [int(i) for i in dict.fromkeys(load_ids)]
+    if not load_ids:
+        return 0
+    con.execute(f"delete from case_derived where {_LOADS.format('')}", _loads_params(load_ids))
+    # on an error the caller's rollback takes the lookup tables away with the rest
+    shapes = _lookups(con, load_ids)
+    ((n,),) = con.execute(_insert_sql(shapes), _loads_params(load_ids)).fetchall()
+    for i in range(len(shapes)):
+        con.execute(f"drop table {_LOOKUP.format(i)}")
+    if progress and n:
+        progress(n)
+    return n
