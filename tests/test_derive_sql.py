@@ -136,3 +136,42 @@ def test_memory_limit_capped_while_deriving_and_restored(pools, limit, monkeypat
     # lowered to MEMORY_LIMIT from above, never raised from below
     assert apply._size(seen[0]) <= min(apply._size(before), apply._size(apply.MEMORY_LIMIT))
     assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
+
+
+def test_compression_setting_restored_after_deriving(pools):
+    con = _registry([pl.DataFrame({k: [v[1][1]] for k, v in pools.items()},
+                                  schema={k: t for k, (t, _) in pools.items()})])
+    con.execute("set disabled_compression_methods = 'rle'")
+    derive_loads(con, [1])
+    setting = con.execute("select current_setting('disabled_compression_methods')").fetchall()
+    assert setting[0][0].lower() == "rle"
+
+
+def test_lookup_hash_refused_when_not_unique():
+    """A lookup is joined on the hash of its keys only when no two of its rows
+    hash alike; keys that do not tell its rows apart fail the check."""
+    from cohort.derive.apply import _hashed
+
+    con = duckdb.connect()
+    con.execute("create table lk as select * from (values ('a', 1), ('a', 2), ('b', 1), "
+                "(null, null)) t(x, y)")
+    assert _hashed(con, "lk", ["x", "y"])
+    con.execute("create table lk2 as select * from (values ('a', 1), ('a', 2)) t(x, y)")
+    assert not _hashed(con, "lk2", ["x"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(data=st.data())
+def test_joined_on_keys_when_hashes_refused(pools, data):
+    """The fallback join (every key, ``is not distinct from``) gives the same
+    table as the hash join."""
+    from cohort.derive import apply
+
+    con = _registry(_frames(data.draw, pools, 2))
+    derive_loads(con, [1, 2])
+    hashed = con.sql("select * from case_derived order by rowid").pl()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(apply, "_hashed", lambda *a: False)
+        derive_loads(con, [1, 2])
+    _same(hashed, con.sql("select * from case_derived order by rowid").pl())

@@ -247,20 +247,30 @@ def derive_loads(
         "insert into exclusion_rules values (?, ?)",
         [(step, reason) for step, (reason, _) in enumerate(EXCLUSIONS, start=1)],
     )
+    restore = []  # statements setting back what the derivation changed
     ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
-    lower = _size(limit) > _size(MEMORY_LIMIT)  # never raise a lower limit (a load's)
-    if lower:
+    if _size(limit) > _size(MEMORY_LIMIT):  # never raise a lower limit (a load's)
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+        restore.append(f"set memory_limit = '{_shown(limit)}'")
+    ((disabled,),) = con.execute(
+        "select current_setting('disabled_compression_methods')").fetchall()
+    methods = [m.strip().lower() for m in disabled.split(",") if m.strip()]
+    if "fsst" not in methods:
+        # case_derived's text columns hold a few values each: DuckDB stores them
+        # DICT_FSST either way, but weighing plain FSST for each column costs
+        # ~0.2 CPU s per million records (benchmarks/README.md)
+        con.execute(f"set disabled_compression_methods = '{','.join([*methods, 'fsst'])}'")
+        restore.append(f"set disabled_compression_methods = '{','.join(methods)}'")
     try:
         written = _derive(con, load_ids, progress)
     except BaseException:
         # the caller rolls back; an aborted transaction may refuse even this
-        if lower:
+        for statement in restore:
             with contextlib.suppress(duckdb.Error):
-                con.execute(f"set memory_limit = '{_shown(limit)}'")
+                con.execute(statement)
         raise
-    if lower:
-        con.execute(f"set memory_limit = '{_shown(limit)}'")
+    for statement in restore:
+        con.execute(statement)
     return written
 
 
