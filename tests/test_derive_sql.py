@@ -175,3 +175,21 @@ def test_joined_on_keys_when_hashes_refused(pools, data):
         m.setattr(apply, "_hashed", lambda *a: False)
         derive_loads(con, [1, 2])
     _same(hashed, con.sql("select * from case_derived order by rowid").pl())
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(data=st.data())
+def test_expressions_split_by_their_columns_equal_row_by_row(pools, data):
+    """Each expression evaluated on the combinations of the columns it reads
+    (what blocks of 2,000 combinations or more get) equals row by row."""
+    from cohort.derive import apply
+
+    con = _registry(_frames(data.draw, pools, 1))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(apply, "_SPLIT_ROWS", 0)
+        derive_loads(con, [1])
+    raw = con.sql("select load_id, record_no, " + ", ".join(input_columns())
+                  + " from raw_cases order by rowid").pl()
+    keep = ["load_id", "record_no", *DERIVED_COLUMNS]
+    _same(_row_by_row(raw).select(keep), con.sql("select * from case_derived order by rowid").pl())

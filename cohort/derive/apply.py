@@ -64,6 +64,10 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: blocks with fewer combinations are evaluated whole (:func:`_evaluate`)
+_SPLIT_ROWS = 2_000
+
+
 def _evaluate(rows: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
     """``rows.with_columns(exprs)``, each expression evaluated once per distinct
     combination of the columns it reads (its root names) and joined back: a
@@ -71,10 +75,13 @@ def _evaluate(rows: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
     block at 1M), and most of its variables read only a few of them
     (nodes_positive: 51 combinations; node_burden, the costliest: 9,089).
 
-    >>> rows = pl.DataFrame({"a": [1, 1, 2, None], "b": ["x", "y", "x", "y"]})
-    >>> _evaluate(rows, [(pl.col("a") * 10).alias("c"), pl.lit(1).alias("d")]).rows()
-    [(1, 'x', 10, 1), (1, 'y', 10, 1), (2, 'x', 20, 1), (None, 'y', None, 1)]
+    >>> rows = pl.DataFrame({"a": [1, 1, 2, None] * 600, "b": ["x", "y", "x", "y"] * 600})
+    >>> out = _evaluate(rows, [(pl.col("a") * 10).alias("c"), pl.lit(1).alias("d")])
+    >>> out.rows()[:4], out.equals(rows.with_columns(c=pl.col("a") * 10, d=1))
+    ([(1, 'x', 10, 1), (1, 'y', 10, 1), (2, 'x', 20, 1), (None, 'y', None, 1)], True)
     """
+    if rows.height < _SPLIT_ROWS:  # a few rows: the joins back would cost more
+        return rows.with_columns(exprs)
     whole, found = [], []
     for expr in exprs:
         roots = list(dict.fromkeys(expr.meta.root_names()))
