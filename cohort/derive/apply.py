@@ -1,4 +1,4 @@
-"""Writing derived variables into the registry database: one SQL statement per load.
+"""Writing derived variables into the registry database: one SQL statement for the loads.
 
 Registry codes repeat endlessly: a million records hold a few thousand
 distinct combinations of the inputs of each block of variables
