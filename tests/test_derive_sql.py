@@ -138,15 +138,6 @@ def test_memory_limit_capped_while_deriving_and_restored(pools, limit, monkeypat
     assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
 
 
-def test_compression_setting_restored_after_deriving(pools):
-    con = _registry([pl.DataFrame({k: [v[1][1]] for k, v in pools.items()},
-                                  schema={k: t for k, (t, _) in pools.items()})])
-    con.execute("set disabled_compression_methods = 'rle'")
-    derive_loads(con, [1])
-    setting = con.execute("select current_setting('disabled_compression_methods')").fetchall()
-    assert setting[0][0].lower() == "rle"
-
-
 def test_lookup_hash_refused_when_not_unique():
     """A lookup is joined on the hash of its keys only when no two of its rows
     hash alike; keys that do not tell its rows apart fail the check."""

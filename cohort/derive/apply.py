@@ -259,15 +259,6 @@ def derive_loads(
     if _size(limit) > _size(MEMORY_LIMIT):  # never raise a lower limit (a load's)
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         restore.append(f"set memory_limit = '{_shown(limit)}'")
-    ((disabled,),) = con.execute(
-        "select current_setting('disabled_compression_methods')").fetchall()
-    methods = [m.strip().lower() for m in disabled.split(",") if m.strip()]
-    if "fsst" not in methods:
-        # case_derived's text columns hold a few values each: DuckDB stores them
-        # DICT_FSST either way, but weighing plain FSST for each column costs
-        # ~0.2 CPU s per million records (benchmarks/README.md)
-        con.execute(f"set disabled_compression_methods = '{','.join([*methods, 'fsst'])}'")
-        restore.append(f"set disabled_compression_methods = '{','.join(methods)}'")
     try:
         written = _derive(con, load_ids, progress)
     except BaseException:
