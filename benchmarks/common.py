@@ -19,10 +19,10 @@ from pathlib import Path
 PEAK = 'next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))'
 
 
-def options(doc: str, *, n: int, repeat: int, baseline: bool = False,
+def options(doc: str, *, n: int, repeat: int, baseline: bool = False, db: bool = False,
             extra: list[tuple[str, str]] = ()) -> argparse.Namespace:
-    """The common options, ``--baseline`` when asked, and ``extra`` on/off
-    flags (name, help)."""
+    """The common options, ``--baseline`` and ``--db`` when asked, and
+    ``extra`` on/off flags (name, help)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     for flag, text in extra:
         ap.add_argument(flag, action="store_true", help=text)
@@ -32,6 +32,10 @@ def options(doc: str, *, n: int, repeat: int, baseline: bool = False,
     if baseline:
         ap.add_argument("--baseline", default=None,
                         help="git revision to time in the same run (extracted with git archive)")
+    if db:
+        ap.add_argument("--db", type=Path, default=None,
+                        help="an existing registry to use instead of a synthetic one (it is "
+                             "written to: pass a copy)")
     return ap.parse_args()
 
 

@@ -5,10 +5,14 @@ in fresh processes: (a) DuckDB reading the derivation's input columns of
 raw_cases into Arrow (the scan derive itself needs), (b) DuckDB copying
 those columns into a new table (scan + write, as derive writes), and (c)
 ``Registry.derive()`` over every record (distinct input combinations in
-DuckDB, polars on those, one ``insert ... select`` per load). Peak memory per
-run: the process's VmHWM. Prints medians and ratios.
+DuckDB, polars on those, one ``insert ... select``), and with ``--baseline REV``
+the same ``Registry.derive()`` of git revision REV (extracted with git archive)
+on the same registry. Peak memory per run: the process's VmHWM. Prints medians
+and ratios. Each derive commits, so a run finds the registry derived by the
+previous one; it derives everything again either way.
 
-    python benchmarks/derive.py --n 10000000 --repeat 3 [--polars]
+    python benchmarks/derive.py --n 10000000 --repeat 3 [--polars] [--baseline main]
+    python benchmarks/derive.py --db COPY.duckdb --repeat 3 --baseline main
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import shutil
 import statistics
 from pathlib import Path
 
-from common import PEAK, options, run_child, synth_csv, work_dir
+from common import PEAK, baseline_tree, options, run_child, synth_csv, work_dir
 
 SCAN = """
 import duckdb, resource, sys, time
@@ -85,29 +89,40 @@ COPY = COPY.replace("__PEAK__", PEAK)
 DERIVE = DERIVE.replace("__PEAK__", PEAK)
 POLARS = POLARS.replace("__PEAK__", PEAK)
 
-def run(code: str, db: Path) -> tuple[float, float, int, float]:
-    out = run_child(code, db)
+def run(code: str, db: Path, tree: Path | None = None) -> tuple[float, float, int, float]:
+    out = run_child(code, db, tree=tree)
     return float(out[0]), int(out[1]) / 1024, int(out[2]), float(out[3])  # s, MB, rows, CPU s
 
 
 def main() -> None:
     args = options(__doc__, n=10_000_000, repeat=3,
                    extra=[("--polars", "also time the derivation before issue 16 (polars, "
-                           "batches, Arrow)")])
+                           "batches, Arrow)"),
+                          ("--no-copy", "leave out the copy baseline")],
+                   baseline=True, db=True)
     import cohort
 
     work = work_dir(args)
-    csv = synth_csv(work, args.n)
-    db = work / f"derive_{args.n}.duckdb"
-    if not db.exists():
-        cohort.Registry(db).load(csv, derive=False)
-    steps = [("scan", SCAN), ("copy", COPY), ("derive", DERIVE)]
+    if args.db is not None:  # an existing registry (written to: pass a copy)
+        db = args.db
+    else:
+        csv = synth_csv(work, args.n)
+        db = work / f"derive_{args.n}.duckdb"
+        if not db.exists():
+            cohort.Registry(db).load(csv, derive=False)
+    steps = [("scan", SCAN, None)]
+    if not args.no_copy:
+        steps.append(("copy", COPY, None))
+    steps.append(("derive", DERIVE, None))
+    if args.baseline:
+        tree, short = baseline_tree(work, args.baseline)
+        steps.append((f"baseline {short}", DERIVE, tree))
     if args.polars:
-        steps.append(("polars", POLARS))
-    results = {name: [] for name, _ in steps}
+        steps.append(("polars", POLARS, None))
+    results = {name: [] for name, _, _ in steps}
     for i in range(args.repeat):
-        for name, code in steps:
-            results[name].append(run(code, db))
+        for name, code, tree in steps:
+            results[name].append(run(code, db, tree))
         print(f"run {i + 1}: " + " | ".join(
             f"{k} {v[-1][0]:.1f} s (cpu {v[-1][3]:.1f} s) {v[-1][1]:.0f} MB"
             for k, v in results.items()), flush=True)
@@ -115,20 +130,16 @@ def main() -> None:
     cpu = {k: statistics.median(x[3] for x in v) for k, v in results.items()}
     print(json.dumps({
         "records": results["derive"][-1][2],
-        "scan_to_arrow_median_s": round(med["scan"], 2),
-        "copy_median_s": round(med["copy"], 2),
-        "derive_median_s": round(med["derive"], 2),
-        "ratio_to_scan": round(med["derive"] / med["scan"], 2),
-        "ratio_to_copy": round(med["derive"] / med["copy"], 2),
+        "median_s": {k: round(v, 2) for k, v in med.items()},
         "cpu_median_s": {k: round(v, 2) for k, v in cpu.items()},
-        "cpu_ratio_to_scan": round(cpu["derive"] / cpu["scan"], 2),
-        "cpu_ratio_to_copy": round(cpu["derive"] / cpu["copy"], 2),
+        "ratio_to_scan": {k: round(v / med["scan"], 2) for k, v in med.items()},
+        "cpu_ratio_to_scan": {k: round(v / cpu["scan"], 2) for k, v in cpu.items()},
+        "peak_mb": {k: round(max(x[1] for x in v)) for k, v in results.items()},
         **({"polars_median_s": round(med["polars"], 2),
             "derive_speedup_over_polars": round(med["polars"] / med["derive"], 2),
             "polars_peak_mb": round(max(x[1] for x in results["polars"]))}
            if args.polars else {}),
-        "derive_peak_mb": round(max(x[1] for x in results["derive"])),
-        "scan_peak_mb": round(max(x[1] for x in results["scan"])),
+        "load_average": [round(x, 2) for x in shutil.os.getloadavg()],
         "machine": f"{platform.machine()}, python {platform.python_version()}, "
                    f"{shutil.os.cpu_count()} cores",
     }, indent=2))

@@ -136,3 +136,51 @@ def test_memory_limit_capped_while_deriving_and_restored(pools, limit, monkeypat
     # lowered to MEMORY_LIMIT from above, never raised from below
     assert apply._size(seen[0]) <= min(apply._size(before), apply._size(apply.MEMORY_LIMIT))
     assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
+
+
+def test_lookup_hash_refused_when_not_unique():
+    """A lookup is joined on the hash of its keys only when no two of its rows
+    hash alike; keys that do not tell its rows apart fail the check."""
+    from cohort.derive.apply import _hashed
+
+    con = duckdb.connect()
+    con.execute("create table lk as select * from (values ('a', 1), ('a', 2), ('b', 1), "
+                "(null, null)) t(x, y)")
+    assert _hashed(con, "lk", ["x", "y"])
+    con.execute("create table lk2 as select * from (values ('a', 1), ('a', 2)) t(x, y)")
+    assert not _hashed(con, "lk2", ["x"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(data=st.data())
+def test_joined_on_keys_when_hashes_refused(pools, data):
+    """The fallback join (every key, ``is not distinct from``) gives the same
+    table as the hash join."""
+    from cohort.derive import apply
+
+    con = _registry(_frames(data.draw, pools, 2))
+    derive_loads(con, [1, 2])
+    hashed = con.sql("select * from case_derived order by rowid").pl()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(apply, "_hashed", lambda *a: False)
+        derive_loads(con, [1, 2])
+    _same(hashed, con.sql("select * from case_derived order by rowid").pl())
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(data=st.data())
+def test_expressions_split_by_their_columns_equal_row_by_row(pools, data):
+    """Each expression evaluated on the combinations of the columns it reads
+    (what blocks of 2,000 combinations or more get) equals row by row."""
+    from cohort.derive import apply
+
+    con = _registry(_frames(data.draw, pools, 1))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(apply, "_SPLIT_ROWS", 0)
+        derive_loads(con, [1])
+    raw = con.sql("select load_id, record_no, " + ", ".join(input_columns())
+                  + " from raw_cases order by rowid").pl()
+    keep = ["load_id", "record_no", *DERIVED_COLUMNS]
+    _same(_row_by_row(raw).select(keep), con.sql("select * from case_derived order by rowid").pl())
