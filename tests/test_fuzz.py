@@ -40,7 +40,7 @@ def test_the_undamaged_bases_load(corpus, kind, tmp_path):
     assert out.refused is None and out.read > 0
 
 
-@settings(max_examples=70, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1))
 def test_damaged_extracts_are_refused_cleanly_or_fully_accounted(corpus, tmp_path, kind, seed):

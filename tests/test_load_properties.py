@@ -40,7 +40,7 @@ records = st.lists(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=records, truncate=st.booleans())
 def test_read_equals_loaded_plus_rejected(records, truncate):
     with tempfile.TemporaryDirectory() as tmp:
