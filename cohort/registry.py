@@ -362,7 +362,7 @@ class Registry:
         A refused file leaves the registry as it was; when the refused load was
         the registry's first, no database file is left behind.
         """
-        from cohort.load import MAX_REJECT_SHARE, MEMORY_LIMIT
+        from cohort.load import MAX_REJECT_SHARE, MEMORY_LIMIT, load_file, set_memory_limit
 
         if max_reject_share is None:
             max_reject_share = MAX_REJECT_SHARE
@@ -372,36 +372,32 @@ class Registry:
         keep_items = list(keep_items)
         fresh = not os.path.exists(self.path)  # False, not an error, in a non-folder
         try:
-            self._load_into(paths, results, memory_limit or MEMORY_LIMIT, progress, dict(
-                strict=strict, replace=replace, supersede=supersede, fmt=format,
-                keep_items=keep_items, max_reject_share=max_reject_share,
-                keep_partial=keep_partial, derive=derive))
+            with self._write() as con:
+                con.execute(f"set enable_progress_bar = {'true' if progress else 'false'}")
+                set_memory_limit(con, memory_limit or MEMORY_LIMIT)
+                for p in paths:
+                    try:
+                        result = load_file(
+                            con,
+                            Path(p),
+                            strict=strict,
+                            replace=replace,
+                            supersede=supersede,
+                            fmt=format,
+                            package_version=package_version(),
+                            on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
+                            keep_items=keep_items,
+                            max_reject_share=max_reject_share,
+                            keep_partial=keep_partial,
+                        )
+                    except duckdb.Error as exc:  # the database, not the file, failed
+                        raise _write_error(self.path, exc, f"load {Path(p).name}") from exc
+                    results.append(result)
         except BaseException:
             if fresh:  # a refused first load leaves no empty registry behind
                 _discard_if_unloaded(self.path)
             raise
         return results
-
-    def _load_into(self, paths, results: list, memory_limit: str, progress: bool,
-                   options: dict) -> None:
-        from cohort.load import load_file, set_memory_limit
-
-        derive = options.pop("derive")
-        with self._write() as con:
-            con.execute(f"set enable_progress_bar = {'true' if progress else 'false'}")
-            set_memory_limit(con, memory_limit)
-            for p in paths:
-                try:
-                    result = load_file(
-                        con,
-                        Path(p),
-                        package_version=package_version(),
-                        on_loaded=(lambda c, i: derive_loads(c, [i])) if derive else None,
-                        **options,
-                    )
-                except duckdb.Error as exc:  # the database, not the file, failed
-                    raise _write_error(self.path, exc, f"load {Path(p).name}") from exc
-                results.append(result)
 
     def derive(self, *, progress: Callable[[int], None] | None = None) -> int:
         """Re-derive the analysis variables of every loaded record.

@@ -260,21 +260,20 @@ def derive_loads(
         "insert into exclusion_rules values (?, ?)",
         [(step, reason) for step, (reason, _) in enumerate(EXCLUSIONS, start=1)],
     )
-    restore = []  # statements setting back what the derivation changed
     ((limit,),) = con.execute("select current_setting('memory_limit')").fetchall()
-    if _size(limit) > _size(MEMORY_LIMIT):  # never raise a lower limit (a load's)
+    lowered = _size(limit) > _size(MEMORY_LIMIT)  # never raise a lower limit (a load's)
+    if lowered:
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-        restore.append(f"set memory_limit = '{_shown(limit)}'")
     try:
         written = _derive(con, load_ids, progress)
     except BaseException:
         # the caller rolls back; an aborted transaction may refuse even this
-        for statement in restore:
+        if lowered:
             with contextlib.suppress(duckdb.Error):
-                con.execute(statement)
+                con.execute(f"set memory_limit = '{_shown(limit)}'")
         raise
-    for statement in restore:
-        con.execute(statement)
+    if lowered:
+        con.execute(f"set memory_limit = '{_shown(limit)}'")
     return written
 
 

@@ -20,7 +20,7 @@ import polars as pl
 
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
-from cohort.labels import decode_groups
+from cohort.labels import decode, decode_groups
 from cohort.survival.display import Displayed, site_of
 from cohort.survival.netsurv import (
     ICSS,
@@ -191,7 +191,7 @@ class LifeTableResult(Displayed):
         cols.insert(4, pl.col("expected").map_elements(lambda v: f"{v:.3f}", skip_nulls=True,
                                                        return_dtype=pl.Utf8))
         out = t.select(cols + [pl.col("flag")])
-        return out if codes else decode_groups({"": out}, self.by, site=self.site)[""]
+        return out if codes or not self.by else decode(out, {"group": self.by}, site=self.site)
 
 
 def _fmt(col: str, name: str) -> pl.Expr:
