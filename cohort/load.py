@@ -55,7 +55,7 @@ from cohort.readers.textfile import (
     utf_encoding,
 )
 from cohort.registry import memory_bytes
-from cohort.validate import prepare, staging_query, typed_select
+from cohort.validate import prepare, staged_items, staging_query, typed_select
 
 STAGING = "__staging"
 DUPLICATES = "__duplicates"
@@ -306,8 +306,9 @@ def _load(con, path: Path, source: Source, scan: FileScan, result: LoadResult, *
         rec, line = num.record_no, num.line_no
         _flag_duplicates(con, rec, supersede=supersede)
         ok = f"len(errors) = 0 and rowid not in (select row_id from {DUPLICATES})"
-        con.execute(f"insert into raw_cases by name "
-                    f"{typed_select(STAGING, load_id, record_no=rec, where=ok)}")
+        typed = typed_select(STAGING, load_id, record_no=rec, where=ok,
+                             staged=staged_items(mapping))
+        con.execute(f"insert into raw_cases by name {typed}")
         if supersede:
             result.superseded = _supersede(con, load_id)
         _insert_rejects(con, load_id, path.name, rec, line, num.structural_numbers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -162,6 +163,11 @@ class Registry:
     # -- connections ---------------------------------------------------------
     @contextmanager
     def _write(self, *, ensure: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if _open_reads.get(self.path) is not None:
+            raise DatabaseError(
+                f"{self.path}: a read-only session of this registry is open in this script; "
+                "load or derive after its `with registry.session()` block ends"
+            )
         if self.path.is_dir():
             raise DatabaseError(f"{self.path}: is a directory; give a database file path")
         if not self.path.parent.exists() or not self.path.parent.is_dir():
@@ -199,6 +205,13 @@ class Registry:
         beyond it they spill to ``temp_directory``, default a folder beside
         the database).
         """
+        shared = _open_reads.get(self.path)
+        if shared is not None:
+            # DuckDB shares one database per file in a process: a second
+            # connection while this one is open could not turn its progress bar
+            # off (the configuration is locked), nor take another memory limit
+            yield shared
+            return
         if not self.path.is_file() or not self.path.stat().st_size:
             raise DatabaseError(
                 f"{self.path}: no registry database here; load an extract first "
@@ -223,7 +236,8 @@ class Registry:
             con.execute("set enable_progress_bar = false")  # queries print nothing
             # nothing a query does may change a setting (a log file, say)
             con.execute("set lock_configuration = true")
-            yield con
+            with _open_reads.opened(self.path, con):
+                yield con
         finally:
             con.close()
 
@@ -427,6 +441,12 @@ class Registry:
         registry itself cannot be changed. ``memory_limit`` (``"1GB"``) caps
         DuckDB's memory: temporary tables larger than it spill to
         ``temp_directory`` (default: a folder beside the database).
+
+        Until the block ends, every read of this registry file in the same
+        thread (``registry.sql``, a cohort's analyses, a nested session, a
+        second ``Registry`` of the file) goes through this connection and its
+        settings; loading or deriving waits for the block to end (a
+        :class:`~cohort.errors.DatabaseError` says so).
         """
         with self._read(memory_limit=memory_limit, temp_directory=temp_directory) as con:
             yield Session(self, con)
@@ -529,6 +549,33 @@ def _clean(exc: duckdb.Error) -> str:
     if "the configuration has been locked" in msg:
         msg += "\nThe SQL door cannot change DuckDB settings (logging, paths, extensions)."
     return shorten(msg, 2000)
+
+
+class _OpenReads(threading.local):
+    """The read-only connection open in this thread for each registry file
+    (a session, or one query), which reads nested in it reuse."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return os.path.realpath(path)
+
+    def get(self, path: Path) -> duckdb.DuckDBPyConnection | None:
+        return self.by_path.get(self._key(path)) if self.by_path else None
+
+    @contextmanager
+    def opened(self, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        key = self._key(path)
+        self.by_path[key] = con
+        try:
+            yield
+        finally:
+            self.by_path.pop(key, None)
+
+
+_open_reads = _OpenReads()
 
 
 def _connect(path: Path, *, read_only: bool = False,
@@ -686,6 +733,12 @@ def _open_error(path: Path, exc: duckdb.Error) -> DatabaseError:
         )
     if "No space left on device" in msg:
         return _write_error(path, exc, "open the registry database")
+    if "different configuration" in msg:
+        return DatabaseError(
+            f"{path}: the registry is open in another thread of this process (a session or "
+            "a load); DuckDB cannot open it again with other settings. Use one thread, or "
+            "wait for the other to finish"
+        )
     return DatabaseError(
         f"{path}: cannot open or create the registry database ({shorten(first_line(exc), 300)}); "
         "check that the folder is writable and the file is a registry, or choose another "

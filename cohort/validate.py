@@ -329,6 +329,8 @@ def staging_query(
     keep = []
     for it in items():
         v = quote_ident(it.name)
+        if it.name not in staged_items(mapping):
+            continue  # blank in every record: typed_select writes the NULL
         if it.name == "last_contact_date" and before is not None:
             keep.append(f"case when __contact_before_dx then null else {v} end as {v}")
         elif it.name in edited:
@@ -349,6 +351,16 @@ def staging_query(
         f"{listed(failed_edits, edits)} as edits from flagged"
     )
     return sql, p.values
+
+
+def staged_items(mapping: dict[str, list[str]]) -> set[str]:
+    """The items a staging table of this mapping holds: those the file gives,
+    and the required ones (checked in every record). The others are blank in
+    every record; a column of NULLs costs DuckDB about 5 bytes a record in
+    memory (1.3 GB for 26 of them at 10 million records), so they are left
+    out of the staging table, which then spills less."""
+    return {it.name for it in items()
+            if it.name in mapping or it.required in ("yes", "column")}
 
 
 def _reconcile(it: Item, columns: list[str], p: _Params) -> tuple[str, str, str]:
@@ -421,39 +433,43 @@ def _contact_before_diagnosis(mapping, p: _Params) -> tuple[str, str, str] | Non
 
 
 def typed_select(
-    staging: str, load_id: int, *, record_no: str = "record_no", where: str = "true"
+    staging: str, load_id: int, *, record_no: str = "record_no", where: str = "true",
+    staged: set[str] | None = None,
 ) -> str:
     """SQL selecting raw_cases columns (typed values beside codes) from staging.
 
-    ``record_no`` is the SQL expression numbering the staged records.
+    ``record_no`` is the SQL expression numbering the staged records;
+    ``staged`` the items staging holds (:func:`staged_items`; all when None),
+    the others are NULL.
     """
     cols = [f"{int(load_id)} as load_id", f"{record_no} as record_no"]
     for it in items():
-        v = quote_ident(it.name)
+        name = quote_ident(it.name)
+        v = name if staged is None or it.name in staged else "cast(null as varchar)"
         if it.kind == "integer":
             value = f"cast({v} as integer)"
             if it.unknown:  # e.g. survival months 9999: unknown, not a number
                 value = f"case when {v} = '{it.unknown}' then null else {value} end"
-            cols.append(f"{value} as {v}")
+            cols.append(f"{value} as {name}")
             cols.append(f"{v} as {quote_ident(it.name + '_code')}")
         elif it.kind == "age":
             # an exact age only when the file gives one; a top-coded (85+) or
             # grouped (45-49) age is kept as such, never made exact
             exact = f"regexp_full_match({v}, '[0-9]{{3}}') and {v} <> '{it.unknown}'"
-            cols.append(f"case when {exact} then cast({v} as integer) end as {v}")
+            cols.append(f"case when {exact} then cast({v} as integer) end as {name}")
             cols.append(f"{v} as {quote_ident(it.name + '_code')}")
             cols.append(f"case when not ({exact}) and {v} <> '{it.unknown}' then {v} end "
                         "as age_group")
             cols.append(f"case when {v} is not null then {v}[-1] = '+' end as age_top_coded")
         elif it.kind == "date":
             stem = it.name.removesuffix("_date")
-            cols.append(f"cast(try_strptime({v}, '%Y%m%d') as date) as {v}")
+            cols.append(f"cast(try_strptime({v}, '%Y%m%d') as date) as {name}")
             cols.append(f"{v} as {quote_ident(it.name + '_code')}")
             cols.append(f"try_cast(substr({v}, 5, 2) as integer) as {quote_ident(stem + '_month')}")
             if stem != "dx":
                 cols.append(f"cast(substr({v}, 1, 4) as integer) as {quote_ident(stem + '_year')}")
         else:
-            cols.append(v)
+            cols.append(f"{v} as {name}" if v != name else v)
     cols.append("extra")
     select = ", ".join(cols)
     # Year of diagnosis: from the date when there is one, else the year item.
@@ -468,4 +484,5 @@ def key_items() -> list[str]:
     return [it.name for it in items() if it.rejects]
 
 
-__all__ = ["key_items", "prepare", "staging_query", "typed_select", "items_by_name"]
+__all__ = ["items_by_name", "key_items", "prepare", "staged_items", "staging_query",
+           "typed_select"]

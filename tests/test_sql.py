@@ -71,3 +71,25 @@ def test_script_runs_every_statement(reg):
 def test_no_database_yet(registry):
     with pytest.raises(DatabaseError, match="no registry database here; load an extract first"):
         registry.sql("select 1")
+
+
+def test_reads_inside_a_session_share_its_connection(reg, write_csv):
+    """A script's queries inside ``with registry.session()`` (and a second
+    Registry of the same file) read through the open session; a load waits
+    for the session to end, with a message, and the session is unharmed."""
+    import cohort
+
+    with reg.session(memory_limit="1GB") as s:
+        n = s.sql("select count(*) as n from cases")["n"].item()
+        assert reg.sql("select count(*) as n from cases")["n"].item() == n
+        same = cohort.Registry(reg.path.parent / "." / reg.path.name)
+        assert same.cohort("true").size == s.cohort("true").size
+        with reg.session() as inner:
+            assert inner.sql("select 1 as x")["x"].item() == 1
+        extract = write_csv("b.csv", [record(9)])
+        with pytest.raises(DatabaseError, match="session of this registry is open"):
+            reg.load(extract)
+        assert s.sql("select count(*) as n from loads")["n"].item() == 1
+    (loaded,) = reg.load(extract)
+    assert loaded.rows_loaded == 1
+    assert reg.sql("select count(*) as n from cases")["n"].item() == n + 1
