@@ -4,7 +4,10 @@
 -- on (load_id, record_no) would hash millions of keys (3-4x the time of a
 -- registry-wide query). Every pair checks its keys: tables out of step raise an
 -- error instead of pairing the wrong rows. The registry uses this pairing only
--- after checking the tables are in step (else by_key.sql).
+-- after checking the tables are in step (else by_key.sql). A positional scan
+-- runs on one thread: when both tables also number their rows alike, a large
+-- registry gets this view as a union of the same query over ranges of rowids,
+-- scanned in parallel (cohort/registry.py, _in_pieces).
 create or replace view case_pairs as
 with final as (
     select
