@@ -185,22 +185,28 @@ def ensure_venv(cache: Path, name: str) -> Path:
 
 
 def copy_database(src: Path, cache: Path) -> Path:
-    """A copy of the registry, derived again when its records are not in step
-    (a registry derived by an older cohort pairs records by key, slower)."""
+    """A copy of the registry with this version's views (a registry written by
+    another version is read through temporary views rebuilt by every command,
+    which would be timed), derived again when its records are not in step (a
+    registry derived by an older cohort pairs records by key, slower)."""
     import duckdb
 
     import cohort
-    from cohort.registry import IN_STEP
+    from cohort.registry import IN_STEP, sql_version
 
     dst = cache / src.name
     if not dst.exists() or dst.stat().st_mtime < src.stat().st_mtime:
         shutil.copyfile(src, dst)
     con = duckdb.connect(str(dst), read_only=True)
     in_step = con.execute(IN_STEP).fetchone()[0]
+    version = con.execute("select value from cohort_meta where key = 'sql_version'").fetchall()
     con.close()
     if not in_step:
         print(f"{dst}: deriving again (records not in step)", flush=True)
         cohort.Registry(dst).derive()
+    elif version != [(sql_version(),)]:
+        print(f"{dst}: upgrading its views to this version", flush=True)
+        cohort.Registry(dst).upgrade()
     return dst
 
 
