@@ -31,7 +31,7 @@ def gbsg2_extract(path: str | Path) -> Path:
 
     >>> import tempfile, pathlib, polars as pl
     >>> p = gbsg2_extract(pathlib.Path(tempfile.mkdtemp()) / "gbsg2.csv")
-    >>> pl.read_csv(p, infer_schema=False).select("nodes_positive_code").head(2).to_series().to_list()
+    >>> pl.read_csv(p, infer_schema=False)["nodes_positive_code"].head(2).to_list()
     ['05', '01']
     """
     from lifelines.datasets import load_lymph_node

@@ -209,12 +209,14 @@ def test_sentinel_edits():
                         sentinel_examined_code=["03", "02"], sentinel_positive_code=["01", "03"]))
     assert out["node_edits"].to_list() == [
         ["sentinel examined exceeds regional examined"],
-        ["sentinel positive exceeds sentinel examined", "sentinel positive exceeds regional positive"],
+        ["sentinel positive exceeds sentinel examined",
+         "sentinel positive exceeds regional positive"],
     ]
 
 
 def test_node_burden_is_ordered():
     out = derive(frame(primary_site=["C187"], histology=["8140"],
-                       nodes_positive_code=["09", "00", "97", "02", "99"], nodes_examined_code=["20"]))
+                       nodes_positive_code=["09", "00", "97", "02", "99"],
+                       nodes_examined_code=["20"]))
     ordered = out.sort("node_burden")["node_burden"].cast(pl.Utf8).to_list()
     assert ordered == ["N0", "N1 NOS", "N1b", "N2b", "NX"]

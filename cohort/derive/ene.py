@@ -88,7 +88,8 @@ def ene() -> pl.Expr:
 def ene_extent() -> pl.Expr:
     """Head and neck ENE size: micro (ENEmi, <= 2 mm), major (ENEma, > 2 mm),
     unknown; null where ENE is not present on the pathological item."""
-    mm = pl.when(hn_path.str.contains(r"^[0-9]\.[0-9]$")).then(hn_path.cast(pl.Float64, strict=False))
+    mm = (pl.when(hn_path.str.contains(r"^[0-9]\.[0-9]$"))
+          .then(hn_path.cast(pl.Float64, strict=False)))
     return (
         pl.when(~_is_hn()).then(pl.lit(None, pl.Utf8))
         .when(hn_path == "X.2").then(pl.lit("micro"))
