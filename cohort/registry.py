@@ -96,72 +96,24 @@ def sql_files(layer: str) -> list[Path]:
     return sorted((sql_dir() / layer).glob("*.sql"))
 
 
-#: whether case_derived holds one row per raw_cases row in the same physical
-#: order, and how many rows the longer table has
+#: true when case_derived holds one row per raw_cases row in the same physical order
 IN_STEP = """
-select
-    count(*) filter (where r.load_id is distinct from d_load_id
-                     or r.record_no is distinct from d_record_no) = 0 as in_step,
-    count(*) as n
-from (select load_id, record_no from raw_cases) as r
-positional join (select load_id as d_load_id, record_no as d_record_no from case_derived)
+select not exists (
+    select 1
+    from (select load_id, record_no from raw_cases) as r
+    positional join (select load_id as d_load_id, record_no as d_record_no from case_derived)
+    where r.load_id is distinct from d_load_id or r.record_no is distinct from d_record_no
+)
 """
-#: a registry paired by position is read in pieces of at least this many rows
-#: (whole DuckDB row groups of 122,880), at most MAX_PIECES of them, one
-#: positional scan per piece, which DuckDB runs in parallel; a smaller registry
-#: is one scan
-PIECE_ROWS = 4 * 122_880
-MAX_PIECES = 8
 
 
 def pairing_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
     """The ``case_pairs`` view to create: by position when raw_cases and
-    case_derived are in step (one scan, ~0.2 s for 10 million records), else
-    by key; and whether it is by position.
-
-    A positional scan runs on one thread, so a large registry is paired in
-    pieces: the rows at positions k to l of both tables (found as the rowid
-    at each position in each table: a rowid range selects whole row groups),
-    one positional scan per piece, in parallel. Every pair still checks its
-    keys: tables that fall out of step later raise an error, never mix records.
-    """
-    in_step, n = con.execute(IN_STEP).fetchone()
+    case_derived are in step (one scan, ~0.1 s for 10 million records), else
+    by key; and whether it is by position."""
+    in_step = bool(con.execute(IN_STEP).fetchone()[0])
     kind = "by_position" if in_step else "by_key"
-    sql = (sql_dir() / "pairing" / f"{kind}.sql").read_text("utf-8")
-    if in_step and n >= 2 * PIECE_ROWS:
-        size = max(PIECE_ROWS, -(-n // MAX_PIECES // PIECE_ROWS) * PIECE_ROWS)
-        starts = range(size, n, size)  # positions where pieces 2, 3, ... start
-
-        def rowids(table: str) -> list[int]:
-            return [con.execute(f"select rowid from {table} limit 1 offset {k}").fetchone()[0]
-                    for k in starts]
-
-        sql = _in_pieces(sql, rowids("raw_cases"), rowids("case_derived"), size)
-    return sql, bool(in_step)
-
-
-def _in_pieces(sql: str, raw: list[int], derived: list[int], size: int) -> str:
-    """by_position.sql as a union of positional scans, piece i reading the
-    rows from the i-th to the next start of ``raw`` (raw_cases rowids) and
-    ``derived`` (case_derived rowids); the last piece reads every later row."""
-    head, query = re.split(r"(?i)\bcreate\s+or\s+replace\s+view\s+case_pairs\s+as\b", sql)
-    query = query.strip().rstrip(";")
-    scans = {"from raw_cases as r": ("from (select * from raw_cases where {}) as r", raw),
-             "positional join case_derived as d":
-                 ("positional join (select * from case_derived where {}) as d", derived)}
-    if not all(text in query for text in scans):
-        raise RuntimeError("sql/pairing/by_position.sql no longer reads "
-                           "'from raw_cases as r positional join case_derived as d'")
-    pieces = []
-    for i in range(len(raw) + 1):
-        piece = query
-        for text, (ranged, starts) in scans.items():
-            bounds = [f"rowid >= {starts[i - 1]}"] if i else []
-            bounds += [f"rowid < {starts[i]}"] if i < len(starts) else []
-            piece = piece.replace(text, ranged.format(" and ".join(bounds)))
-        pieces.append(f"select * from (\n{piece}\n)")
-    return (f"{head}-- in {len(pieces)} pieces of {size:,} rows, one positional scan each\n"
-            "create or replace view case_pairs as\n" + "\nunion all\n".join(pieces) + "\n")
+    return (sql_dir() / "pairing" / f"{kind}.sql").read_text("utf-8"), in_step
 
 
 def pair_cases(con: duckdb.DuckDBPyConnection) -> bool:

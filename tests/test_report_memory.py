@@ -124,3 +124,16 @@ def test_report_memory_limit_option(copied, tmp_path):
     assert "Traceback" not in res.output and not (tmp_path / "r.pdf").exists()
     option = next(p for p in main.commands["report"].params if p.name == "memory_limit")
     assert option.default == build.MEMORY_LIMIT
+
+
+def test_report_inside_a_session_of_ones_own(copied, tmp_path):
+    """A script that holds a session may write reports in it (the session's
+    connection and settings are used); the report's table of records does not
+    outlive the report, so a second report in the same session works."""
+    reg, spec = copied
+    with reg.session() as s:
+        for name in ("a.pdf", "b.pdf"):
+            assert write_report(reg, spec, tmp_path / name).pages == 9
+        assert s.sql("select count(*) as n from duckdb_tables() "
+                     "where table_name = '__report'")["n"].item() == 0
+        assert s.sql("select count(*) as n from cases")["n"].item() > 0

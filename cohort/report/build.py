@@ -11,6 +11,7 @@ does not grow with the registry.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from cohort.errors import QueryError  # noqa: E402
 from cohort.grouping import node_grouping  # noqa: E402
 from cohort.report import draw  # noqa: E402
 from cohort.report.cif_page import cif_page  # noqa: E402
@@ -91,6 +93,8 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
 
     ``memory_limit`` caps DuckDB's memory (``"1GB"``, ``"800MB"``): the
     cohort's records beyond it spill to a temporary folder, removed after.
+    Called inside a ``registry.session()`` of the caller's, the report runs
+    in that session, under its memory settings.
     """
     output = Path(output)
     figures_dir = Path(figures_dir) if figures_dir else None
@@ -102,39 +106,43 @@ def write_report(registry, spec: ReportSpec, output: str | Path, *,
         base = s.cohort(spec.cohort)
         cols = ", ".join(REPORT_COLUMNS)
         # sorted by site so every per-site query reads only its own row groups
-        s.sql(f"create temp table __report as select {cols} from ({base.sql}) "
+        s.sql(f"create or replace temp table __report as select {cols} from ({base.sql}) "
               "order by site_group", base.params)
-        # every file, and how many of its records are in force (a newer
-        # submission loaded with --supersede replaces older records)
-        loads = s.sql("select l.file_name, l.sha256, l.rows_read, l.rows_loaded, "
-                      "l.rows_rejected, l.loaded_at, s.in_force from loads as l "
-                      "join load_summary as s using (load_id) order by load_id")
-        data_date = loads["loaded_at"].max() if loads.height else None
-        metadata = {
-            "Title": spec.title, "Author": "cohort", "Subject": f"cohort: {spec.cohort}",
-            "Creator": f"cohort {pkg_version('cohort')}",
-            "CreationDate": as_utc(data_date), "ModDate": as_utc(data_date),
-        }
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # caveats are printed on the pages instead
-            with PdfPages(output, metadata=metadata) as pdf:
-                pages = _Pages(pdf, spec, figures_dir)
-                cover_page(pages, s, spec, base, loads, data_date)
-                attrition_page(pages, s, spec, base)
-                sites = _sites(s, spec)
-                for site in sites:
-                    site_spec = _site_spec(s, spec, site, result)
-                    if site_spec is None:
-                        continue
-                    result.sections.append(site or "all")
-                    _site_section(pages, s, site_spec, site, result, figures_dir)
-                    if spec.net_survival.enabled:
-                        net_page(pages, s, site_spec, site, result)
-                if result.skipped:
-                    skipped_page(pages, result.skipped)
-        result.pages = pages.count
-        result.figures = pages.figures
-        result.tables = pages.tables
+        try:
+            # every file, and how many of its records are in force (a newer
+            # submission loaded with --supersede replaces older records)
+            loads = s.sql("select l.file_name, l.sha256, l.rows_read, l.rows_loaded, "
+                          "l.rows_rejected, l.loaded_at, s.in_force from loads as l "
+                          "join load_summary as s using (load_id) order by load_id")
+            data_date = loads["loaded_at"].max() if loads.height else None
+            metadata = {
+                "Title": spec.title, "Author": "cohort", "Subject": f"cohort: {spec.cohort}",
+                "Creator": f"cohort {pkg_version('cohort')}",
+                "CreationDate": as_utc(data_date), "ModDate": as_utc(data_date),
+            }
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # caveats are printed on the pages instead
+                with PdfPages(output, metadata=metadata) as pdf:
+                    pages = _Pages(pdf, spec, figures_dir)
+                    cover_page(pages, s, spec, base, loads, data_date)
+                    attrition_page(pages, s, spec, base)
+                    sites = _sites(s, spec)
+                    for site in sites:
+                        site_spec = _site_spec(s, spec, site, result)
+                        if site_spec is None:
+                            continue
+                        result.sections.append(site or "all")
+                        _site_section(pages, s, site_spec, site, result, figures_dir)
+                        if spec.net_survival.enabled:
+                            net_page(pages, s, site_spec, site, result)
+                    if result.skipped:
+                        skipped_page(pages, result.skipped)
+            result.pages = pages.count
+            result.figures = pages.figures
+            result.tables = pages.tables
+        finally:  # in a session of the caller's, no copy of the records stays
+            with contextlib.suppress(QueryError):  # never hide why the report stopped
+                s.sql("drop table if exists __report")
     return result
 
 
