@@ -364,7 +364,7 @@ class Registry:
             raised, saying so).
         memory_limit
             DuckDB's memory limit while loading (default
-            ``cohort.load.MEMORY_LIMIT``, 1.75GB): a larger file spills its
+            ``cohort.load.MEMORY_LIMIT``, 1.5GB): a larger file spills its
             staged records to a temporary folder beside the database, so
             memory stays flat however large the file.
 
