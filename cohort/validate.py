@@ -265,13 +265,14 @@ def staging_query(
     combined.append("extra")
 
     rejects, edits, flags, edited = [], [], [], []
+    staged = staged_items(mapping)  # checked and kept; the rest are blank everywhere
     failed_keys, failed_edits = [], []
 
     def entry(field: str, value: str, reason: str) -> str:
         return f"{{'field': {p(field)}, 'value': {value}, 'reason': {reason}}}"
 
     for it in items():
-        if it.name not in mapping and it.required not in ("yes", "column"):
+        if it.name not in staged:
             continue
         v = quote_ident(it.name)
         raw = quote_ident("__raw_" + it.name) if it.name in mapping else "cast(null as varchar)"
@@ -329,7 +330,7 @@ def staging_query(
     keep = []
     for it in items():
         v = quote_ident(it.name)
-        if it.name not in staged_items(mapping):
+        if it.name not in staged:
             continue  # blank in every record: typed_select writes the NULL
         if it.name == "last_contact_date" and before is not None:
             keep.append(f"case when __contact_before_dx then null else {v} end as {v}")

@@ -21,7 +21,7 @@ import polars as pl
 from cohort.disclosure import DEFAULT_THRESHOLD, suppress
 from cohort.errors import CohortError
 from cohort.labels import decode, decode_groups
-from cohort.survival.display import Displayed, site_of
+from cohort.survival.display import Displayed, labelled_terms, site_of
 from cohort.survival.netsurv import (
     ICSS,
     ICSS_BREAKS,
@@ -391,8 +391,6 @@ class EHRResult(Displayed):
         """The excess hazard ratios (terms labelled, ``sex: female vs male``,
         unless ``codes``), tests, fit, baseline and the model's cells (deaths
         below the threshold as ``<11``)."""
-        from cohort.survival.display import labelled_terms
-
         cells = self.model_.cells_.with_columns(pl.col("d").round(0).cast(pl.Int64))
         return {"excess_hazard_ratios": labelled_terms(self.table_, self.site, codes),
                 "tests": self.tests_,
